@@ -1,0 +1,69 @@
+// ESLint flat config. Layering is enforced here: shared <- engine <- cli/main; shared <- renderer.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+/** Builds a no-restricted-imports rule that forbids importing the given layers. */
+function forbid(layers, why) {
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: layers.map((l) => ({ group: [`**/${l}/**`, `**/${l}`], message: why })),
+        paths: [{ name: 'electron', message: why }],
+      },
+    ],
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'dist', 'out', 'build', 'packages/*/build', 'test-artifacts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      globals: { ...globals.node },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      ...forbid(['engine', 'cli', 'main', 'preload', 'renderer'], 'src/shared is pure: no engine, cli, electron or DOM layers.'),
+      'no-restricted-globals': ['error', 'window', 'document'],
+    },
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'src/shared must not use Node built-ins.' },
+            { group: ['**/engine/**', '**/cli/**', '**/main/**', '**/preload/**', '**/renderer/**'], message: 'src/shared is the bottom layer.' },
+          ],
+          paths: [{ name: 'electron', message: 'src/shared never imports electron.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/engine/**/*.ts'],
+    rules: forbid(['cli', 'main', 'preload', 'renderer'], 'The engine imports only src/shared and never electron.'),
+  },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: forbid(['main', 'preload', 'renderer'], 'The CLI drives the engine; it never imports the desktop layers.'),
+  },
+);

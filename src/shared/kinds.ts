@@ -1,0 +1,18 @@
+/** The kinds of frames a fabric port carries; each maps to one pcapng link type. */
+export type LinkType = 'ethernet' | 'ieee802154' | 'raw-ip';
+
+/** pcap/pcapng LINKTYPE_* number for each link type. */
+export const PCAP_LINKTYPE: Readonly<Record<LinkType, number>> = {
+  ethernet: 1, // LINKTYPE_ETHERNET
+  ieee802154: 230, // LINKTYPE_IEEE802_15_4_NOFCS
+  'raw-ip': 101, // LINKTYPE_RAW
+};
+
+/** Where a lab's host plumbing lives (see DESIGN.md, "Where the lab's network lives"). */
+export type NetworkMode = 'isolated' | 'host';
+
+/** Why a fabric dropped a frame. */
+export type DropCause = 'no-destination' | 'queue-full' | 'too-big' | 'port-down';
+
+/** Every drop cause, in display order. */
+export const DROP_CAUSES: readonly DropCause[] = ['no-destination', 'queue-full', 'too-big', 'port-down'];
