@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "tap",
+      "sources": ["src/tap.c"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
+    }
+  ]
+}

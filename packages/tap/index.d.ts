@@ -1,0 +1,64 @@
+/// <reference types="node" />
+
+/** A freshly created TAP: its file descriptor (non-blocking, close-on-exec) and kernel name. */
+export interface TapHandle {
+  /** File descriptor of /dev/net/tun bound to the interface; closing it deletes the interface. */
+  readonly fd: number;
+  /** The interface name the kernel assigned (equal to the requested one unless it had `%d`). */
+  readonly name: string;
+}
+
+/** An Error from a failed system call, shaped like Node's own system errors. */
+export interface TapError extends Error {
+  /** Errno name, e.g. "EPERM". */
+  code: string;
+  /** Negative errno, as in Node's system errors. */
+  errno: number;
+  syscall: string;
+}
+
+/**
+ * Creates a non-persistent TAP (IFF_TAP | IFF_NO_PI) named `name` (at most 15 bytes). With
+ * `netnsPath` (e.g. "/run/netns/lab1") the calling thread enters that network namespace,
+ * creates the TAP there and returns to its own namespace, also on error. Throws a TapError
+ * naming the interface and the errno.
+ */
+export function open(name: string, netnsPath?: string | null): TapHandle;
+
+/** Same as open(); the name reads better where `open` is ambiguous. */
+export function openTap(name: string, netnsPath?: string | null): TapHandle;
+
+/** Called with every batch of frames read from the TAP (at most 256 per call). */
+export type FramesCallback = (frames: Buffer[]) => void;
+
+/** Called once when reading fails for good (e.g. the interface was deleted); reading stops. */
+export type ErrorCallback = (error: TapError) => void;
+
+/** A TAP file descriptor with batched, readiness-driven reads and batched writes. */
+export class TapDevice {
+  /** Takes ownership of `fd`: close() (or garbage collection) closes it. */
+  constructor(fd: number);
+  /** The file descriptor, or -1 once closed. */
+  readonly fd: number;
+  /** True once close() has run. */
+  readonly closed: boolean;
+  /** True while the readiness poll is active (started, not paused, not closed). */
+  readonly reading: boolean;
+  /** Starts reading: every readable event drains the TAP and calls `onFrames` once. */
+  start(onFrames: FramesCallback, onError?: ErrorCallback): void;
+  /**
+   * Writes each frame with one write() and returns how many the kernel accepted. Stops at the
+   * first EAGAIN (queue full); a frame rejected for another reason (EIO while the interface is
+   * down) is skipped. The caller counts `frames.length - result` as dropped.
+   */
+  write(frames: readonly Uint8Array[]): number;
+  /** Stops reading until resume(); frames queue in the kernel meanwhile. */
+  pause(): void;
+  /** Resumes reading after pause(). */
+  resume(): void;
+  /** Stops the poll and closes the fd; the interface disappears. Idempotent. */
+  close(): void;
+}
+
+/** Wraps `fd` in a TapDevice and starts delivering received frames to `onFrames`. */
+export function start(fd: number, onFrames: FramesCallback, onError?: ErrorCallback): TapDevice;

@@ -1,0 +1,626 @@
+// @netweave/tap: Linux TAP devices for the netweave fabric.
+//
+// open() creates a non-persistent TAP (IFF_TAP | IFF_NO_PI), optionally inside another
+// network namespace. TapDevice owns the fd: a uv_poll readiness callback reads every queued
+// frame (up to a batch cap) and hands the batch to JavaScript in one call; write() writes a
+// batch of frames in one call into native code. Batching both ways is what makes a Node relay
+// reach the kernel's per-frame TAP limit (ENVIRONMENT.md, "Moving frames from Node").
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <node_api.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <uv.h>
+
+// Most frames one readiness callback hands to JavaScript. Large enough to amortise the call
+// into JavaScript (measured: one frame per callback halves capacity), small enough that one
+// busy TAP cannot starve the rest of the event loop; the poll is level-triggered, so frames
+// left in the queue fire the callback again on the next loop iteration.
+#define MAX_BATCH 256
+
+// Largest frame a TAP can hand over: ETH_MAX_MTU (65535) + Ethernet header (14) + one VLAN
+// tag (4), rounded up. A smaller buffer would silently truncate jumbo frames.
+#define SCRATCH_SIZE (65536 + 64)
+
+#define CHECK(env, call)                                                   \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      throw_last_napi_error((env), #call);                                 \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+enum poll_state { POLL_NONE, POLL_OPEN, POLL_CLOSING };
+
+typedef struct {
+  napi_env env;
+  int fd;
+  int closed;
+  int started;
+  int reading;
+  int in_callback;
+  int js_released;
+  int wrapper_gone;
+  int cleanup_hook;
+  enum poll_state poll_state;
+  uv_poll_t poll;
+  napi_ref self_ref;
+  napi_ref on_frames;
+  napi_ref on_error;
+  napi_async_context async_ctx;
+  unsigned char *scratch;
+} Device;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+static void throw_last_napi_error(napi_env env, const char *what) {
+  const napi_extended_error_info *info = NULL;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  napi_get_last_error_info(env, &info);
+  char msg[256];
+  snprintf(msg, sizeof msg, "@netweave/tap: %s failed: %s", what,
+           info != NULL && info->error_message != NULL ? info->error_message : "unknown error");
+  napi_throw_error(env, NULL, msg);
+}
+
+static const char *errno_name(int err) {
+  const char *name = strerrorname_np(err);
+  return name != NULL ? name : "EUNKNOWN";
+}
+
+// Builds an Error like Node's system errors: message with errno text, code "EPERM",
+// errno (negative, as in Node), syscall.
+static napi_value make_errno_error(napi_env env, int err, const char *syscall, const char *message) {
+  char full[PATH_MAX + 256];
+  snprintf(full, sizeof full, "%s: %s (%s)", message, strerror(err), errno_name(err));
+  napi_value code, msg, error, errno_value, syscall_value;
+  napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, full, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, code, msg, &error);
+  napi_create_int32(env, -err, &errno_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value);
+  napi_set_named_property(env, error, "syscall", syscall_value);
+  return error;
+}
+
+static void throw_errno(napi_env env, int err, const char *syscall, const char *message) {
+  napi_throw(env, make_errno_error(env, err, syscall, message));
+}
+
+// ---------------------------------------------------------------------------------------------
+// open(name, netnsPath?)
+
+// Reads a string argument into buf (capacity cap, including the NUL). Returns its length, or
+// -1 after throwing a TypeError/RangeError naming `what`.
+static long get_string(napi_env env, napi_value value, char *buf, size_t cap, const char *what) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_string) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a string", what);
+    napi_throw_type_error(env, NULL, msg);
+    return -1;
+  }
+  size_t len = 0;
+  napi_get_value_string_utf8(env, value, NULL, 0, &len);
+  if (len >= cap) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s is too long (%zu bytes, at most %zu)", what, len, cap - 1);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+    return -1;
+  }
+  napi_get_value_string_utf8(env, value, buf, cap, &len);
+  if (strlen(buf) != len) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must not contain NUL characters", what);
+    napi_throw_type_error(env, NULL, msg);
+    return -1;
+  }
+  return (long)len;
+}
+
+static napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "open(name, netnsPath?) needs an interface name");
+    return NULL;
+  }
+
+  char name[IFNAMSIZ];
+  if (get_string(env, argv[0], name, sizeof name, "interface name") < 0) return NULL;
+
+  char netns[PATH_MAX];
+  int has_netns = 0;
+  if (argc >= 2) {
+    napi_valuetype type;
+    CHECK(env, napi_typeof(env, argv[1], &type));
+    if (type != napi_undefined && type != napi_null) {
+      if (get_string(env, argv[1], netns, sizeof netns, "netnsPath") < 0) return NULL;
+      has_netns = 1;
+    }
+  }
+
+  int original_ns = -1, target_ns = -1, entered = 0, fd = -1;
+  int err = 0;
+  const char *syscall = NULL;
+  char message[PATH_MAX + 128];
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+
+  if (has_netns) {
+    original_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (original_ns < 0) {
+      err = errno;
+      syscall = "open";
+      snprintf(message, sizeof message,
+               "cannot create TAP %s: cannot open /proc/thread-self/ns/net", name);
+      goto out;
+    }
+    target_ns = open(netns, O_RDONLY | O_CLOEXEC);
+    if (target_ns < 0) {
+      err = errno;
+      syscall = "open";
+      snprintf(message, sizeof message, "cannot create TAP %s: cannot open network namespace %s",
+               name, netns);
+      goto out;
+    }
+    if (setns(target_ns, CLONE_NEWNET) < 0) {
+      err = errno;
+      syscall = "setns";
+      snprintf(message, sizeof message,
+               "cannot create TAP %s: cannot enter network namespace %s", name, netns);
+      goto out;
+    }
+    entered = 1;
+  }
+
+  // The TAP is created in the namespace the /dev/net/tun file is opened in, so open it only
+  // after entering the target namespace.
+  fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    err = errno;
+    syscall = "open";
+    snprintf(message, sizeof message, "cannot create TAP %s: cannot open /dev/net/tun", name);
+    goto out;
+  }
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  memcpy(ifr.ifr_name, name, strlen(name));
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    err = errno;
+    syscall = "ioctl";
+    snprintf(message, sizeof message, "cannot create TAP %s%s%s: TUNSETIFF", name,
+             has_netns ? " in " : "", has_netns ? netns : "");
+    close(fd);
+    fd = -1;
+    goto out;
+  }
+
+out:
+  if (entered && setns(original_ns, CLONE_NEWNET) < 0) {
+    // Carrying on would run every later socket of this thread in the lab's namespace.
+    napi_fatal_error("@netweave/tap", NAPI_AUTO_LENGTH,
+                     "cannot return to the original network namespace after creating a TAP",
+                     NAPI_AUTO_LENGTH);
+  }
+  if (target_ns >= 0) close(target_ns);
+  if (original_ns >= 0) close(original_ns);
+  if (err != 0) {
+    throw_errno(env, err, syscall, message);
+    return NULL;
+  }
+
+  napi_value result, fd_value, name_value;
+  ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+  if (napi_create_object(env, &result) != napi_ok ||
+      napi_create_int32(env, fd, &fd_value) != napi_ok ||
+      napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &name_value) != napi_ok ||
+      napi_set_named_property(env, result, "fd", fd_value) != napi_ok ||
+      napi_set_named_property(env, result, "name", name_value) != napi_ok) {
+    close(fd);
+    throw_last_napi_error(env, "open: building the result");
+    return NULL;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TapDevice
+
+static void device_free_if_done(Device *dev) {
+  if (dev->wrapper_gone && dev->poll_state == POLL_NONE) {
+    free(dev->scratch);
+    free(dev);
+  }
+}
+
+static void on_poll_closed(uv_handle_t *handle) {
+  Device *dev = (Device *)handle->data;
+  dev->poll_state = POLL_NONE;
+  device_free_if_done(dev);
+}
+
+// Releases the poll handle and the fd. Never calls into JavaScript.
+static void device_close_native(Device *dev) {
+  if (dev->closed) return;
+  dev->closed = 1;
+  dev->reading = 0;
+  if (dev->poll_state == POLL_OPEN) {
+    uv_poll_stop(&dev->poll);
+    dev->poll_state = POLL_CLOSING;
+    uv_close((uv_handle_t *)&dev->poll, on_poll_closed);
+  }
+  if (dev->fd >= 0) {
+    close(dev->fd);
+    dev->fd = -1;
+  }
+}
+
+// Drops the JavaScript references a started device holds (callbacks, async context, and the
+// strong reference that keeps the wrapper alive while frames can arrive).
+static void device_release_js(Device *dev) {
+  if (dev->js_released) return;
+  dev->js_released = 1;
+  napi_env env = dev->env;
+  if (dev->on_frames != NULL) napi_delete_reference(env, dev->on_frames);
+  if (dev->on_error != NULL) napi_delete_reference(env, dev->on_error);
+  if (dev->async_ctx != NULL) napi_async_destroy(env, dev->async_ctx);
+  if (dev->self_ref != NULL) napi_delete_reference(env, dev->self_ref);
+  dev->on_frames = NULL;
+  dev->on_error = NULL;
+  dev->async_ctx = NULL;
+  dev->self_ref = NULL;
+}
+
+static void on_env_cleanup(void *data) {
+  Device *dev = (Device *)data;
+  dev->cleanup_hook = 0;
+  device_close_native(dev);
+}
+
+static void device_close(Device *dev) {
+  if (dev->cleanup_hook) {
+    napi_remove_env_cleanup_hook(dev->env, on_env_cleanup, dev);
+    dev->cleanup_hook = 0;
+  }
+  device_close_native(dev);
+  if (!dev->in_callback) device_release_js(dev);
+}
+
+static void device_finalize(napi_env env, void *data, void *hint) {
+  Device *dev = (Device *)data;
+  if (dev->cleanup_hook) {
+    napi_remove_env_cleanup_hook(env, on_env_cleanup, dev);
+    dev->cleanup_hook = 0;
+  }
+  device_close_native(dev);
+  dev->wrapper_gone = 1;
+  device_free_if_done(dev);
+}
+
+// Calls a JavaScript callback from the event loop; an exception becomes an uncaught exception,
+// as it would from any other event-loop callback.
+static void call_js(Device *dev, napi_ref ref, napi_value arg) {
+  napi_env env = dev->env;
+  napi_value fn, global, result;
+  if (ref == NULL || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
+  napi_get_global(env, &global);
+  dev->in_callback = 1;
+  // The receiver must be an object: napi_make_callback throws with an undefined receiver.
+  napi_status status = napi_make_callback(env, dev->async_ctx, global, fn, 1, &arg, &result);
+  dev->in_callback = 0;
+  if (status == napi_pending_exception) {
+    napi_value exception;
+    napi_get_and_clear_last_exception(env, &exception);
+    napi_fatal_exception(env, exception);
+  }
+  if (dev->closed) device_release_js(dev);
+}
+
+static void report_error(Device *dev, int err, const char *syscall) {
+  // Stop reading: a persistent error (the interface was deleted with its namespace, say)
+  // would otherwise make a level-triggered poll spin.
+  if (dev->poll_state == POLL_OPEN) uv_poll_stop(&dev->poll);
+  dev->reading = 0;
+  napi_value error = make_errno_error(dev->env, err, syscall, "TAP read failed");
+  if (dev->on_error != NULL) {
+    call_js(dev, dev->on_error, error);
+  } else {
+    napi_fatal_exception(dev->env, error);
+  }
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  Device *dev = (Device *)handle->data;
+  if (dev->closed || !dev->reading) return;
+  napi_env env = dev->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+
+  if (status < 0) {
+    report_error(dev, -status, "poll");
+    napi_close_handle_scope(env, scope);
+    return;
+  }
+
+  napi_value frames = NULL;
+  uint32_t count = 0;
+  int err = 0;
+  while (count < MAX_BATCH) {
+    ssize_t n = read(dev->fd, dev->scratch, SCRATCH_SIZE);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+      break;
+    }
+    if (n == 0) break;
+    if (frames == NULL && napi_create_array(env, &frames) != napi_ok) break;
+    napi_value buffer;
+    if (napi_create_buffer_copy(env, (size_t)n, dev->scratch, NULL, &buffer) != napi_ok) break;
+    napi_set_element(env, frames, count++, buffer);
+  }
+  if (count > 0) call_js(dev, dev->on_frames, frames);
+  if (err != 0 && !dev->closed) report_error(dev, err, "read");
+  napi_close_handle_scope(env, scope);
+}
+
+static Device *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv,
+                           napi_value *self) {
+  napi_value this_value;
+  Device *dev = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &this_value, NULL) != napi_ok ||
+      napi_unwrap(env, this_value, (void **)&dev) != napi_ok || dev == NULL) {
+    napi_throw_type_error(env, NULL, "not a TapDevice");
+    return NULL;
+  }
+  if (self != NULL) *self = this_value;
+  return dev;
+}
+
+static napi_value New(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], this_value, target;
+  CHECK(env, napi_get_new_target(env, info, &target));
+  if (target == NULL) {
+    napi_throw_type_error(env, NULL, "TapDevice must be called with new");
+    return NULL;
+  }
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, &this_value, NULL));
+  int32_t fd = -1;
+  napi_valuetype type = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &type);
+  if (type != napi_number || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "TapDevice(fd) needs a file descriptor from open()");
+    return NULL;
+  }
+  Device *dev = calloc(1, sizeof *dev);
+  unsigned char *scratch = malloc(SCRATCH_SIZE);
+  if (dev == NULL || scratch == NULL) {
+    free(dev);
+    free(scratch);
+    napi_throw_error(env, NULL, "TapDevice: out of memory");
+    return NULL;
+  }
+  dev->env = env;
+  dev->fd = fd;
+  dev->scratch = scratch;
+  dev->poll.data = dev;
+  if (napi_wrap(env, this_value, dev, device_finalize, NULL, NULL) != napi_ok) {
+    free(scratch);
+    free(dev);
+    throw_last_napi_error(env, "TapDevice: napi_wrap");
+    return NULL;
+  }
+  if (napi_add_env_cleanup_hook(env, on_env_cleanup, dev) == napi_ok) dev->cleanup_hook = 1;
+  return this_value;
+}
+
+static int is_function(napi_env env, napi_value value) {
+  napi_valuetype type;
+  return napi_typeof(env, value, &type) == napi_ok && type == napi_function;
+}
+
+static napi_value Start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], self;
+  Device *dev = unwrap_this(env, info, &argc, argv, &self);
+  if (dev == NULL) return NULL;
+  if (dev->closed) {
+    napi_throw_error(env, "ERR_TAP_CLOSED", "TapDevice.start: the device is closed");
+    return NULL;
+  }
+  if (dev->started) {
+    napi_throw_error(env, "ERR_TAP_STARTED", "TapDevice.start: already started");
+    return NULL;
+  }
+  if (argc < 1 || !is_function(env, argv[0])) {
+    napi_throw_type_error(env, NULL, "TapDevice.start(onFrames, onError?) needs a function");
+    return NULL;
+  }
+  int with_error = 0;
+  if (argc >= 2) {
+    napi_valuetype type;
+    napi_typeof(env, argv[1], &type);
+    if (type != napi_undefined) {
+      if (type != napi_function) {
+        napi_throw_type_error(env, NULL, "TapDevice.start: onError must be a function");
+        return NULL;
+      }
+      with_error = 1;
+    }
+  }
+
+  uv_loop_t *loop;
+  CHECK(env, napi_get_uv_event_loop(env, &loop));
+  int rc = uv_poll_init(loop, &dev->poll, dev->fd);
+  if (rc < 0) {
+    throw_errno(env, -rc, "uv_poll_init", "TapDevice.start: cannot poll the TAP fd");
+    return NULL;
+  }
+  dev->poll.data = dev;
+  dev->poll_state = POLL_OPEN;
+
+  napi_value resource_name;
+  CHECK(env, napi_create_string_utf8(env, "netweave:TapDevice", NAPI_AUTO_LENGTH, &resource_name));
+  CHECK(env, napi_async_init(env, self, resource_name, &dev->async_ctx));
+  CHECK(env, napi_create_reference(env, argv[0], 1, &dev->on_frames));
+  if (with_error) CHECK(env, napi_create_reference(env, argv[1], 1, &dev->on_error));
+  // While frames can arrive, the device must outlive its last JavaScript reference.
+  CHECK(env, napi_create_reference(env, self, 1, &dev->self_ref));
+  dev->started = 1;
+
+  rc = uv_poll_start(&dev->poll, UV_READABLE, on_readable);
+  if (rc < 0) {
+    throw_errno(env, -rc, "uv_poll_start", "TapDevice.start: cannot poll the TAP fd");
+    return NULL;
+  }
+  dev->reading = 1;
+  return NULL;
+}
+
+static napi_value Pause(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  Device *dev = unwrap_this(env, info, &argc, NULL, NULL);
+  if (dev == NULL) return NULL;
+  if (dev->reading && dev->poll_state == POLL_OPEN) uv_poll_stop(&dev->poll);
+  dev->reading = 0;
+  return NULL;
+}
+
+static napi_value Resume(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  Device *dev = unwrap_this(env, info, &argc, NULL, NULL);
+  if (dev == NULL) return NULL;
+  if (dev->closed || !dev->started || dev->reading || dev->poll_state != POLL_OPEN) return NULL;
+  int rc = uv_poll_start(&dev->poll, UV_READABLE, on_readable);
+  if (rc < 0) {
+    throw_errno(env, -rc, "uv_poll_start", "TapDevice.resume: cannot poll the TAP fd");
+    return NULL;
+  }
+  dev->reading = 1;
+  return NULL;
+}
+
+static napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  Device *dev = unwrap_this(env, info, &argc, NULL, NULL);
+  if (dev == NULL) return NULL;
+  device_close(dev);
+  return NULL;
+}
+
+static napi_value Write(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  Device *dev = unwrap_this(env, info, &argc, argv, NULL);
+  if (dev == NULL) return NULL;
+  bool is_array = false;
+  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "TapDevice.write(frames) needs an array of Buffers");
+    return NULL;
+  }
+  if (dev->closed) {
+    napi_throw_error(env, "ERR_TAP_CLOSED", "TapDevice.write: the device is closed");
+    return NULL;
+  }
+  uint32_t length = 0;
+  CHECK(env, napi_get_array_length(env, argv[0], &length));
+  uint32_t written = 0;
+  for (uint32_t i = 0; i < length; i++) {
+    napi_value element;
+    CHECK(env, napi_get_element(env, argv[0], i, &element));
+    void *data = NULL;
+    size_t size = 0;
+    bool is_buffer = false;
+    napi_is_buffer(env, element, &is_buffer);
+    if (is_buffer) {
+      CHECK(env, napi_get_buffer_info(env, element, &data, &size));
+    } else {
+      bool is_typedarray = false;
+      napi_typedarray_type ta_type;
+      napi_is_typedarray(env, element, &is_typedarray);
+      if (!is_typedarray ||
+          napi_get_typedarray_info(env, element, &ta_type, &size, &data, NULL, NULL) != napi_ok ||
+          ta_type != napi_uint8_array) {
+        napi_throw_type_error(env, NULL, "TapDevice.write: every frame must be a Buffer");
+        return NULL;
+      }
+    }
+    // One write() per frame: a TAP takes exactly one frame per write, so writev() would
+    // glue the batch into a single frame.
+    ssize_t n;
+    do {
+      n = write(dev->fd, data, size);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0) {
+      written++;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      break;  // The TAP's queue is full; the caller counts the rest as dropped.
+    }
+    // Any other error (EIO while the interface is down, EINVAL for a runt) rejects this one
+    // frame; the rest of the batch still gets its chance.
+  }
+  napi_value result;
+  CHECK(env, napi_create_uint32(env, written, &result));
+  return result;
+}
+
+static napi_value GetFd(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  Device *dev = unwrap_this(env, info, &argc, NULL, NULL);
+  if (dev == NULL) return NULL;
+  napi_value result;
+  CHECK(env, napi_create_int32(env, dev->fd, &result));
+  return result;
+}
+
+static napi_value GetClosed(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  Device *dev = unwrap_this(env, info, &argc, NULL, NULL);
+  if (dev == NULL) return NULL;
+  napi_value result;
+  CHECK(env, napi_get_boolean(env, dev->closed != 0, &result));
+  return result;
+}
+
+static napi_value GetReading(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  Device *dev = unwrap_this(env, info, &argc, NULL, NULL);
+  if (dev == NULL) return NULL;
+  napi_value result;
+  CHECK(env, napi_get_boolean(env, dev->reading != 0, &result));
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor methods[] = {
+      {"start", NULL, Start, NULL, NULL, NULL, napi_default_method, NULL},
+      {"write", NULL, Write, NULL, NULL, NULL, napi_default_method, NULL},
+      {"pause", NULL, Pause, NULL, NULL, NULL, napi_default_method, NULL},
+      {"resume", NULL, Resume, NULL, NULL, NULL, napi_default_method, NULL},
+      {"close", NULL, Close, NULL, NULL, NULL, napi_default_method, NULL},
+      {"fd", NULL, NULL, GetFd, NULL, NULL, napi_enumerable, NULL},
+      {"closed", NULL, NULL, GetClosed, NULL, NULL, napi_enumerable, NULL},
+      {"reading", NULL, NULL, GetReading, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_value device_class, open_fn;
+  CHECK(env, napi_define_class(env, "TapDevice", NAPI_AUTO_LENGTH, New, NULL,
+                               sizeof methods / sizeof methods[0], methods, &device_class));
+  CHECK(env, napi_set_named_property(env, exports, "TapDevice", device_class));
+  CHECK(env, napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, NULL, &open_fn));
+  CHECK(env, napi_set_named_property(env, exports, "open", open_fn));
+  return exports;
+}

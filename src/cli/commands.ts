@@ -1,0 +1,429 @@
+// The `netweave` commands. Thin: each maps flags to engine calls and prints the results.
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  EngineError,
+  type CounterSnapshot,
+  type EngineClient,
+  type LabState,
+} from '../shared/contract.js';
+import type { NetworkMode } from '../shared/kinds.js';
+import { formatProblem } from '../shared/topology/index.js';
+import { cleanupAll, cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../engine/host/cleanup.js';
+import { connectLab, launchLab } from '../engine/launcher.js';
+import type { SocketEngineClient } from '../engine/rpc/client.js';
+import { jsonSchema, loadTopologyFile } from '../engine/topology/index.js';
+import { formatCounters, formatStatus } from './format.js';
+
+/** The key that detaches `netweave console` from a node: Ctrl-] as in telnet. */
+export const DETACH_KEY = '\x1d';
+
+const USAGE = `netweave - a network lab for Zephyr RTOS developers
+
+Usage:
+  netweave up FILE [--detach] [--network isolated|host] [--json]
+                                  deploy a lab; without --detach, Ctrl-C takes it down
+  netweave down [LAB | --all]     take a lab (or every lab and orphan) down
+  netweave status [LAB] [--json]  show labs, nodes and links
+  netweave console NODE [--lab LAB]
+                                  attach to a node's console (detach with Ctrl-])
+  netweave exec NODE [--lab LAB] -- CMD...
+                                  run a command inside a node
+  netweave stats [--lab LAB] [--watch] [--json]
+                                  per-port frame, byte and drop counters
+  netweave capture LINK|NODE:PORT [--lab LAB] [-w FILE.pcapng] [--duration SECONDS]
+                                  capture to pcapng (stdout when no -w; pipe into wireshark -k -i -)
+  netweave validate FILE [--json] check a topology file
+  netweave schema                 print the topology JSON Schema
+`;
+
+class UsageError extends Error {}
+
+function out(s: string): void {
+  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+}
+
+function err(s: string): void {
+  process.stderr.write(`netweave: ${s}\n`);
+}
+
+function runningLabs(): string[] {
+  return listLabDirs().filter((n) => engineAlive(readEngineRecord(n)));
+}
+
+/** The lab a command is about: --lab, else the only running lab. */
+function pickLab(explicit: string | undefined): string {
+  if (explicit) return explicit;
+  const labs = runningLabs();
+  if (labs.length === 1 && labs[0]) return labs[0];
+  if (labs.length === 0) throw new EngineError('not-running', 'no lab is running; start one with `netweave up FILE`');
+  throw new EngineError('bad-request', `several labs are running (${labs.join(', ')}); choose one with --lab NAME`);
+}
+
+async function withLab<T>(lab: string | undefined, fn: (c: SocketEngineClient) => Promise<T>): Promise<T> {
+  const client = await connectLab(pickLab(lab));
+  try {
+    return await fn(client);
+  } finally {
+    client.dispose();
+  }
+}
+
+async function cmdUp(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      detach: { type: 'boolean', short: 'd' },
+      network: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError('up takes one topology file: netweave up FILE');
+  let network: NetworkMode | undefined;
+  if (values.network !== undefined) {
+    if (values.network !== 'isolated' && values.network !== 'host') {
+      throw new UsageError(`--network must be isolated or host, not "${values.network}"`);
+    }
+    network = values.network;
+  }
+  const json = values.json === true;
+  const say = (s: string): void => {
+    if (!json) out(s);
+  };
+  const { topology, client, record } = await launchLab(file, {
+    ...(network ? { network } : {}),
+    notice: (line) => say(line),
+  });
+  say(`lab ${topology.name}: starting (network ${record.network}, logs in ${record.logDir})`);
+  const final = await new Promise<{ state: LabState; reason?: string }>((resolve) => {
+    client.on('deployProgress', (p) => {
+      say(`  [${p.step}/${p.steps}] ${p.stage.padEnd(6)} ${p.message}`);
+    });
+    client.on('labState', (s) => {
+      if (s.state === 'running' || s.state === 'failed') resolve(s);
+    });
+    client.onClose(() => resolve({ state: 'failed', reason: 'the engine stopped unexpectedly' }));
+  });
+  if (final.state === 'failed') {
+    await client.call('down', {}).catch(() => undefined);
+    client.dispose();
+    await cleanupLab(topology.name);
+    throw new EngineError('internal', `lab ${topology.name} failed to start: ${final.reason ?? 'unknown reason'}; nothing was left behind`);
+  }
+  const status = await client.call('status', {});
+  status.enginePid = record.enginePid;
+  if (json) out(JSON.stringify(status));
+  else {
+    out(formatStatus(status));
+    out(`\nlab ${topology.name} is running. Try: netweave exec NODE -- CMD, netweave console NODE, netweave stats`);
+  }
+  if (values.detach) {
+    if (!json) out(`stop it with: netweave down ${topology.name}`);
+    client.dispose();
+    return 0;
+  }
+  say('press Ctrl-C to take the lab down');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    client.onClose(stop);
+  });
+  say(`taking lab ${topology.name} down`);
+  client.dispose();
+  await cleanupLab(topology.name);
+  say('done');
+  return 0;
+}
+
+async function cmdDown(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { all: { type: 'boolean' }, json: { type: 'boolean' } },
+  });
+  if (values.all) {
+    const r = await cleanupAll();
+    if (values.json) out(JSON.stringify(r));
+    else out(`took down ${r.labs.length} lab(s)${r.labs.length ? ` (${r.labs.join(', ')})` : ''} and removed ${r.orphans} orphan(s)`);
+    return 0;
+  }
+  const name = positionals[0] ?? pickLab(undefined);
+  const known = listLabDirs().includes(name);
+  if (!known) {
+    if (values.json) out(JSON.stringify({ lab: name, removed: 0 }));
+    else out(`lab ${name} is not running and left nothing behind`);
+    return 0;
+  }
+  const removed = await cleanupLab(name);
+  if (values.json) out(JSON.stringify({ lab: name, removed }));
+  else out(`lab ${name} is down`);
+  return 0;
+}
+
+async function cmdStatus(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, lab: { type: 'string' } },
+  });
+  const wanted = positionals[0] ?? values.lab;
+  const names = wanted ? [wanted] : listLabDirs();
+  const result = [];
+  for (const name of names) {
+    const rec = readEngineRecord(name);
+    if (!engineAlive(rec)) {
+      result.push({ name, state: 'stale' as const, hint: `netweave down ${name}` });
+      continue;
+    }
+    const s = await withLab(name, (c) => c.call('status', {}));
+    if (rec) s.enginePid = rec.enginePid;
+    result.push(s);
+  }
+  if (values.json) {
+    out(JSON.stringify(wanted ? (result[0] ?? null) : result));
+    return 0;
+  }
+  if (result.length === 0) out(wanted ? `lab ${wanted} is not running` : 'no lab is running');
+  for (const s of result) {
+    if ('nodes' in s) out(formatStatus(s));
+    else out(`lab ${s.name}: stale leftovers of a run whose engine is gone; remove them with \`${s.hint}\``);
+  }
+  return 0;
+}
+
+async function cmdExec(args: string[]): Promise<number> {
+  const dd = args.indexOf('--');
+  const head = dd >= 0 ? args.slice(0, dd) : args;
+  const argv = dd >= 0 ? args.slice(dd + 1) : [];
+  const { values, positionals } = parseArgs({
+    args: head,
+    allowPositionals: true,
+    options: { lab: { type: 'string' }, timeout: { type: 'string' } },
+  });
+  const node = positionals[0];
+  if (!node || argv.length === 0) throw new UsageError('exec needs a node and a command: netweave exec NODE -- CMD...');
+  const timeoutMs = values.timeout ? Number(values.timeout) * 1000 : undefined;
+  const r = await withLab(values.lab, (c) =>
+    c.call('exec', { node, argv, ...(timeoutMs ? { timeoutMs } : {}) }),
+  );
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  if (r.signal) return 128 + 9;
+  return r.exitCode ?? 1;
+}
+
+async function cmdConsole(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { lab: { type: 'string' } },
+  });
+  const node = positionals[0];
+  if (!node) throw new UsageError('console needs a node: netweave console NODE');
+  const client = await connectLab(pickLab(values.lab));
+  const { data } = await client.call('consoleScrollback', { node });
+  process.stdout.write(data);
+  client.on('consoleData', (e) => {
+    if (e.node === node) process.stdout.write(e.data);
+  });
+  const stdin = process.stdin;
+  if (stdin.isTTY) {
+    stdin.setRawMode(true);
+    const { columns, rows } = process.stdout;
+    if (columns && rows) await client.call('consoleResize', { node, cols: columns, rows });
+  }
+  process.stderr.write(`[attached to ${node}; detach with Ctrl-]]\r\n`);
+  await new Promise<void>((resolve) => {
+    stdin.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      const at = text.indexOf(DETACH_KEY);
+      if (at >= 0) {
+        if (at > 0) void client.call('consoleWrite', { node, data: text.slice(0, at) });
+        resolve();
+        return;
+      }
+      void client.call('consoleWrite', { node, data: text });
+    });
+    stdin.on('end', () => resolve());
+    client.onClose(() => resolve());
+    process.stdout.on('resize', () => {
+      const { columns, rows } = process.stdout;
+      if (columns && rows) void client.call('consoleResize', { node, cols: columns, rows });
+    });
+  });
+  if (stdin.isTTY) stdin.setRawMode(false);
+  process.stderr.write(`\r\n[detached from ${node}]\n`);
+  client.dispose();
+  stdin.pause();
+  return 0;
+}
+
+async function cmdStats(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { lab: { type: 'string' }, watch: { type: 'boolean', short: 'w' }, json: { type: 'boolean' } },
+  });
+  if (!values.watch) {
+    const snap = await withLab(values.lab, (c) => c.call('stats', {}));
+    out(values.json ? JSON.stringify(snap) : formatCounters(snap));
+    return 0;
+  }
+  const client: EngineClient & { dispose(): void; onClose(l: () => void): unknown } = await connectLab(
+    pickLab(values.lab),
+  );
+  let prev: CounterSnapshot | undefined;
+  let last = 0;
+  await new Promise<void>((resolve) => {
+    client.on('counters', (snap) => {
+      if (values.json) {
+        out(JSON.stringify(snap));
+        return;
+      }
+      if (snap.time - last < 1000) return; // redraw once a second
+      last = snap.time;
+      process.stdout.write(`\x1b[H\x1b[2J${new Date(snap.time).toISOString()}\n${formatCounters(snap, prev)}\n`);
+      prev = snap;
+    });
+    process.once('SIGINT', () => resolve());
+    client.onClose(() => resolve());
+  });
+  client.dispose();
+  return 0;
+}
+
+async function cmdCapture(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      lab: { type: 'string' },
+      write: { type: 'string', short: 'w' },
+      duration: { type: 'string' },
+    },
+  });
+  const target = positionals[0];
+  if (!target) throw new UsageError('capture needs a link or NODE:PORT: netweave capture LINK -w FILE.pcapng');
+  const client = await connectLab(pickLab(values.lab));
+  const sink: WriteStream | NodeJS.WriteStream = values.write
+    ? createWriteStream(values.write)
+    : process.stdout;
+  let captureId = '';
+  const early: Buffer[] = [];
+  client.on('captureData', (e) => {
+    const buf = Buffer.from(e.data, 'base64');
+    if (!captureId) early.push(buf);
+    else if (e.captureId === captureId) sink.write(buf);
+  });
+  const started = await client.call('captureStart', { target });
+  captureId = started.captureId;
+  for (const b of early) sink.write(b); // only our capture runs on this connection
+  if (values.write) {
+    process.stderr.write(`capturing ${started.ports.join(', ')} (${started.linkType}) to ${values.write}; Ctrl-C stops\n`);
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    client.onClose(() => resolve());
+    if (values.duration) setTimeout(resolve, Number(values.duration) * 1000);
+  });
+  const { frames } = await client.call('captureStop', { captureId }).catch(() => ({ frames: -1 }));
+  // Let the engine's last chunks arrive before the file is closed.
+  await new Promise((r) => setTimeout(r, 100));
+  client.dispose();
+  if (values.write) {
+    await new Promise<void>((resolve) => (sink as WriteStream).end(() => resolve()));
+    process.stderr.write(`${frames >= 0 ? frames : 'some'} frames written to ${values.write}\n`);
+  }
+  return 0;
+}
+
+async function cmdValidate(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' } },
+  });
+  const file = positionals[0];
+  if (!file) throw new UsageError('validate takes a topology file: netweave validate FILE');
+  const r = await loadTopologyFile(file);
+  if (values.json) {
+    out(JSON.stringify(r.ok ? { ok: true, name: r.topology.name } : { ok: false, problems: r.problems }));
+    return r.ok ? 0 : 1;
+  }
+  if (r.ok) {
+    out(`${file}: valid lab "${r.topology.name}" (${Object.keys(r.topology.nodes).length} nodes, ${r.topology.links.length} links)`);
+    return 0;
+  }
+  for (const p of r.problems) process.stderr.write(`${formatProblem(p)}\n`);
+  return 1;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs the CLI with the given arguments and returns the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'up':
+        return await cmdUp(rest);
+      case 'down':
+        return await cmdDown(rest);
+      case 'status':
+      case 'ps':
+        return await cmdStatus(rest);
+      case 'exec':
+        return await cmdExec(rest);
+      case 'console':
+        return await cmdConsole(rest);
+      case 'stats':
+        return await cmdStats(rest);
+      case 'capture':
+        return await cmdCapture(rest);
+      case 'validate':
+        return await cmdValidate(rest);
+      case 'schema':
+        out(JSON.stringify(jsonSchema(), null, 2));
+        return 0;
+      case '--version':
+      case 'version':
+        out(version());
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${cmd}"; commands are up, down, status, console, exec, stats, capture, validate, schema`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(e.message);
+      return 2;
+    }
+    if (e instanceof EngineError) {
+      if (e.code === 'topology' && e.problems) {
+        for (const p of e.problems) process.stderr.write(`${formatProblem(p)}\n`);
+      } else err(e.message);
+      return 1;
+    }
+    if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) {
+      err(`${e.message}; see \`netweave help\``);
+      return 2;
+    }
+    err(e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+}

@@ -1,0 +1,73 @@
+// Human-readable output of the CLI: tables and counters.
+import type { CounterSnapshot, LabStatus, PortCounters } from '../shared/contract.js';
+import { DROP_CAUSES } from '../shared/kinds.js';
+
+/** Renders rows as a left-aligned table with a header. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** A lab's status as text. */
+export function formatStatus(s: LabStatus): string {
+  const head = `lab ${s.name} (${s.id}): ${s.state}${s.reason ? ` - ${s.reason}` : ''}, network ${s.network}, engine pid ${s.enginePid}`;
+  const nodes = table(
+    ['NODE', 'KIND', 'STATE', 'PORTS', 'DETAIL'],
+    s.nodes.map((n) => [
+      n.name,
+      n.kind,
+      n.state,
+      n.ports
+        .map((p) => {
+          const [owner, port] = p.id.split(':');
+          return `${owner === n.name ? (port ?? p.id) : p.id}${p.up ? '' : '(down)'}`;
+        })
+        .join(' ') || '-',
+      n.reason ?? (n.pid ? `pid ${n.pid}` : ''),
+    ]),
+  );
+  const links = table(
+    ['LINK', 'KIND', 'PORTS'],
+    s.links.map((l) => [l.id, l.kind, l.ports.join(' ')]),
+  );
+  return `${head}\n\n${nodes}\n\n${links}\nlogs: ${s.logDir}`;
+}
+
+function drops(p: PortCounters): string {
+  const parts: string[] = [];
+  for (const cause of DROP_CAUSES) {
+    const n = p.rx.drops[cause] + p.tx.drops[cause];
+    if (n > 0) parts.push(`${cause}=${n}`);
+  }
+  return parts.join(' ') || '0';
+}
+
+/** Per-port counters as text; with a previous snapshot, rates too. */
+export function formatCounters(snap: CounterSnapshot, prev?: CounterSnapshot): string {
+  const dt = prev ? (snap.time - prev.time) / 1000 : 0;
+  const before = new Map(prev?.ports.map((p) => [p.port, p]));
+  const rows = snap.ports.map((p) => {
+    const row = [
+      p.port,
+      p.linkType,
+      String(p.rx.frames),
+      String(p.rx.bytes),
+      String(p.tx.frames),
+      String(p.tx.bytes),
+      drops(p),
+    ];
+    const b = before.get(p.port);
+    if (dt > 0 && b) {
+      row.push(`${((p.rx.frames - b.rx.frames) / dt).toFixed(0)}/${((p.tx.frames - b.tx.frames) / dt).toFixed(0)}`);
+    }
+    return row;
+  });
+  const header = ['PORT', 'TYPE', 'RX FRAMES', 'RX BYTES', 'TX FRAMES', 'TX BYTES', 'DROPS'];
+  if (dt > 0) header.push('RX/TX FRAMES/S');
+  return table(header, rows);
+}

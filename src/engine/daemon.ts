@@ -1,0 +1,134 @@
+// The engine process of one lab. The launcher starts it (inside a fresh user + network + mount
+// + pid namespace in isolated mode); it deploys the lab, serves the contract on the lab's
+// socket, and destroys the lab on `down`, SIGTERM or SIGINT.
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { readlinkSync } from 'node:fs';
+import {
+  EngineError,
+  type CommandName,
+  type CommandParams,
+  type CommandResult,
+  type DeployStage,
+  type EngineClient,
+  type EngineEvents,
+  type EventName,
+} from '../shared/contract.js';
+import { DEPLOY_STAGES } from '../shared/contract.js';
+import type { Disposable } from '../shared/lifecycle.js';
+import { formatProblem } from '../shared/topology/index.js';
+import { loadTopologyFile } from './topology/index.js';
+import { Lab } from './lab.js';
+import { LAB_FILES } from './paths.js';
+import { runChecked } from './process/run.js';
+import { EngineServer } from './rpc/server.js';
+
+/** After a failed deploy, how long the engine waits for its client to read the reason. */
+const FAILED_LINGER_MS = 10_000;
+
+function hostPid(): number {
+  try {
+    // /proc is the machine's in host mode and our own in isolated mode (--mount-proc).
+    return Number(readlinkSync('/proc/self'));
+  } catch {
+    return process.pid;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      file: { type: 'string' },
+      'lab-dir': { type: 'string' },
+      'log-dir': { type: 'string' },
+      network: { type: 'string' },
+      'lab-id': { type: 'string' },
+      'engine-pid': { type: 'string' },
+    },
+  });
+  const file = values.file;
+  const dir = values['lab-dir'];
+  const logDir = values['log-dir'];
+  const labId = values['lab-id'];
+  const network = values.network === 'host' ? 'host' : 'isolated';
+  if (!file || !dir || !logDir || !labId) throw new Error('daemon: missing arguments');
+  const loaded = await loadTopologyFile(file);
+  if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
+  const inject = process.env['NETWEAVE_INJECT_FAILURE'];
+  const injectFailure = DEPLOY_STAGES.find((s) => s === inject) as DeployStage | undefined;
+
+  if (network === 'isolated') {
+    // The engine's own namespace is the lab's "host": give it a loopback.
+    await runChecked(['ip', 'link', 'set', 'lo', 'up']);
+  }
+  const lab = new Lab({
+    topology: loaded.topology,
+    file,
+    network,
+    labId,
+    labDir: dir,
+    logDir,
+    enginePid: Number(values['engine-pid'] ?? hostPid()),
+    ...(injectFailure ? { injectFailure } : {}),
+  });
+
+  let server: EngineServer | undefined;
+  let exiting = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    await lab.destroy().catch((err: unknown) => {
+      process.stderr.write(`netweave engine: destroy: ${String(err)}\n`);
+    });
+    await server?.dispose();
+    process.exit(code);
+  };
+
+  const progressHistory: EngineEvents['deployProgress'][] = [];
+  lab.on('deployProgress', (p) => progressHistory.push(p));
+
+  // The socket front: `down` destroys the lab and ends the process after answering; a late
+  // subscriber to deployProgress or labState gets what it missed.
+  const front: EngineClient = {
+    call: async <K extends CommandName>(cmd: K, params: CommandParams<K>) => {
+      if (cmd === 'down') {
+        if (!exiting) {
+          setImmediate(() => void shutdown(0));
+        }
+        return { removed: 0 } as CommandResult<K>;
+      }
+      if (exiting) throw new EngineError('not-running', 'the lab is going down');
+      return lab.call(cmd, params);
+    },
+    on: <E extends EventName>(event: E, listener: (p: EngineEvents[E]) => void): Disposable => {
+      const sub = lab.on(event, listener);
+      if (event === 'deployProgress') {
+        for (const p of progressHistory) (listener as (x: EngineEvents['deployProgress']) => void)(p);
+      } else if (event === 'labState' && lab.labState !== 'deploying') {
+        const s = lab.status();
+        (listener as (x: EngineEvents['labState']) => void)({
+          state: s.state,
+          ...(s.reason !== undefined ? { reason: s.reason } : {}),
+        });
+      }
+      return sub;
+    },
+  };
+  server = await EngineServer.listen(front, join(dir, LAB_FILES.socket));
+  process.on('SIGTERM', () => void shutdown(0));
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGHUP', () => void shutdown(0));
+
+  try {
+    await lab.deploy();
+  } catch (err) {
+    process.stderr.write(`netweave engine: deploy failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Keep serving `status` so the launcher can read the reason; it then sends `down`.
+    setTimeout(() => void shutdown(1), FAILED_LINGER_MS);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`netweave engine: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+// The userspace frame fabric: ports, switching, counters and capture (DESIGN.md, "The data
+// plane: every frame crosses the fabric").
+export { Capture, DEFAULT_CAPTURE_MAX_BUFFERED, type CaptureOptions } from './capture.js';
+export { DirectionCounter } from './counters.js';
+export { EgressPipeline, type EgressContext, type EgressNext, type EgressStage } from './egress.js';
+export {
+  DEFAULT_AGING_MS,
+  EthernetSwitch,
+  type EthernetSwitchOptions,
+  type MacTableEntry,
+} from './ethernetSwitch.js';
+export { DEFAULT_COUNTER_INTERVAL_MS, Fabric, type FabricOptions } from './fabric.js';
+export { MemoryPort, type MemoryPortOptions, type MemoryTransmit } from './memoryPort.js';
+export {
+  DEFAULT_SNAPLEN,
+  PCAPNG_BYTE_ORDER_MAGIC,
+  PCAPNG_EPB,
+  PCAPNG_IDB,
+  PCAPNG_SHB,
+  PcapngWriter,
+  encodeInterfaceDescription,
+  encodeSectionHeader,
+  enhancedPacketSize,
+  writeEnhancedPacket,
+  type PcapngDirection,
+  type PcapngInterface,
+  type PcapngOutput,
+} from './pcapng.js';
+export {
+  PATCH_QUEUE_FRAMES,
+  PatchPort,
+  createPatchPair,
+  type PatchPairOptions,
+} from './patchPair.js';
+export { PointToPointLink } from './pointToPointLink.js';
+export {
+  DEFAULT_MTU,
+  Port,
+  type Direction,
+  type FrameHandler,
+  type PortObserver,
+  type PortOptions,
+} from './port.js';
+export { TapPort, type TapPortOpenOptions, type TapPortOptions } from './tapPort.js';

@@ -1,0 +1,270 @@
+import type { PortCounters } from '../../shared/contract.js';
+import type { DropCause, LinkType } from '../../shared/kinds.js';
+import { Emitter, toDisposable, type Disposable } from '../../shared/lifecycle.js';
+import { DirectionCounter } from './counters.js';
+import { EgressPipeline, type EgressContext } from './egress.js';
+
+/**
+ * Largest frame a port accepts by default, per link type, in bytes as the fabric sees them
+ * (no FCS, no framing).
+ */
+export const DEFAULT_MTU: Readonly<Record<LinkType, number>> = {
+  // 1514 (1500-byte payload + 14-byte header, no FCS) plus 4 bytes of slack for one VLAN tag.
+  ethernet: 1518,
+  // aMaxPhyPacketSize of IEEE 802.15.4; LINKTYPE_IEEE802_15_4_NOFCS frames are 2 bytes shorter.
+  ieee802154: 127,
+  // The IP MTU Zephyr's SLIP and TUN-style links use.
+  'raw-ip': 1500,
+};
+
+/** Direction of a frame at a port: rx from the device into the fabric, tx out to the device. */
+export type Direction = 'rx' | 'tx';
+
+/**
+ * Takes the frames a port received from its device: installed by whatever the port is
+ * attached to (a switch, a point-to-point link). The array is borrowed for the call.
+ */
+export type FrameHandler = (frames: readonly Buffer[], from: Port) => void;
+
+/**
+ * Watches the frames that cross a port (a capture). Called synchronously with a borrowed
+ * array of which the first `count` frames crossed; rx frames are those the fabric accepted,
+ * tx frames those the device accepted.
+ */
+export interface PortObserver {
+  onFrames(port: Port, direction: Direction, frames: readonly Buffer[], count: number): void;
+}
+
+/** What every port is created with. */
+export interface PortOptions {
+  /** "node:port". */
+  id: string;
+  linkType: LinkType;
+  /** Largest frame accepted in either direction; default DEFAULT_MTU[linkType]. */
+  mtu?: number;
+}
+
+/**
+ * One endpoint of the fabric, with a device behind it. Frames from the device enter through
+ * receive() (down port -> 'port-down', longer than mtu -> 'too-big', counted as rx, then given
+ * to the handler, or 'no-destination' without one). Frames for the device leave through
+ * send(), which runs the egress pipeline whose last stage is the device writer (transmit());
+ * frames the device does not take are 'queue-full' drops. Subclasses supply the device.
+ */
+export abstract class Port implements Disposable {
+  /** "node:port". */
+  readonly id: string;
+  /** Kind of frame the port carries. */
+  readonly linkType: LinkType;
+  /** Largest frame accepted in either direction, in bytes. */
+  readonly mtu: number;
+  /** Counters of frames from the device into the fabric. */
+  readonly rx = new DirectionCounter();
+  /** Counters of frames from the fabric to the device. */
+  readonly tx = new DirectionCounter();
+  /** Stages every outgoing batch passes before the device writer. */
+  readonly egress: EgressPipeline;
+
+  private adminUp = true;
+  private disposed = false;
+  private handler: FrameHandler | undefined;
+  private observers: readonly PortObserver[] | null = null;
+  private readonly didDispose = new Emitter<Port>();
+
+  /** Fires once when the port is disposed, before its device is released. */
+  readonly onDidDispose = this.didDispose.event;
+
+  constructor(options: PortOptions) {
+    if (options.id.length === 0) throw new Error('a fabric port needs an id ("node:port")');
+    const mtu = options.mtu ?? DEFAULT_MTU[options.linkType];
+    if (!Number.isInteger(mtu) || mtu <= 0) {
+      throw new Error(`port ${options.id}: mtu must be a positive integer, not ${mtu}`);
+    }
+    this.id = options.id;
+    this.linkType = options.linkType;
+    this.mtu = mtu;
+    const tx = this.tx;
+    const ctx: EgressContext = {
+      portId: this.id,
+      drop(cause: DropCause, count: number): void {
+        tx.drop(cause, count);
+      },
+    };
+    this.egress = new EgressPipeline(ctx, (frames) => {
+      this.writeToDevice(frames);
+    });
+  }
+
+  /** Administrative state: a down port drops frames in both directions ('port-down'). */
+  get up(): boolean {
+    return this.adminUp;
+  }
+
+  /** Sets the administrative state; a disposed port stays down. */
+  setUp(up: boolean): void {
+    this.adminUp = up && !this.disposed;
+  }
+
+  /** True once dispose() ran. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** True while a switch or link takes this port's frames. */
+  get connected(): boolean {
+    return this.handler !== undefined;
+  }
+
+  /**
+   * Attaches the port to a switch or link: `handler` receives every batch the port takes in.
+   * A port has one handler at a time; dispose the result to detach.
+   */
+  connect(handler: FrameHandler): Disposable {
+    if (this.disposed) throw new Error(`port ${this.id} is disposed`);
+    if (this.handler !== undefined) throw new Error(`port ${this.id} is already connected`);
+    this.handler = handler;
+    return toDisposable(() => {
+      if (this.handler === handler) this.handler = undefined;
+    });
+  }
+
+  /** Adds an observer (a capture) of both directions; dispose the result to remove it. */
+  observe(observer: PortObserver): Disposable {
+    if (this.disposed) throw new Error(`port ${this.id} is disposed`);
+    this.observers = [...(this.observers ?? []), observer];
+    return toDisposable(() => {
+      const rest = (this.observers ?? []).filter((o) => o !== observer);
+      this.observers = rest.length > 0 ? rest : null;
+    });
+  }
+
+  /**
+   * Sends a batch out of the port towards its device, through the egress pipeline. The array
+   * is borrowed for the call.
+   */
+  send(frames: readonly Buffer[]): void {
+    const n = frames.length;
+    if (n === 0) return;
+    if (!this.adminUp) {
+      this.tx.portDown += n;
+      return;
+    }
+    const mtu = this.mtu;
+    for (const frame of frames) {
+      if (frame.length > mtu) {
+        const fit = withoutTooBig(frames, mtu, this.tx);
+        if (fit.length > 0) this.egress.run(fit);
+        return;
+      }
+    }
+    this.egress.run(frames);
+  }
+
+  /** The port's counters in the contract's shape. */
+  snapshot(): PortCounters {
+    return {
+      port: this.id,
+      linkType: this.linkType,
+      rx: this.rx.snapshot(),
+      tx: this.tx.snapshot(),
+    };
+  }
+
+  /** Takes the port down for good, detaches it, removes its stages and releases its device. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.adminUp = false;
+    this.handler = undefined;
+    this.observers = null;
+    this.egress.dispose();
+    try {
+      this.didDispose.fire(this);
+    } finally {
+      this.didDispose.dispose();
+      this.disposeDevice();
+    }
+  }
+
+  /**
+   * Called by the device side with frames it received. The array is borrowed for the call.
+   */
+  protected receive(frames: readonly Buffer[]): void {
+    const n = frames.length;
+    if (n === 0) return;
+    if (!this.adminUp) {
+      this.rx.portDown += n;
+      return;
+    }
+    const mtu = this.mtu;
+    let accepted = frames;
+    let bytes = 0;
+    for (const frame of frames) {
+      if (frame.length > mtu) {
+        accepted = withoutTooBig(frames, mtu, this.rx);
+        bytes = sumBytes(accepted, accepted.length);
+        break;
+      }
+      bytes += frame.length;
+    }
+    const count = accepted.length;
+    if (count === 0) return;
+    this.rx.frames += count;
+    this.rx.bytes += bytes;
+    const observers = this.observers;
+    if (observers !== null) {
+      for (const o of observers) o.onFrames(this, 'rx', accepted, count);
+    }
+    const handler = this.handler;
+    if (handler === undefined) {
+      this.rx.noDestination += count;
+      return;
+    }
+    handler(accepted, this);
+  }
+
+  /**
+   * Writes frames to the device; returns how many it accepted, in order (the rest are counted
+   * as 'queue-full'). Must not throw for runtime conditions such as a full queue.
+   */
+  protected abstract transmit(frames: readonly Buffer[]): number;
+
+  /** Releases the device (closes an fd, a socket). Called once, by dispose(). */
+  protected abstract disposeDevice(): void;
+
+  private writeToDevice(frames: readonly Buffer[]): void {
+    const n = frames.length;
+    if (n === 0) return;
+    // Checked again here: a stage may hold frames until after the port went down.
+    if (!this.adminUp) {
+      this.tx.portDown += n;
+      return;
+    }
+    const accepted = this.transmit(frames);
+    const written = accepted >= n ? n : accepted > 0 ? accepted : 0;
+    this.tx.frames += written;
+    this.tx.bytes += sumBytes(frames, written);
+    if (written < n) this.tx.queueFull += n - written;
+    const observers = this.observers;
+    if (observers !== null && written > 0) {
+      for (const o of observers) o.onFrames(this, 'tx', frames, written);
+    }
+  }
+}
+
+function sumBytes(frames: readonly Buffer[], count: number): number {
+  let bytes = 0;
+  for (let i = 0; i < count; i++) bytes += frames[i]?.length ?? 0;
+  return bytes;
+}
+
+/** The frames that fit the mtu (a new array: only on the rare path with a drop). */
+function withoutTooBig(
+  frames: readonly Buffer[],
+  mtu: number,
+  counter: DirectionCounter,
+): readonly Buffer[] {
+  const fit = frames.filter((f) => f.length <= mtu);
+  counter.tooBig += frames.length - fit.length;
+  return fit;
+}

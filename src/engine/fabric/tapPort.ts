@@ -1,0 +1,96 @@
+import { closeSync } from 'node:fs';
+import { open, TapDevice, type TapHandle } from '@netweave/tap';
+import { Emitter } from '../../shared/lifecycle.js';
+import { Port } from './port.js';
+
+/** Options of a TapPort. */
+export interface TapPortOptions {
+  /** Largest frame accepted (interface MTU + 14); default DEFAULT_MTU.ethernet. */
+  mtu?: number;
+}
+
+/** Options of TapPort.open(). */
+export interface TapPortOpenOptions {
+  /** "node:port". */
+  id: string;
+  /** Interface name, at most 15 bytes. */
+  ifname: string;
+  /** Network namespace to create the TAP in, e.g. "/run/netns/lab1-h1". */
+  netnsPath?: string;
+  /** Largest frame accepted (interface MTU + 14); default DEFAULT_MTU.ethernet. */
+  mtu?: number;
+}
+
+/**
+ * An Ethernet port whose device is a kernel TAP: frames are read in batches when the fd is
+ * readable and written in batches. The port owns the fd: dispose closes it, which deletes the
+ * (non-persistent) interface.
+ */
+export class TapPort extends Port {
+  /** Interface name as the kernel knows it. */
+  readonly ifname: string;
+  private readonly device: TapDevice;
+  private readonly didFail = new Emitter<Error>();
+
+  /** Fires when reading fails for good (e.g. the interface was deleted); reading stops. */
+  readonly onDidFail = this.didFail.event;
+
+  /** Creates a TAP (in a network namespace if given) and a port around it. */
+  static open(options: TapPortOpenOptions): TapPort {
+    return new TapPort(
+      options.id,
+      () => open(options.ifname, options.netnsPath),
+      options.mtu !== undefined ? { mtu: options.mtu } : {},
+    );
+  }
+
+  /**
+   * Wraps a TAP: `source` is an open TAP from @netweave/tap's open() (the port takes over its
+   * fd, and closes it if this constructor fails) or a function that opens one.
+   */
+  constructor(id: string, source: TapHandle | (() => TapHandle), options: TapPortOptions = {}) {
+    super({
+      id,
+      linkType: 'ethernet',
+      ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+    });
+    const handle = typeof source === 'function' ? source() : source;
+    this.ifname = handle.name;
+    let device: TapDevice | undefined;
+    try {
+      device = new TapDevice(handle.fd);
+      device.start(
+        (frames) => {
+          this.receive(frames);
+        },
+        (err) => {
+          this.didFail.fire(err);
+        },
+      );
+    } catch (err) {
+      if (device !== undefined) device.close();
+      else closeSync(handle.fd);
+      throw err;
+    }
+    this.device = device;
+  }
+
+  /** Stops reading from the TAP (frames queue in the kernel, then it drops them). */
+  pauseReading(): void {
+    this.device.pause();
+  }
+
+  /** Resumes reading after pauseReading(). */
+  resumeReading(): void {
+    this.device.resume();
+  }
+
+  protected override transmit(frames: readonly Buffer[]): number {
+    return this.device.closed ? 0 : this.device.write(frames);
+  }
+
+  protected override disposeDevice(): void {
+    this.device.close();
+    this.didFail.dispose();
+  }
+}

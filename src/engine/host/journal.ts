@@ -1,0 +1,81 @@
+// The ownership journal: every host object a lab creates is written here *before* it is
+// created, so that cleanup after a crash or kill -9 can find it without the topology file.
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+
+/** Kinds of host objects the journal records. */
+export type JournalObjectType = 'dir' | 'file' | 'socket' | 'netns' | 'process' | 'interface';
+
+/** One host object owned by a lab. */
+export interface JournalObject {
+  type: JournalObjectType;
+  /** Path (dir, file, socket, netns file), interface name, or pid as a string. */
+  ref: string;
+  /** Network mode of the object: named namespaces in host mode are removed with `ip netns del`. */
+  mode?: 'isolated' | 'host';
+  /** For processes: the start time from /proc/PID/stat, so a reused pid is never killed. */
+  startTime?: string;
+  /** For interfaces and netns: the namespace file the object lives in, if not the engine's. */
+  netns?: string;
+}
+
+/** A line of the journal. */
+export interface JournalEntry {
+  op: 'create' | 'remove';
+  object: JournalObject;
+  time: string;
+}
+
+/** Key identifying an object across create and remove entries. */
+function key(o: JournalObject): string {
+  return `${o.type}\u0000${o.ref}\u0000${o.netns ?? ''}`;
+}
+
+/** Append-only, fsynced journal of one lab's host objects. */
+export class Journal {
+  constructor(readonly path: string) {}
+
+  /** Records that an object is about to be created. Call before creating it. */
+  willCreate(object: JournalObject): void {
+    this.append({ op: 'create', object, time: new Date().toISOString() });
+  }
+
+  /** Records that an object is gone. */
+  didRemove(object: JournalObject): void {
+    this.append({ op: 'remove', object, time: new Date().toISOString() });
+  }
+
+  private append(entry: JournalEntry): void {
+    appendFileSync(this.path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    const fd = openSync(this.path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Objects created and not yet removed, in creation order. Unparsable lines are skipped. */
+  outstanding(): JournalObject[] {
+    return readOutstanding(this.path);
+  }
+}
+
+/** Reads a journal file and returns the objects still outstanding, in creation order. */
+export function readOutstanding(path: string): JournalObject[] {
+  if (!existsSync(path)) return [];
+  const live = new Map<string, JournalObject>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let entry: JournalEntry;
+    try {
+      entry = JSON.parse(line) as JournalEntry;
+    } catch {
+      continue; // a torn last line after a crash
+    }
+    if (!entry.object || typeof entry.object.ref !== 'string') continue;
+    const k = key(entry.object);
+    if (entry.op === 'create') live.set(k, entry.object);
+    else live.delete(k);
+  }
+  return [...live.values()];
+}

@@ -1,0 +1,77 @@
+// Reading processes from /proc: start times (so a reused pid is never killed) and lab tags.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { LAB_TAG_ENV } from '../paths.js';
+
+/** The start time of a process (field 22 of /proc/PID/stat), or undefined if it is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the process exists and, if a start time is given, is the same process. */
+export function isSameProcessAlive(pid: number, startTime?: string): boolean {
+  const st = processStartTime(pid);
+  if (st === undefined) return false;
+  return startTime === undefined || st === startTime;
+}
+
+/**
+ * Pids of one user's (by default this user's) processes whose environment carries the lab tag (any lab when labId is
+ * omitted). Other users' processes are never listed, even for root.
+ */
+export function taggedProcesses(
+  labId?: string,
+  uid: number = process.getuid?.() ?? 0,
+): { pid: number; labId: string }[] {
+  const out: { pid: number; labId: string }[] = [];
+  const prefix = `${LAB_TAG_ENV}=`;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    let env: string;
+    try {
+      if (statSync(`/proc/${pid}`).uid !== uid) continue;
+      env = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const kv of env.split('\0')) {
+      if (kv.startsWith(prefix)) {
+        const id = kv.slice(prefix.length);
+        if (labId === undefined || id === labId) out.push({ pid, labId: id });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The children of a process, as the kernel lists them. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Sends a signal; returns false when the process is already gone. */
+export function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}

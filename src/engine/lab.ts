@@ -1,0 +1,334 @@
+// Deploy / destroy orchestration of one lab and its event stream. A Lab implements the
+// contract's EngineClient in-process; the daemon serves it on a socket.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEPLOY_STAGES,
+  EngineError,
+  type CommandName,
+  type CommandParams,
+  type CommandResult,
+  type DeployStage,
+  type EngineClient,
+  type EngineEvents,
+  type EventName,
+  type ExitInfo,
+  type LabState,
+  type LabStatus,
+  type LinkStatus,
+  type NodeState,
+} from '../shared/contract.js';
+import { DisposableStore, Emitter, type Disposable } from '../shared/lifecycle.js';
+import type { NetworkMode } from '../shared/kinds.js';
+import type { Topology } from '../shared/topology/index.js';
+import { linkId, parseEndpoint } from '../shared/topology/index.js';
+import { Fabric, type Port } from './fabric/index.js';
+import { Journal } from './host/journal.js';
+import { NetnsManager } from './host/netns.js';
+import { LAB_FILES, LAB_TAG_ENV } from './paths.js';
+import { nodeKind } from './nodes/registry.js';
+import type { LabContext, NodeInstance } from './nodes/types.js';
+import { linkKind } from './links/registry.js';
+import type { LinkInstance } from './links/types.js';
+
+/** How often counter snapshots are pushed: 4 Hz is smooth in the UI and costs nothing. */
+export const COUNTER_PUBLISH_MS = 250;
+/** Longest a command run through `exec` may take unless the caller says otherwise. */
+const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
+
+/** Options of a lab. */
+export interface LabOptions {
+  topology: Topology;
+  file?: string;
+  network: NetworkMode;
+  labId: string;
+  labDir: string;
+  logDir: string;
+  /** Host-visible pid of the engine, for status. */
+  enginePid: number;
+  injectFailure?: DeployStage;
+}
+
+/** One lab: its nodes, links, fabric and host objects. */
+export class Lab implements EngineClient {
+  private readonly store = new DisposableStore();
+  private readonly emitters: { [E in EventName]: Emitter<EngineEvents[E]> } = {
+    labState: new Emitter(),
+    deployProgress: new Emitter(),
+    nodeState: new Emitter(),
+    consoleData: new Emitter(),
+    counters: new Emitter(),
+    captureData: new Emitter(),
+  };
+  private readonly nodes = new Map<string, NodeInstance>();
+  private readonly links: LinkInstance[] = [];
+  private readonly captures = new Map<string, { dispose(): void; frames(): number }>();
+  private nextCapture = 1;
+  private state: LabState = 'deploying';
+  private reason: string | undefined;
+  private readonly startedAt = new Date().toISOString();
+  readonly fabric: Fabric;
+  readonly journal: Journal;
+  private readonly ctx: LabContext;
+
+  constructor(private readonly opts: LabOptions) {
+    this.journal = new Journal(join(opts.labDir, LAB_FILES.journal));
+    this.fabric = this.store.add(new Fabric());
+    const netns = new NetnsManager(opts.network, opts.labId, opts.labDir, this.journal);
+    this.ctx = {
+      labName: opts.topology.name,
+      labId: opts.labId,
+      mode: opts.network,
+      labDir: opts.labDir,
+      logDir: opts.logDir,
+      journal: this.journal,
+      netns,
+      fabric: this.fabric,
+      env: { [LAB_TAG_ENV]: opts.labId },
+      nodeState: (node, state, reason, exit) => this.fireNodeState(node, state, reason, exit),
+      consoleData: (node, data) => this.emitters.consoleData.fire({ node, data }),
+      ...(opts.injectFailure ? { injectFailure: opts.injectFailure } : {}),
+    };
+    for (const e of Object.values(this.emitters)) this.store.add(e);
+  }
+
+  private fireNodeState(node: string, state: NodeState, reason?: string, exit?: ExitInfo): void {
+    this.emitters.nodeState.fire({
+      node,
+      state,
+      ...(reason !== undefined ? { reason } : {}),
+      ...(exit ? { exit } : {}),
+    });
+  }
+
+  private setState(state: LabState, reason?: string): void {
+    this.state = state;
+    this.reason = reason;
+    this.emitters.labState.fire({ state, ...(reason !== undefined ? { reason } : {}) });
+  }
+
+  private progress(stage: DeployStage, message: string, node?: string): void {
+    this.emitters.deployProgress.fire({
+      stage,
+      step: DEPLOY_STAGES.indexOf(stage) + 1,
+      steps: DEPLOY_STAGES.length,
+      message,
+      ...(node !== undefined ? { node } : {}),
+    });
+  }
+
+  private failIfInjected(stage: DeployStage): void {
+    if (this.opts.injectFailure === stage) {
+      throw new EngineError('internal', `deploy failed at stage "${stage}" (injected for testing)`);
+    }
+  }
+
+  /** Runs the stages create, wire, start, ready; on any failure destroys what exists and throws. */
+  async deploy(): Promise<void> {
+    const { topology } = this.opts;
+    try {
+      mkdirSync(join(this.opts.labDir, LAB_FILES.sockets), { recursive: true, mode: 0o700 });
+      // create
+      this.progress('create', `creating ${Object.keys(topology.nodes).length} nodes`);
+      for (const [name, spec] of Object.entries(topology.nodes)) {
+        const node = nodeKind(spec.kind).instantiate(name, spec, this.ctx);
+        this.nodes.set(name, node);
+        this.store.add(node);
+        this.progress('create', `creating ${spec.kind} ${name}`, name);
+        await node.create();
+      }
+      this.failIfInjected('create');
+      // wire
+      this.progress('wire', `wiring ${topology.links.length} links`);
+      for (const spec of topology.links) {
+        const link = linkKind(spec.kind ?? 'ethernet').instantiate(spec, {
+          ctx: this.ctx,
+          node: (name) => this.mustNode(name),
+        });
+        this.links.push(link);
+        this.store.add(link);
+        this.progress('wire', `wiring ${link.id}`);
+        await link.wire();
+      }
+      for (const node of this.nodes.values()) await node.wire();
+      this.failIfInjected('wire');
+      // start
+      for (const node of this.nodes.values()) {
+        this.progress('start', `starting ${node.name}`, node.name);
+        await node.start();
+      }
+      this.failIfInjected('start');
+      // ready
+      await Promise.all(
+        [...this.nodes.values()].map(async (node) => {
+          await node.ready();
+          this.progress('ready', `${node.name} is ready`, node.name);
+        }),
+      );
+      this.failIfInjected('ready');
+      const timer = setInterval(() => {
+        if (this.emitters.counters.size > 0) this.emitters.counters.fire(this.fabric.snapshot());
+      }, COUNTER_PUBLISH_MS);
+      timer.unref();
+      this.store.add({ dispose: () => clearInterval(timer) });
+      this.setState('running');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.setState('failed', message);
+      await this.destroy().catch(() => undefined);
+      this.setState('failed', message);
+      throw err instanceof EngineError ? err : new EngineError('internal', message);
+    }
+  }
+
+  /** Disposes everything the lab created, in reverse order of creation. */
+  async destroy(): Promise<void> {
+    if (this.state !== 'failed') this.setState('destroying');
+    for (const c of this.captures.values()) c.dispose();
+    this.captures.clear();
+    await this.store.dispose();
+    if (this.state !== 'failed') this.state = 'stopped';
+  }
+
+  private mustNode(name: string): NodeInstance {
+    const node = this.nodes.get(name);
+    if (!node) {
+      const names = [...this.nodes.keys()].join(', ');
+      throw new EngineError('no-such-node', `no node "${name}" in this lab; nodes are ${names}`);
+    }
+    return node;
+  }
+
+  /** The fabric ports a capture target names: a link id or "node:port". */
+  private async targetPorts(target: string): Promise<Port[]> {
+    const link = this.links.find((l) => l.id === target);
+    if (link) return link.ports();
+    const ep = parseEndpoint(target);
+    if (ep?.port !== undefined && this.nodes.has(ep.node)) {
+      const port = this.fabric.port(`${ep.node}:${ep.port}`);
+      if (port) return [port];
+    }
+    const choices = [...this.links.map((l) => l.id), ...this.fabric.portIds()].join(', ');
+    throw new EngineError(
+      'no-such-target',
+      `nothing to capture named "${target}"; links and ports are ${choices}`,
+    );
+  }
+
+  /** Status of the lab and every node and link. */
+  status(): LabStatus {
+    const links: LinkStatus[] = this.links.map((l) => l.status());
+    return {
+      name: this.opts.topology.name,
+      id: this.opts.labId,
+      network: this.opts.network,
+      state: this.state,
+      ...(this.reason !== undefined ? { reason: this.reason } : {}),
+      ...(this.opts.file !== undefined ? { file: this.opts.file } : {}),
+      runtimeDir: this.opts.labDir,
+      logDir: this.opts.logDir,
+      enginePid: this.opts.enginePid,
+      startedAt: this.startedAt,
+      nodes: [...this.nodes.values()].map((n) => n.status()),
+      links,
+    };
+  }
+
+  /** Handles one contract command. */
+  async call<K extends CommandName>(cmd: K, params: CommandParams<K>): Promise<CommandResult<K>> {
+    const result = await this.handle(cmd, params as never);
+    return result as CommandResult<K>;
+  }
+
+  private async handle(cmd: CommandName, p: Record<string, unknown>): Promise<unknown> {
+    const str = (k: string): string => {
+      const v = p[k];
+      if (typeof v !== 'string') throw new EngineError('bad-request', `"${cmd}" needs a "${k}"`);
+      return v;
+    };
+    switch (cmd) {
+      case 'status':
+        return this.status();
+      case 'down':
+        // The daemon acts on `down` (it destroys the lab and exits); see daemon.ts.
+        throw new EngineError('bad-request', 'down is handled by the engine process');
+      case 'exec': {
+        const node = this.mustNode(str('node'));
+        const argv = p['argv'];
+        if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
+          throw new EngineError('bad-request', 'exec needs a command: netweave exec NODE -- CMD...');
+        }
+        if (!node.exec) {
+          throw new EngineError('bad-request', `node "${node.name}" (${node.kind}) cannot run commands`);
+        }
+        const stdin = typeof p['stdin'] === 'string' ? p['stdin'] : undefined;
+        const timeoutMs = typeof p['timeoutMs'] === 'number' ? p['timeoutMs'] : DEFAULT_EXEC_TIMEOUT_MS;
+        return node.exec(argv as string[], { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
+      }
+      case 'consoleWrite':
+        this.mustConsole(str('node')).write(str('data'));
+        return {};
+      case 'consoleResize': {
+        const cols = Number(p['cols']);
+        const rows = Number(p['rows']);
+        if (!(cols > 0 && rows > 0)) throw new EngineError('bad-request', 'resize needs cols and rows');
+        this.mustConsole(str('node')).resize(cols, rows);
+        return {};
+      }
+      case 'consoleScrollback':
+        return { data: this.mustConsole(str('node')).scrollback() };
+      case 'nodeStop': {
+        const node = this.mustNode(str('node'));
+        await node.stop();
+        return node.status();
+      }
+      case 'nodeStart': {
+        const node = this.mustNode(str('node'));
+        await node.start();
+        await node.ready();
+        return node.status();
+      }
+      case 'stats':
+        return this.fabric.snapshot();
+      case 'captureStart': {
+        const target = str('target');
+        const ports = await this.targetPorts(target);
+        const captureId = `c${this.nextCapture++}`;
+        const cap = this.fabric.capture(ports, (chunk) =>
+          this.emitters.captureData.fire({ captureId, data: chunk.toString('base64') }),
+        );
+        this.captures.set(captureId, cap);
+        const first = ports[0];
+        if (!first) throw new EngineError('no-such-target', `"${target}" has no ports to capture`);
+        return { captureId, linkType: first.linkType, ports: ports.map((x) => x.id) };
+      }
+      case 'captureStop': {
+        const id = str('captureId');
+        const cap = this.captures.get(id);
+        if (!cap) throw new EngineError('no-such-target', `no capture "${id}" is running`);
+        cap.dispose();
+        this.captures.delete(id);
+        return { frames: cap.frames() };
+      }
+    }
+  }
+
+  private mustConsole(name: string): { write(d: string): void; resize(c: number, r: number): void; scrollback(): string } {
+    const node = this.mustNode(name);
+    const c = node.console?.();
+    if (!c) throw new EngineError('bad-request', `node "${name}" has no running console`);
+    return c;
+  }
+
+  /** Subscribes to one of the lab's events. */
+  on<E extends EventName>(event: E, listener: (payload: EngineEvents[E]) => void): Disposable {
+    return this.emitters[event].event(listener);
+  }
+
+  /** The lab's current state. */
+  get labState(): LabState {
+    return this.state;
+  }
+}
+
+export { linkId };

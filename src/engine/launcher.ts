@@ -1,0 +1,260 @@
+// Starts a lab's engine process in the right namespaces and connects to it.
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EngineError } from '../shared/contract.js';
+import type { NetworkMode } from '../shared/kinds.js';
+import { formatProblem, type Topology } from '../shared/topology/index.js';
+import { hostModeRefusal } from './host/caps.js';
+import { cleanupLab, engineAlive, readEngineRecord, type EngineRecord } from './host/cleanup.js';
+import { Journal } from './host/journal.js';
+import { childPids, processStartTime } from './host/procfs.js';
+import { LAB_FILES, LAB_TAG_ENV, labDir, labId, logBase } from './paths.js';
+import { SocketEngineClient } from './rpc/client.js';
+import { loadTopologyFile } from './topology/index.js';
+import { findExecutable } from './process/executable.js';
+
+/** How long the engine process may take to open its socket before the launch is called failed. */
+const ENGINE_START_TIMEOUT_MS = 30_000;
+/** How many per-run log folders are kept per lab; older ones are removed at the next launch. */
+export const KEPT_LOG_RUNS = 5;
+
+/** Options of a launch. */
+export interface LaunchOptions {
+  /** Overrides the file's `network`. */
+  network?: NetworkMode;
+  /** Called with one-line notices (e.g. leftovers of an earlier run removed). */
+  notice?: (line: string) => void;
+}
+
+/** A launched lab: its record and a connected client. */
+export interface LaunchedLab {
+  topology: Topology;
+  record: EngineRecord;
+  client: SocketEngineClient;
+}
+
+/** Loads and validates a topology file, throwing one EngineError that lists every problem. */
+export async function loadOrThrow(file: string): Promise<Topology> {
+  const loaded = await loadTopologyFile(file);
+  if (!loaded.ok) {
+    throw new EngineError(
+      'topology',
+      loaded.problems.map(formatProblem).join('\n'),
+      loaded.problems,
+    );
+  }
+  return loaded.topology;
+}
+
+function lastLines(path: string, n: number): string {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').slice(-n).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function waitFor<T>(probe: () => T | undefined, ms: number, stepMs = 25): Promise<T | undefined> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) return undefined;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** Removes all but the newest KEPT_LOG_RUNS - 1 run folders of a lab. */
+function pruneLogs(labLogs: string): void {
+  if (!existsSync(labLogs)) return;
+  const runs = readdirSync(labLogs).sort();
+  for (const old of runs.slice(0, Math.max(0, runs.length - (KEPT_LOG_RUNS - 1)))) {
+    rmSync(join(labLogs, old), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Launches a lab from a topology file: validates it, removes leftovers of an earlier run of
+ * the same lab, starts the engine process and connects to it. Deploy progress then arrives as
+ * events on the returned client.
+ */
+export async function launchLab(file: string, opts: LaunchOptions = {}): Promise<LaunchedLab> {
+  const path = resolve(file);
+  const topology = await loadOrThrow(path);
+  const network: NetworkMode = opts.network ?? topology.network ?? 'isolated';
+  if (network === 'host') {
+    const refusal = hostModeRefusal();
+    if (refusal) throw new EngineError('permission', refusal);
+  }
+  for (const tool of network === 'isolated' ? ['unshare', 'nsenter', 'ip'] : ['nsenter', 'ip']) {
+    if (!(await findExecutable(tool, process.cwd(), process.env)).ok) {
+      throw new EngineError(
+        'missing-binary',
+        `${tool} is not installed; install util-linux and iproute2 (apt install util-linux iproute2)`,
+      );
+    }
+  }
+  const name = topology.name;
+  const dir = labDir(name);
+  const existing = readEngineRecord(name);
+  if (engineAlive(existing)) {
+    throw new EngineError(
+      'busy',
+      `lab "${name}" is already running (engine pid ${existing?.enginePid}); stop it with \`netweave down ${name}\``,
+    );
+  }
+  if (existsSync(dir)) {
+    const removed = await cleanupLab(name);
+    opts.notice?.(`removed ${removed} leftover objects of an earlier run of lab "${name}"`);
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const id = labId(name);
+  const labLogs = join(logBase(), name);
+  pruneLogs(labLogs);
+  const logDir = join(labLogs, new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(logDir, { recursive: true });
+  const engineLog = join(logDir, 'engine.log');
+
+  const daemon = fileURLToPath(new URL('./daemon.js', import.meta.url));
+  const engineArgv = [
+    process.execPath,
+    daemon,
+    '--file',
+    path,
+    '--lab-dir',
+    dir,
+    '--log-dir',
+    logDir,
+    '--network',
+    network,
+    '--lab-id',
+    id,
+  ];
+  // Isolated: a user namespace (we are "root" only inside it), its own network namespace (the
+  // lab's host side), a private mount namespace (node namespaces are bind mounts that die
+  // with it) and a pid namespace whose init is the engine: if the engine is killed, the kernel
+  // kills every process of the lab with it.
+  const argv =
+    network === 'isolated'
+      ? [
+          'unshare',
+          '--user',
+          '--map-root-user',
+          '--net',
+          '--mount',
+          '--pid',
+          '--fork',
+          '--kill-child',
+          '--mount-proc',
+          '--',
+          ...engineArgv,
+        ]
+      : engineArgv;
+  const journal = new Journal(join(dir, LAB_FILES.journal));
+  journal.willCreate({ type: 'dir', ref: dir });
+  const out = openSync(engineLog, 'a');
+  const [cmd, ...args] = argv as [string, ...string[]];
+  const child = spawn(cmd, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, [LAB_TAG_ENV]: id },
+  });
+  closeSync(out);
+  child.unref();
+  const launcherPid = child.pid;
+  if (launcherPid === undefined) {
+    throw new EngineError('internal', `could not start the engine process for lab "${name}"`);
+  }
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const enginePid =
+    network === 'isolated'
+      ? await waitFor(() => (exited ? -1 : childPids(launcherPid)[0]), ENGINE_START_TIMEOUT_MS)
+      : launcherPid;
+  if (enginePid === undefined || enginePid < 0) {
+    await cleanupLab(name);
+    throw new EngineError(
+      'internal',
+      `the engine of lab "${name}" did not start: ${lastLines(engineLog, 5) || 'no output'}`,
+    );
+  }
+  const record: EngineRecord = {
+    lab: name,
+    labId: id,
+    network,
+    file: path,
+    enginePid,
+    logDir,
+    startedAt: new Date().toISOString(),
+  };
+  const engineStart = processStartTime(enginePid);
+  if (engineStart) record.engineStart = engineStart;
+  if (network === 'isolated') {
+    record.launcherPid = launcherPid;
+    const ls = processStartTime(launcherPid);
+    if (ls) record.launcherStart = ls;
+    journal.willCreate({ type: 'process', ref: String(launcherPid), ...(ls ? { startTime: ls } : {}) });
+  }
+  journal.willCreate({
+    type: 'process',
+    ref: String(enginePid),
+    ...(engineStart ? { startTime: engineStart } : {}),
+  });
+  writeFileSync(join(dir, LAB_FILES.state), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+
+  const sock = join(dir, LAB_FILES.socket);
+  const client = await waitForClient(sock, () => exited);
+  if (!client) {
+    const why = lastLines(engineLog, 5) || 'no output';
+    await cleanupLab(name);
+    throw new EngineError('internal', `the engine of lab "${name}" stopped before it was ready: ${why}`);
+  }
+  return { topology, record, client };
+}
+
+async function waitForClient(sock: string, exited: () => boolean): Promise<SocketEngineClient | undefined> {
+  const until = Date.now() + ENGINE_START_TIMEOUT_MS;
+  while (Date.now() < until && !exited()) {
+    if (existsSync(sock)) {
+      try {
+        return await SocketEngineClient.connect(sock);
+      } catch {
+        // not listening yet
+      }
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return undefined;
+}
+
+/** Connects to a running lab's engine, or explains in one sentence why it cannot. */
+export async function connectLab(name: string): Promise<SocketEngineClient> {
+  const rec = readEngineRecord(name);
+  if (!engineAlive(rec)) {
+    throw new EngineError(
+      'not-running',
+      `lab "${name}" is not running; start it with \`netweave up FILE\``,
+    );
+  }
+  try {
+    return await SocketEngineClient.connect(join(labDir(name), LAB_FILES.socket));
+  } catch {
+    throw new EngineError(
+      'not-running',
+      `the engine of lab "${name}" does not answer; remove it with \`netweave down ${name}\``,
+    );
+  }
+}

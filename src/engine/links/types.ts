@@ -1,0 +1,30 @@
+// What every link kind implements.
+import type { LinkStatus } from '../../shared/contract.js';
+import type { Disposable } from '../../shared/lifecycle.js';
+import type { LinkSpec } from '../../shared/topology/index.js';
+import type { Port } from '../fabric/index.js';
+import type { LabContext, NodeInstance } from '../nodes/types.js';
+
+/** What a link gets from its lab when it is wired. */
+export interface LinkEnv {
+  ctx: LabContext;
+  /** The node of a given name (created already). */
+  node(name: string): NodeInstance;
+}
+
+/** A wired link. */
+export interface LinkInstance extends Disposable {
+  readonly id: string;
+  readonly kind: string;
+  /** Joins the endpoints' ports in the fabric. */
+  wire(): Promise<void>;
+  /** The fabric ports that carry the link's frames. */
+  ports(): Port[];
+  status(): LinkStatus;
+}
+
+/** A link kind: one per folder under src/engine/links, registered in registry.ts. */
+export interface LinkKind {
+  readonly kind: string;
+  instantiate(spec: LinkSpec, env: LinkEnv): LinkInstance;
+}

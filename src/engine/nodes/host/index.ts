@@ -1,0 +1,235 @@
+// The `host` node kind: a network namespace inside the lab with interfaces (each a TAP port
+// into the fabric), addresses, routes, a shell as its console, and `exec` of commands in it.
+import { join } from 'node:path';
+import { openTap } from '@netweave/tap';
+import { EngineError, type ExecResult, type NodeState, type NodeStatus } from '../../../shared/contract.js';
+import type { HostInterfaceSpec, HostNodeSpec } from '../../../shared/topology/index.js';
+import { TapPort, type Port } from '../../fabric/index.js';
+import { inNetns, type NetnsHandle } from '../../host/netns.js';
+import { runChecked, runCommand } from '../../process/run.js';
+import { SupervisedProcess } from '../../process/supervisedProcess.js';
+import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
+
+/** The shell a host node's console runs when the file names none. */
+export const DEFAULT_SHELL = ['/bin/sh', '-i'];
+/** How long a setup command may run before the node is called failed. */
+const SETUP_TIMEOUT_MS = 60_000;
+/** Pause before a host shell that exited (e.g. the user typed `exit`) is started again. */
+const SHELL_RESPAWN_MS = 300;
+
+function list(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/** A running host node. */
+export class HostNode implements NodeInstance {
+  readonly kind = 'host';
+  readonly isSegment = false;
+  private ns: NetnsHandle | undefined;
+  private readonly ports = new Map<string, TapPort>();
+  private shell: SupervisedProcess | undefined;
+  private state: NodeState = 'stopped';
+  private reason: string | undefined;
+  private stopping = false;
+
+  constructor(
+    readonly name: string,
+    private readonly spec: HostNodeSpec,
+    private readonly ctx: LabContext,
+  ) {}
+
+  private setState(state: NodeState, reason?: string): void {
+    this.state = state;
+    this.reason = reason;
+    this.ctx.nodeState(this.name, state, reason);
+  }
+
+  private get netns(): NetnsHandle {
+    if (!this.ns) throw new Error(`node ${this.name} has no namespace yet`);
+    return this.ns;
+  }
+
+  /** Runs `ip` (or any argv) inside the node's namespace, failing with one sentence. */
+  private async inside(argv: string[]): Promise<void> {
+    await runChecked(inNetns(this.netns.path, argv));
+  }
+
+  async create(): Promise<void> {
+    this.ns = await this.ctx.netns.create(this.name);
+  }
+
+  async port(name: string): Promise<Port> {
+    const existing = this.ports.get(name);
+    if (existing) return existing;
+    const ifspec: HostInterfaceSpec = this.spec.interfaces?.[name] ?? {};
+    // A non-persistent TAP: it disappears when the engine closes its fd, even after kill -9.
+    this.ctx.journal.willCreate({ type: 'interface', ref: name, netns: this.netns.path });
+    const handle = openTap(name, this.netns.path);
+    const port = new TapPort(`${this.name}:${name}`, handle, {
+      ...(ifspec.mtu !== undefined ? { mtu: ifspec.mtu + 14 } : {}),
+    });
+    this.ports.set(name, port);
+    this.ctx.fabric.addPort(port);
+    if (ifspec.mac) await this.inside(['ip', 'link', 'set', 'dev', name, 'address', ifspec.mac]);
+    if (ifspec.mtu) await this.inside(['ip', 'link', 'set', 'dev', name, 'mtu', String(ifspec.mtu)]);
+    await this.inside(['ip', 'link', 'set', 'dev', name, 'up']);
+    return port;
+  }
+
+  async wire(): Promise<void> {
+    // Interfaces declared without a link still exist (unplugged ports).
+    for (const name of Object.keys(this.spec.interfaces ?? {})) await this.port(name);
+    for (const [name, ifspec] of Object.entries(this.spec.interfaces ?? {})) {
+      for (const cidr of list(ifspec.ipv4)) {
+        await this.inside(['ip', '-4', 'addr', 'add', cidr, 'dev', name]);
+      }
+      for (const cidr of list(ifspec.ipv6)) {
+        // nodad: a lab's addresses are planned, so skip duplicate address detection and
+        // make the address usable at once instead of after about two seconds.
+        await this.inside(['ip', '-6', 'addr', 'add', cidr, 'dev', name, 'nodad']);
+      }
+    }
+    for (const route of this.spec.routes ?? []) {
+      const v6 = route.via.includes(':') || route.to.includes(':');
+      await this.inside([
+        'ip',
+        v6 ? '-6' : '-4',
+        'route',
+        'add',
+        route.to,
+        'via',
+        route.via,
+        ...(route.dev ? ['dev', route.dev] : []),
+      ]);
+    }
+  }
+
+  private env(): Record<string, string> {
+    const base: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) base[k] = v;
+    return {
+      ...base,
+      TERM: 'xterm-256color',
+      PS1: `${this.name}# `,
+      ...(this.spec.env ?? {}),
+      ...this.ctx.env,
+    };
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    for (const p of this.ports.values()) p.setUp(true);
+    this.setState('starting');
+    const shellArgv = this.spec.shell ?? DEFAULT_SHELL;
+    const shell = new SupervisedProcess({
+      name: this.name,
+      argv: inNetns(this.netns.path, shellArgv),
+      cwd: '/',
+      env: this.env(),
+      logFile: join(this.ctx.logDir, `${this.name}.log`),
+      restart: { policy: this.spec.restart ?? 'on-failure' },
+      // An interactive shell ignores SIGTERM; SIGHUP is how a terminal closing ends it.
+      stop: { termSignal: 'SIGHUP' },
+      ...(this.spec.ready?.pattern
+        ? {
+            ready: {
+              pattern: new RegExp(this.spec.ready.pattern),
+              timeoutMs: (this.spec.ready.timeout ?? 30) * 1000,
+            },
+          }
+        : {}),
+    });
+    this.shell = shell;
+    shell.onData((d) => this.ctx.consoleData(this.name, d));
+    shell.onState((e) => {
+      if (this.stopping) return;
+      if (e.state === 'stopped' && this.shell === shell) {
+        // The user ended the shell: give the node a fresh one, as a terminal would.
+        setTimeout(() => {
+          if (!this.stopping && this.shell === shell) void shell.start().catch(() => undefined);
+        }, SHELL_RESPAWN_MS).unref();
+        return;
+      }
+      this.setState(e.state, e.reason);
+    });
+    await shell.start();
+    for (const argv of this.spec.setup ?? []) {
+      const r = await this.exec(argv, { timeoutMs: SETUP_TIMEOUT_MS });
+      if (r.exitCode !== 0) {
+        const why = (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? '';
+        throw new EngineError(
+          'internal',
+          `setup command "${argv.join(' ')}" of node "${this.name}" failed (${r.signal ?? `exit ${r.exitCode}`})${why ? `: ${why}` : ''}`,
+        );
+      }
+    }
+  }
+
+  ready(): Promise<void> {
+    this.setState('ready');
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.setState('stopping');
+    await this.shell?.stop();
+    for (const p of this.ports.values()) p.setUp(false);
+    this.setState('stopped');
+  }
+
+  async exec(argv: string[], opts: ExecOptions): Promise<ExecResult> {
+    if (!this.ns) throw new EngineError('not-running', `node "${this.name}" is not created`);
+    const r = await runCommand(inNetns(this.ns.path, argv), {
+      env: this.env(),
+      ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+    return { exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  console(): NodeConsole | undefined {
+    const shell = this.shell;
+    if (!shell) return undefined;
+    return {
+      write: (d) => shell.write(d),
+      resize: (c, r) => shell.resize(c, r),
+      scrollback: () => shell.scrollback(),
+    };
+  }
+
+  status(): NodeStatus {
+    const pid = this.shell?.pid;
+    return {
+      name: this.name,
+      kind: this.kind,
+      state: this.state,
+      ...(this.reason !== undefined ? { reason: this.reason } : {}),
+      ...(pid !== undefined ? { pid } : {}),
+      hasConsole: this.shell !== undefined,
+      ports: [...this.ports.values()].map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    this.stopping = true;
+    await this.shell?.dispose();
+    this.shell = undefined;
+    for (const p of this.ports.values()) {
+      p.dispose();
+      this.ctx.journal.didRemove({ type: 'interface', ref: p.id.split(':')[1] ?? '', netns: this.netns.path });
+    }
+    this.ports.clear();
+    if (this.ns) {
+      await this.ctx.netns.remove(this.ns);
+      this.ns = undefined;
+    }
+  }
+}
+
+/** The `host` kind. */
+export const hostKind: NodeKind<HostNodeSpec> = {
+  kind: 'host',
+  instantiate: (name, spec, ctx) => new HostNode(name, spec, ctx),
+};

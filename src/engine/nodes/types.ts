@@ -1,0 +1,78 @@
+// What every node kind implements, and what the lab gives it.
+import type { Disposable } from '../../shared/lifecycle.js';
+import type {
+  DeployStage,
+  ExecResult,
+  ExitInfo,
+  NodeState,
+  NodeStatus,
+} from '../../shared/contract.js';
+import type { NetworkMode } from '../../shared/kinds.js';
+import type { Fabric, Port } from '../fabric/index.js';
+import type { Journal } from '../host/journal.js';
+import type { NetnsManager } from '../host/netns.js';
+
+/** Everything a node needs from its lab. */
+export interface LabContext {
+  labName: string;
+  labId: string;
+  mode: NetworkMode;
+  labDir: string;
+  logDir: string;
+  journal: Journal;
+  netns: NetnsManager;
+  fabric: Fabric;
+  /** Environment every process of the lab gets (carries the lab's ownership tag). */
+  env: Record<string, string>;
+  /** Reports a node's state change. */
+  nodeState(node: string, state: NodeState, reason?: string, exit?: ExitInfo): void;
+  /** Reports console output of a node. */
+  consoleData(node: string, data: string): void;
+  /** Test hook: the deploy stage at which to fail on purpose (NETWEAVE_INJECT_FAILURE). */
+  injectFailure?: DeployStage;
+}
+
+/** Options of a command run inside a node. */
+export interface ExecOptions {
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+/** A node's interactive console. */
+export interface NodeConsole {
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  scrollback(): string;
+}
+
+/** One node of a running lab. Stages are called in order; dispose undoes everything. */
+export interface NodeInstance extends Disposable {
+  readonly name: string;
+  readonly kind: string;
+  /** True for nodes that are segments (switches): links attach to them without a port. */
+  readonly isSegment: boolean;
+  /** Stage create: namespaces, directories, anything that exists before wiring. */
+  create(): Promise<void>;
+  /** Stage wire: the fabric port for one of the node's ports, created on first request. */
+  port(name: string): Promise<Port>;
+  /** Stage wire, after every link is joined: addresses, routes, remaining interfaces. */
+  wire(): Promise<void>;
+  /** Stage start: processes. */
+  start(): Promise<void>;
+  /** Stage ready: resolves when the node is usable. */
+  ready(): Promise<void>;
+  /** Stops the node's processes and takes its ports down (the node stays wired). */
+  stop(): Promise<void>;
+  /** Current status. */
+  status(): NodeStatus;
+  /** Runs a command inside the node, if the kind supports it. */
+  exec?(argv: string[], opts: ExecOptions): Promise<ExecResult>;
+  /** The node's console, if it has one and it is running. */
+  console?(): NodeConsole | undefined;
+}
+
+/** A node kind: one per folder under src/engine/nodes, registered in registry.ts. */
+export interface NodeKind<Spec = unknown> {
+  readonly kind: string;
+  instantiate(name: string, spec: Spec, ctx: LabContext): NodeInstance;
+}

@@ -1,0 +1,57 @@
+// Where a lab keeps its runtime files and its logs.
+import { createHash } from 'node:crypto';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Base folder of every lab's runtime directory for this user. */
+export function runtimeBase(): string {
+  const override = process.env['NETWEAVE_RUNTIME_DIR'];
+  if (override) return override;
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0) return '/run/netweave';
+  const xdg = process.env['XDG_RUNTIME_DIR'];
+  if (xdg) return join(xdg, 'netweave');
+  return join(tmpdir(), `netweave-${uid}`);
+}
+
+/** Base folder of per-run logs; logs outlive the lab on purpose (they explain a failure). */
+export function logBase(): string {
+  const override = process.env['NETWEAVE_LOG_DIR'];
+  if (override) return override;
+  const state = process.env['XDG_STATE_HOME'];
+  if (state) return join(state, 'netweave', 'logs');
+  const home = homedir();
+  if (home && home !== '/nonexistent' && home !== '/') {
+    return join(home, '.local', 'state', 'netweave', 'logs');
+  }
+  return `${runtimeBase()}-logs`;
+}
+
+/** The runtime directory of one lab. */
+export function labDir(labName: string): string {
+  return join(runtimeBase(), labName);
+}
+
+/**
+ * Short id of a lab, used to tag host objects (namespace names, interface aliases, process
+ * environment). Derived from the user and lab name so the same lab gets the same tag again
+ * after a crash, and two users' labs of the same name do not collide.
+ */
+export function labId(labName: string, uid: number = process.getuid?.() ?? 0): string {
+  return createHash('sha256').update(`${uid}:${labName}`).digest('hex').slice(0, 8);
+}
+
+/** Files inside a lab's runtime directory. */
+export const LAB_FILES = {
+  journal: 'journal.jsonl',
+  socket: 'engine.sock',
+  state: 'engine.json',
+  netns: 'netns',
+  sockets: 'sock',
+} as const;
+
+/** The environment variable that tags every process a lab starts with the lab's id. */
+export const LAB_TAG_ENV = 'NETWEAVE_LAB_ID';
+
+/** Prefix of every tag netweave writes on host objects. */
+export const TAG_PREFIX = 'netweave';

@@ -1,0 +1,197 @@
+// Consistency checks that run after the schema accepted the document: links against nodes,
+// port use, switch loops, and duplicate addresses per segment.
+import { formatIp, formatMac, parseCidr, parseMac } from './address.js';
+import { formatEndpoint, linkId, parseEndpoint, type Endpoint } from './endpoint.js';
+import { findNodeKind } from './kinds/index.js';
+import type { PathIssue } from './issues.js';
+import type { Topology } from './schema.js';
+import {
+  describeSegment,
+  endpointElement,
+  resolveSegments,
+  UnionFind,
+  type Segment,
+} from './segments.js';
+import { formatPath, listChoices } from './text.js';
+
+type LinkSpec = Topology['links'][number];
+
+/** Checks each node with its kind's own check. */
+function checkNodes(topology: Topology): PathIssue[] {
+  const issues: PathIssue[] = [];
+  for (const [name, spec] of Object.entries(topology.nodes)) {
+    for (const issue of findNodeKind(spec.kind)?.check?.(spec, name) ?? []) {
+      issues.push({ ...issue, path: ['nodes', name, ...issue.path] });
+    }
+  }
+  return issues;
+}
+
+/** Checks one endpoint against the nodes; returns the endpoint or undefined after an issue. */
+function resolveEndpoint(
+  topology: Topology,
+  text: string,
+  path: PathIssue['path'],
+  issues: PathIssue[],
+): Endpoint | undefined {
+  const ep = parseEndpoint(text);
+  if (!ep) return undefined;
+  const spec = topology.nodes[ep.node];
+  const nodeNames = Object.keys(topology.nodes);
+  if (!spec) {
+    issues.push({
+      path,
+      message: `node ${JSON.stringify(ep.node)} is not defined; defined nodes are ${listChoices(nodeNames)}`,
+      choices: nodeNames,
+    });
+    return undefined;
+  }
+  const kind = findNodeKind(spec.kind);
+  if (!kind) return undefined;
+  if (kind.attach === 'bare' && ep.port !== undefined) {
+    issues.push({
+      path,
+      message: `${JSON.stringify(text)} names a port on ${spec.kind} ${JSON.stringify(ep.node)}, but ${spec.kind} ports are implicit; write the bare name ${JSON.stringify(ep.node)}`,
+      choices: [ep.node],
+    });
+    return undefined;
+  }
+  const declared = kind.declaredPorts?.(spec);
+  if (kind.attach === 'port' && ep.port === undefined) {
+    const example = `${ep.node}:${declared?.[0] ?? 'eth0'}`;
+    issues.push({
+      path,
+      message: `${JSON.stringify(ep.node)} is a ${spec.kind}, which links through a named port; use node:port, e.g. ${JSON.stringify(example)}`,
+      choices: (declared ?? []).map((p) => `${ep.node}:${p}`),
+    });
+    return undefined;
+  }
+  if (ep.port !== undefined && declared !== undefined && !declared.includes(ep.port)) {
+    const where =
+      kind.portsKey !== undefined
+        ? `declare it under ${formatPath(['nodes', ep.node, kind.portsKey])}`
+        : 'declare it';
+    const noun = kind.portsKey === 'interfaces' ? 'interface' : 'port';
+    issues.push({
+      path,
+      message: `${spec.kind} ${JSON.stringify(ep.node)} has no ${noun} ${JSON.stringify(ep.port)}; ${where}${declared.length > 0 ? ` or use one of ${listChoices(declared)}` : ''}`,
+      choices: [...declared],
+    });
+    return undefined;
+  }
+  return ep;
+}
+
+/** Checks links; returns the issues and the links that passed (for the segment checks). */
+function checkLinks(topology: Topology): { issues: PathIssue[]; good: LinkSpec[] } {
+  const issues: PathIssue[] = [];
+  const good: LinkSpec[] = [];
+  const ids = new Map<string, number>();
+  const portUse = new Map<string, number>();
+  const uf = new UnionFind();
+  topology.links.forEach((link, i) => {
+    const id = linkId(link);
+    const previous = ids.get(id);
+    if (previous !== undefined) {
+      issues.push(
+        link.name !== undefined
+          ? {
+              path: ['links', i, 'name'],
+              message: `link name ${JSON.stringify(id)} is already used by links[${previous}]; give each link a unique name`,
+            }
+          : {
+              path: ['links', i, 'endpoints'],
+              message: `this link repeats links[${previous}] (${id}); remove one of them`,
+            },
+      );
+      return;
+    }
+    ids.set(id, i);
+    const before = issues.length;
+    const ends = link.endpoints.map((text, j) =>
+      resolveEndpoint(topology, text, ['links', i, 'endpoints', j], issues),
+    );
+    const [a, b] = ends;
+    if (issues.length > before || !a || !b) return;
+    if (a.node === b.node) {
+      issues.push({
+        path: ['links', i, 'endpoints', 1],
+        message: `both ends of this link are on node ${JSON.stringify(a.node)}; connect it to another node or to a switch`,
+      });
+      return;
+    }
+    for (const [j, ep] of [a, b].entries()) {
+      if (ep.port === undefined) continue;
+      const element = formatEndpoint(ep);
+      const user = portUse.get(element);
+      if (user !== undefined) {
+        const other = topology.links[user];
+        issues.push({
+          path: ['links', i, 'endpoints', j],
+          message: `port ${JSON.stringify(element)} is already used by links[${user}] (${other ? linkId(other) : ''}); a port joins one link, so use another interface or connect them through a switch`,
+        });
+      }
+    }
+    if (issues.length > before) return;
+    for (const ep of [a, b]) if (ep.port !== undefined) portUse.set(formatEndpoint(ep), i);
+    if (!uf.union(endpointElement(link.endpoints[0]), endpointElement(link.endpoints[1]))) {
+      issues.push({
+        path: ['links', i],
+        message: `this link closes a loop between ${link.endpoints[0]} and ${link.endpoints[1]}, which are already connected; switches do not run spanning tree, so remove one link of the loop`,
+      });
+      return;
+    }
+    good.push(link);
+  });
+  return { issues, good };
+}
+
+/** Checks that no address or MAC appears twice on one segment (prefix length ignored). */
+function checkAddresses(topology: Topology, segments: Segment[]): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const segmentOfPort = new Map<string, Segment>();
+  for (const seg of segments) for (const port of seg.ports) segmentOfPort.set(port, seg);
+  const seen = new Map<string, { node: string; port: string }>();
+  for (const [node, spec] of Object.entries(topology.nodes)) {
+    for (const addr of findNodeKind(spec.kind)?.addresses?.(spec) ?? []) {
+      let canonical: string;
+      if (addr.type === 'mac') {
+        const mac = parseMac(addr.value);
+        if (!mac.ok) continue;
+        canonical = formatMac(mac.value);
+      } else {
+        const cidr = parseCidr(addr.value);
+        if (!cidr.ok) continue;
+        canonical = formatIp(cidr.value.address);
+      }
+      const element = `${node}:${addr.port}`;
+      const segment = segmentOfPort.get(element);
+      const scope = segment ? `segment ${segment.id}` : `port ${element}`;
+      const key = `${scope}\n${addr.type}\n${canonical}`;
+      const first = seen.get(key);
+      const noun = addr.type === 'mac' ? 'MAC address' : 'address';
+      if (!first) {
+        seen.set(key, { node, port: addr.port });
+      } else if (first.node === node && first.port === addr.port) {
+        issues.push({
+          path: ['nodes', node, ...addr.path],
+          message: `${noun} ${canonical} is listed twice on ${element}; remove one`,
+        });
+      } else {
+        issues.push({
+          path: ['nodes', node, ...addr.path],
+          message: `${noun} ${canonical} is already used by ${first.node}:${first.port} on the same segment (${segment ? describeSegment(segment) : element}); give each interface its own ${addr.type === 'mac' ? 'MAC' : 'address'}`,
+        });
+      }
+    }
+  }
+  return issues;
+}
+
+/** Runs every cross-check on a topology the schema accepted. */
+export function crossCheck(topology: Topology): PathIssue[] {
+  const nodeIssues = checkNodes(topology);
+  const { issues: linkIssues, good } = checkLinks(topology);
+  const segments = resolveSegments({ ...topology, links: good });
+  return [...nodeIssues, ...linkIssues, ...checkAddresses(topology, segments)];
+}

@@ -1,0 +1,235 @@
+// The "host" node kind: a Linux network namespace with interfaces, routes and a shell.
+import { z } from 'zod';
+import {
+  cidrContains,
+  formatCidr,
+  formatIp,
+  hasHostBits,
+  isLinkLocalIPv6,
+  networkOf,
+  parseCidr,
+  parseIp,
+  type Cidr,
+} from '../address.js';
+import {
+  addressListSchema,
+  argvSchema,
+  durationSchema,
+  envNameSchema,
+  expected,
+  ipSchema,
+  macSchema,
+  mtuSchema,
+  oneOf,
+  portNameSchema,
+  regexSchema,
+  routeDestinationSchema,
+} from '../fields.js';
+import { listChoices } from '../text.js';
+import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
+
+/** Shell used for terminals opened in a host when `shell` is not set: present on every Linux. */
+export const DEFAULT_HOST_SHELL: readonly string[] = ['/bin/sh'];
+
+/** Settings of one host interface. */
+export const hostInterfaceSchema = z
+  .strictObject(
+    {
+      ipv4: addressListSchema(4).optional(),
+      ipv6: addressListSchema(6).optional(),
+      mac: macSchema.optional(),
+      mtu: mtuSchema.optional(),
+    },
+    {
+      error: expected(
+        'a map of interface settings (ipv4, ipv6, mac, mtu)',
+        undefined,
+        'write {} for an interface without settings',
+      ),
+    },
+  )
+  .meta({ description: 'Interface settings.' });
+
+/** One static route of a host. */
+export const hostRouteSchema = z
+  .strictObject(
+    {
+      to: routeDestinationSchema,
+      via: ipSchema,
+      dev: portNameSchema.optional(),
+    },
+    { error: expected('a route such as {to: default, via: 192.0.2.254}') },
+  )
+  .meta({ description: 'A static route.' });
+
+/** Settings of a host node. */
+export const hostSchema = z
+  .strictObject({
+    kind: z.literal('host'),
+    interfaces: z
+      .record(portNameSchema, hostInterfaceSchema, {
+        error: expected('a map of interface name to settings, e.g. eth0: {ipv4: [192.0.2.1/24]}'),
+      })
+      .optional()
+      .meta({ description: 'Interfaces by name; link them as "node:interface".' }),
+    routes: z
+      .array(hostRouteSchema, { error: expected('a list of routes') })
+      .optional()
+      .meta({ description: 'Static routes, added after the interfaces are up.' }),
+    setup: z
+      .array(argvSchema, { error: expected(`a list of commands, each a list of arguments`) })
+      .optional()
+      .meta({ description: 'Commands run in the node after it starts, in order.' }),
+    shell: argvSchema
+      .default(() => [...DEFAULT_HOST_SHELL])
+      .meta({ description: 'Command for terminals opened in the node.' }),
+    env: z
+      .record(
+        envNameSchema,
+        z.string({ error: expected('a string (quote numbers and booleans)') }),
+        {
+          error: expected('a map of variable name to value'),
+        },
+      )
+      .optional()
+      .meta({ description: 'Environment for the setup commands and the shell.' }),
+    restart: oneOf(
+      ['never', 'on-failure'],
+      'restart policy',
+      "Restart policy of the node; when absent the engine picks the kind's default.",
+      'restart policies',
+    ).optional(),
+    ready: z
+      .strictObject(
+        {
+          pattern: regexSchema.optional(),
+          timeout: durationSchema
+            .optional()
+            .meta({ description: 'How long to wait for the pattern (seconds after validation).' }),
+        },
+        { error: expected('a map with pattern and timeout') },
+      )
+      .optional()
+      .meta({ description: 'When the node counts as ready: a console line matching pattern.' }),
+  })
+  .meta({ title: 'host', description: 'A Linux network namespace with interfaces and routes.' });
+
+/** A host node as validated. */
+export type HostNodeSpec = z.output<typeof hostSchema>;
+/** A host interface as validated. */
+export type HostInterfaceSpec = z.output<typeof hostInterfaceSchema>;
+/** A host route as validated. */
+export type HostRouteSpec = z.output<typeof hostRouteSchema>;
+
+/** Normalizes "one address or a list" to a list. */
+export function addressList(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return typeof value === 'string' ? [value] : [...value];
+}
+
+function hostAddresses(spec: HostNodeSpec): PortAddress[] {
+  const out: PortAddress[] = [];
+  for (const [port, itf] of Object.entries(spec.interfaces ?? {})) {
+    for (const type of ['ipv4', 'ipv6'] as const) {
+      const value = itf[type];
+      if (typeof value === 'string')
+        out.push({ port, type, value, path: ['interfaces', port, type] });
+      else
+        value?.forEach((v, i) =>
+          out.push({ port, type, value: v, path: ['interfaces', port, type, i] }),
+        );
+    }
+    if (itf.mac !== undefined)
+      out.push({ port, type: 'mac', value: itf.mac, path: ['interfaces', port, 'mac'] });
+  }
+  return out;
+}
+
+function checkRoutes(spec: HostNodeSpec, node: string): KindIssue[] {
+  const issues: KindIssue[] = [];
+  const ports = Object.keys(spec.interfaces ?? {});
+  const seen = new Map<string, number>();
+  (spec.routes ?? []).forEach((route, i) => {
+    const at = (key: string): KindIssue['path'] => ['routes', i, key];
+    const via = parseIp(route.via);
+    if (!via.ok) return;
+    const family = via.value.family;
+    let dest: Cidr | undefined;
+    if (route.to !== 'default') {
+      const parsed = parseCidr(route.to);
+      if (!parsed.ok) return;
+      dest = parsed.value;
+      if (dest.address.family !== family) {
+        issues.push({
+          path: at('via'),
+          message: `gateway ${route.via} is IPv${family} but the destination ${route.to} is IPv${dest.address.family}; use an IPv${dest.address.family} gateway`,
+        });
+        return;
+      }
+      if (hasHostBits(dest)) {
+        issues.push({
+          path: at('to'),
+          message: `destination ${route.to} has host bits set; write the network ${formatCidr(networkOf(dest))}`,
+        });
+        return;
+      }
+    }
+    const key = dest ? formatCidr(dest) : `default/${family}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      issues.push({
+        path: at('to'),
+        message: `a route to ${route.to} (IPv${family}) is already defined at routes[${first}]; keep one of them`,
+      });
+      return;
+    }
+    seen.set(key, i);
+    if (route.dev !== undefined && !ports.includes(route.dev)) {
+      issues.push({
+        path: at('dev'),
+        message: `host "${node}" has no interface "${route.dev}"; use one of ${listChoices(ports)}`,
+        choices: ports,
+      });
+      return;
+    }
+    if (isLinkLocalIPv6(via.value)) {
+      if (route.dev === undefined) {
+        issues.push({
+          path: at('via'),
+          message: `link-local gateway ${route.via} needs "dev:" to name the interface it is on`,
+        });
+      }
+      return;
+    }
+    const candidates = route.dev !== undefined ? [route.dev] : ports;
+    const subnets: Cidr[] = [];
+    for (const port of candidates) {
+      const itf = spec.interfaces?.[port];
+      for (const text of addressList(family === 4 ? itf?.ipv4 : itf?.ipv6)) {
+        const c = parseCidr(text);
+        if (c.ok) subnets.push(c.value);
+      }
+    }
+    if (!subnets.some((s) => cidrContains(s, via.value))) {
+      const where = route.dev !== undefined ? `${node}:${route.dev}` : `any interface of ${node}`;
+      const known = subnets.map((s) => formatCidr(networkOf(s)));
+      issues.push({
+        path: at('via'),
+        message: `gateway ${formatIp(via.value)} is not on a subnet of ${where}${known.length > 0 ? ` (${listChoices(known)})` : ''}; use a gateway on a connected subnet or add an address in its subnet`,
+      });
+    }
+  });
+  return issues;
+}
+
+/** The host kind. */
+export const hostKind = defineNodeKind({
+  kind: 'host',
+  description: 'A Linux network namespace with interfaces, routes and a shell.',
+  schema: hostSchema,
+  attach: 'port',
+  portsKey: 'interfaces',
+  declaredPorts: (spec) => Object.keys(spec.interfaces ?? {}),
+  addresses: hostAddresses,
+  check: checkRoutes,
+});

@@ -1,0 +1,62 @@
+// The node kind registry: the one place where node kinds are listed. To add a kind, write
+// kinds/<kind>.ts with its schema and hooks and add it to NODE_KINDS.
+import { z } from 'zod';
+import { describeValue, listChoices } from '../text.js';
+import { hostKind } from './host.js';
+import { switchKind } from './switch.js';
+import type { NodeKindDefinition, NodeKindSchema } from './types.js';
+
+/** Every node kind, in palette order. */
+export const NODE_KINDS = [hostKind, switchKind] as const;
+
+/** A node kind name. */
+export type NodeKind = (typeof NODE_KINDS)[number]['kind'];
+
+/** Every node kind name, in palette order. */
+export const NODE_KIND_NAMES: readonly NodeKind[] = NODE_KINDS.map((k) => k.kind);
+
+type SchemasOf<T extends readonly { schema: unknown }[]> = {
+  -readonly [I in keyof T]: T[I]['schema'];
+};
+
+/** Settings of one node: a union discriminated by `kind`. */
+export const nodeSpecSchema = z
+  .discriminatedUnion(
+    'kind',
+    NODE_KINDS.map((k) => k.schema) as unknown as SchemasOf<typeof NODE_KINDS>,
+    {
+      error: (issue: z.core.$ZodRawIssue) => {
+        if (issue.code === 'invalid_type') {
+          return `expected a map with "kind:" (${listChoices(NODE_KIND_NAMES)}) and its settings, got ${describeValue(issue.input)}`;
+        }
+        if (issue.code !== 'invalid_union') return undefined;
+        const input: unknown = issue.input;
+        const kind =
+          typeof input === 'object' && input !== null
+            ? (input as { kind?: unknown }).kind
+            : undefined;
+        return kind === undefined
+          ? `required key is missing; add kind: with one of ${listChoices(NODE_KIND_NAMES)}`
+          : `unknown kind ${describeValue(kind)}; valid kinds are ${listChoices(NODE_KIND_NAMES)}`;
+      },
+    },
+  )
+  .meta({ description: 'A node: "kind" and the settings of that kind.' });
+
+/** Settings of one node as validated. */
+export type NodeSpec = z.output<typeof nodeSpecSchema>;
+
+/** A node kind definition with its spec type erased, for generic code. */
+export type AnyNodeKind = NodeKindDefinition<string, NodeKindSchema>;
+
+/** Looks up a node kind by name. */
+export function findNodeKind(kind: string): AnyNodeKind | undefined {
+  return (NODE_KINDS as readonly AnyNodeKind[]).find((k) => k.kind === kind);
+}
+
+export type { HostInterfaceSpec, HostNodeSpec, HostRouteSpec } from './host.js';
+export type { SwitchNodeSpec } from './switch.js';
+export type { KindIssue, NodeKindDefinition, NodeKindSchema, PortAddress } from './types.js';
+export { addressList, DEFAULT_HOST_SHELL, hostKind } from './host.js';
+export { DEFAULT_SWITCH_AGING, switchKind } from './switch.js';
+export { defineNodeKind } from './types.js';

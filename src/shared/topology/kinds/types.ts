@@ -1,0 +1,58 @@
+// What a node kind declares: its settings schema and the facts the cross-checks need.
+import type { z } from 'zod';
+import type { DocPath } from '../text.js';
+
+/** The settings schema of a node kind: a strict object whose `kind` is the kind's literal. */
+export type NodeKindSchema<K extends string = string> = z.ZodObject<
+  { kind: z.ZodLiteral<K> } & z.core.$ZodShape,
+  z.core.$strict
+>;
+
+/** An address or MAC configured on one port of a node, and where it is written. */
+export interface PortAddress {
+  port: string;
+  type: 'ipv4' | 'ipv6' | 'mac';
+  /** As written (IPv4/IPv6 with prefix length). */
+  value: string;
+  /** Where it is written, relative to the node. */
+  path: DocPath;
+}
+
+/** A problem a kind found in one node's settings; `path` is relative to the node. */
+export interface KindIssue {
+  path: DocPath;
+  /** The message after "path: ": what is wrong and how to fix it. */
+  message: string;
+  choices?: string[];
+}
+
+/** One node kind. Register it in kinds/index.ts. */
+export interface NodeKindDefinition<
+  K extends string = string,
+  S extends NodeKindSchema<K> = NodeKindSchema<K>,
+> {
+  readonly kind: K;
+  /** One line for the JSON Schema and the UI palette. */
+  readonly description: string;
+  readonly schema: S;
+  /**
+   * How links attach: "port" nodes are linked as "node:port"; "bare" nodes (switches) are
+   * linked by name and get one implicit port per link.
+   */
+  readonly attach: 'port' | 'bare';
+  /** The settings key under which ports are declared (e.g. "interfaces"), for messages. */
+  readonly portsKey?: string;
+  /** Ports declared in the settings, or undefined when any valid port name is accepted. */
+  declaredPorts?(spec: z.output<S>): readonly string[] | undefined;
+  /** Addresses and MACs configured on the node's ports, for the per-segment duplicate check. */
+  addresses?(spec: z.output<S>): PortAddress[];
+  /** Kind-specific consistency checks that need more than one field. */
+  check?(spec: z.output<S>, node: string): KindIssue[];
+}
+
+/** Declares a node kind (identity function that keeps the literal types). */
+export function defineNodeKind<const K extends string, S extends NodeKindSchema<K>>(
+  definition: NodeKindDefinition<K, S>,
+): NodeKindDefinition<K, S> {
+  return definition;
+}

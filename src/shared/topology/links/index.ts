@@ -1,0 +1,60 @@
+// The link kind registry: the one place where link kinds are listed. To add a kind, write
+// links/<kind>.ts and add it to LINK_KINDS.
+import { z } from 'zod';
+import { describeValue } from '../text.js';
+import { ethernetLinkKind } from './ethernet.js';
+import { unknownLinkKindMessage, type LinkKindDefinition } from './types.js';
+
+/** Every link kind; the first is the default when `kind` is omitted. */
+export const LINK_KINDS = [ethernetLinkKind] as const;
+
+/** A link kind name. */
+export type LinkKind = (typeof LINK_KINDS)[number]['kind'];
+
+/** Every link kind name. */
+export const LINK_KIND_NAMES: readonly LinkKind[] = LINK_KINDS.map((k) => k.kind);
+
+/** The kind of a link written without `kind`. */
+export const DEFAULT_LINK_KIND: LinkKind = 'ethernet';
+
+type SchemasOf<T extends readonly { schema: unknown }[]> = {
+  -readonly [I in keyof T]: T[I]['schema'];
+};
+
+/** One link: a union discriminated by `kind`. */
+export const linkSpecSchema = z
+  .discriminatedUnion(
+    'kind',
+    LINK_KINDS.map((k) => k.schema) as unknown as SchemasOf<typeof LINK_KINDS>,
+    {
+      error: (issue: z.core.$ZodRawIssue) => {
+        if (issue.code === 'invalid_type') {
+          return `expected a link map such as {endpoints: [h1:eth0, sw]}, got ${describeValue(issue.input)}`;
+        }
+        if (issue.code !== 'invalid_union') return undefined;
+        const input: unknown = issue.input;
+        const kind =
+          typeof input === 'object' && input !== null
+            ? (input as { kind?: unknown }).kind
+            : undefined;
+        return unknownLinkKindMessage(kind, LINK_KIND_NAMES);
+      },
+    },
+  )
+  .meta({ description: 'A link between two endpoints.' });
+
+/** One link as validated. */
+export type LinkSpec = z.output<typeof linkSpecSchema>;
+
+/** Looks up a link kind by name. */
+export function findLinkKind(kind: string): LinkKindDefinition | undefined {
+  return (LINK_KINDS as readonly LinkKindDefinition[]).find((k) => k.kind === kind);
+}
+
+export { ethernetLinkKind } from './ethernet.js';
+export {
+  defineLinkKind,
+  linkBaseShape,
+  type LinkKindDefinition,
+  type LinkKindSchema,
+} from './types.js';

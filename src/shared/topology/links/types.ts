@@ -1,0 +1,60 @@
+// What a link kind declares, and the fields every link kind shares.
+import { z } from 'zod';
+import type { LinkType } from '../../kinds.js';
+import { describeValue, listChoices } from '../text.js';
+import { endpointSchema, expected, linkNameSchema } from '../fields.js';
+
+/** The two endpoints of a link. */
+export const endpointsSchema = z
+  .tuple([endpointSchema, endpointSchema], {
+    error: (issue: z.core.$ZodRawIssue) => {
+      const example = 'e.g. endpoints: [h1:eth0, sw]';
+      if (issue.input === undefined) return `required key is missing; add the two ends, ${example}`;
+      if (!Array.isArray(issue.input))
+        return `expected a list of two endpoints (${example}), got ${describeValue(issue.input)}`;
+      const n = issue.input.length;
+      return `a link has exactly two endpoints but this list has ${n}; ${n < 2 ? 'add the other end as "node:port" or a switch name' : 'connect more than two ports through a switch'}`;
+    },
+  })
+  .meta({ description: 'The two ends: "node:port", or the bare name of a switch.' });
+
+/** Fields every link kind has. */
+export const linkBaseShape = {
+  name: linkNameSchema.optional(),
+  endpoints: endpointsSchema,
+  up: z
+    .boolean({ error: expected('true or false') })
+    .default(true)
+    .meta({ description: 'Whether the link carries frames when the lab starts.' }),
+};
+
+/** The settings schema of a link kind: a strict object whose `kind` is the kind's literal. */
+export type LinkKindSchema = z.ZodObject<
+  { kind: z.ZodLiteral<string> | z.ZodDefault<z.ZodLiteral<string>> } & typeof linkBaseShape &
+    z.core.$ZodShape,
+  z.core.$strict
+>;
+
+/** One link kind. Register it in links/index.ts. */
+export interface LinkKindDefinition<
+  K extends string = string,
+  S extends LinkKindSchema = LinkKindSchema,
+> {
+  readonly kind: K;
+  readonly description: string;
+  /** The frames the link carries (and the capture link type). */
+  readonly linkType: LinkType;
+  readonly schema: S;
+}
+
+/** Declares a link kind (identity function that keeps the literal types). */
+export function defineLinkKind<const K extends string, S extends LinkKindSchema>(
+  definition: LinkKindDefinition<K, S>,
+): LinkKindDefinition<K, S> {
+  return definition;
+}
+
+/** Message for an unknown or missing link kind. */
+export function unknownLinkKindMessage(kind: unknown, kinds: readonly string[]): string {
+  return `unknown link kind ${describeValue(kind)}; valid link kinds are ${listChoices(kinds)}`;
+}

@@ -1,0 +1,100 @@
+// Runs the real `netweave` command (built in dist/) in a private runtime directory, and checks
+// that a lab left nothing behind on the machine.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { labId } from '../../src/engine/paths.js';
+import { taggedProcesses } from '../../src/engine/host/procfs.js';
+
+/** The repository root. */
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+/** The CLI entry point. */
+export const BIN = join(ROOT, 'bin', 'netweave.js');
+
+/** Result of a CLI run. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A private runtime and log directory for one test file. */
+export class CliEnv {
+  readonly runtime: string;
+  readonly logs: string;
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(extraEnv: NodeJS.ProcessEnv = {}) {
+    const base = mkdtempSync(join(tmpdir(), 'nwtest-'));
+    this.runtime = join(base, 'run');
+    this.logs = join(base, 'logs');
+    this.env = {
+      ...process.env,
+      NETWEAVE_RUNTIME_DIR: this.runtime,
+      NETWEAVE_LOG_DIR: this.logs,
+      ...extraEnv,
+    };
+  }
+
+  /** Runs `netweave ARGS` to completion. */
+  run(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+    return new Promise((res) => {
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        { env: { ...this.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+          res({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  /** Starts `netweave ARGS` without waiting for it. */
+  spawn(args: string[]): ChildProcess {
+    return spawn(process.execPath, [BIN, ...args], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
+  /** The lab's runtime directory. */
+  labDir(name: string): string {
+    return join(this.runtime, name);
+  }
+
+  /** Removes the private directories. */
+  dispose(): void {
+    rmSync(resolve(this.runtime, '..'), { recursive: true, force: true });
+  }
+}
+
+/** Everything of a lab still on the machine; empty when the lab left nothing behind. */
+export async function leftovers(env: CliEnv, lab: string, uid = process.getuid?.() ?? 0): Promise<string[]> {
+  const found: string[] = [];
+  const id = labId(lab, uid);
+  if (existsSync(env.labDir(lab))) found.push(`runtime dir ${env.labDir(lab)}`);
+  for (const p of taggedProcesses(id, uid)) found.push(`process ${p.pid}`);
+  if (existsSync('/run/netns')) {
+    for (const n of readdirSync('/run/netns')) if (n.startsWith(`nw-${id}-`)) found.push(`netns ${n}`);
+  }
+  const links = await new Promise<string>((res) => {
+    execFile('ip', ['-j', '-d', 'link', 'show'], (_e, out) => res(out));
+  });
+  for (const l of JSON.parse(links || '[]') as { ifname: string; ifalias?: string }[]) {
+    if (l.ifalias?.startsWith(`netweave:${id}`)) found.push(`interface ${l.ifname}`);
+  }
+  return found;
+}
+
+/** Polls until `probe` is true or the time is up. */
+export async function until(probe: () => boolean | Promise<boolean>, ms = 30_000, step = 100): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await probe()) return true;
+    await new Promise((r) => setTimeout(r, step));
+  }
+  return probe();
+}
+
+/** True when running as root (the integration tests need it for host mode and setpriv). */
+export const IS_ROOT = (process.getuid?.() ?? 1) === 0;

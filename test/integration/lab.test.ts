@@ -1,0 +1,320 @@
+// End to end: the real CLI, a real engine process, real namespaces, TAPs and the fabric.
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CounterSnapshot, LabStatus, PortCounters } from '../../src/shared/contract.js';
+import { CliEnv, IS_ROOT, leftovers, ROOT, until } from '../helpers/cli.js';
+
+const TWO_HOSTS = join(ROOT, 'examples', 'two-hosts.yaml');
+
+function tshark(args: string[]): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile('tshark', args, (e, out, err) => (e ? rej(new Error(`${e.message}\n${err}`)) : res(out)));
+  });
+}
+
+function port(snap: CounterSnapshot, id: string): PortCounters {
+  const p = snap.ports.find((x) => x.port === id);
+  if (!p) throw new Error(`no port ${id} in ${snap.ports.map((x) => x.port).join(', ')}`);
+  return p;
+}
+
+async function stats(env: CliEnv, lab: string): Promise<CounterSnapshot> {
+  const r = await env.run(['stats', '--lab', lab, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as CounterSnapshot;
+}
+
+/** Kernel counters of an interface inside a node. */
+async function kernelStats(env: CliEnv, lab: string, node: string, ifname: string): Promise<{ rx: number; tx: number }> {
+  const r = await env.run(['exec', node, '--lab', lab, '--', 'ip', '-j', '-s', 'link', 'show', 'dev', ifname]);
+  expect(r.code, r.stderr).toBe(0);
+  const [link] = JSON.parse(r.stdout) as { stats64: { rx: { packets: number }; tx: { packets: number } } }[];
+  if (!link) throw new Error('no link stats');
+  return { rx: link.stats64.rx.packets, tx: link.stats64.tx.packets };
+}
+
+function writeLab(env: CliEnv, name: string, yaml: string): string {
+  const dir = join(env.runtime, '..', 'files');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+describe.skipIf(!IS_ROOT)('two hosts on a switch (isolated mode)', () => {
+  const env = new CliEnv();
+  afterAll(async () => {
+    await env.run(['down', 'two-hosts']);
+    env.dispose();
+  });
+
+  it('comes up, pings over IPv4 and IPv6, counts every frame, and leaves nothing behind', async () => {
+    const up = await env.run(['up', TWO_HOSTS, '--detach']);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(up.stdout).toMatch(/\[4\/4\] ready/);
+    expect(up.stdout).toContain('h1:eth0--sw');
+
+    const status = JSON.parse((await env.run(['status', 'two-hosts', '--json'])).stdout) as LabStatus;
+    expect(status.state).toBe('running');
+    expect(status.nodes.map((n) => `${n.name}:${n.state}`).sort()).toEqual(['h1:ready', 'h2:ready', 'sw:ready']);
+
+    const k1Before = await kernelStats(env, 'two-hosts', 'h1', 'eth0');
+    const k2Before = await kernelStats(env, 'two-hosts', 'h2', 'eth0');
+    const before = await stats(env, 'two-hosts');
+
+    const v4 = await env.run(['exec', 'h1', '--', 'ping', '-c', '3', '-i', '0.2', '-W', '5', '192.0.2.2']);
+    expect(v4.code, v4.stdout + v4.stderr).toBe(0);
+    expect(v4.stdout).toMatch(/3 received/);
+    const v6 = await env.run(['exec', 'h2', '--', 'ping', '-c', '3', '-i', '0.2', '-W', '5', '2001:db8::1']);
+    expect(v6.code, v6.stdout + v6.stderr).toBe(0);
+    expect(v6.stdout).toMatch(/3 received/);
+
+    const after = await stats(env, 'two-hosts');
+    const k1After = await kernelStats(env, 'two-hosts', 'h1', 'eth0');
+    const k2After = await kernelStats(env, 'two-hosts', 'h2', 'eth0');
+    const d = (id: string, dir: 'rx' | 'tx'): number => port(after, id)[dir].frames - port(before, id)[dir].frames;
+
+    // Each direction carried at least the 6 echo requests and 6 replies plus ARP and ND.
+    expect(d('h1:eth0', 'rx')).toBeGreaterThanOrEqual(6);
+    expect(d('h2:eth0', 'rx')).toBeGreaterThanOrEqual(6);
+    // With two ports on the switch, everything one host sends reaches the other: nothing lost.
+    expect(d('h1:eth0', 'rx')).toBe(d('h2:eth0', 'tx'));
+    expect(d('h2:eth0', 'rx')).toBe(d('h1:eth0', 'tx'));
+    // And the fabric saw exactly the frames the kernels sent and received on the TAPs.
+    expect(d('h1:eth0', 'rx')).toBe(k1After.tx - k1Before.tx);
+    expect(d('h1:eth0', 'tx')).toBe(k1After.rx - k1Before.rx);
+    expect(d('h2:eth0', 'rx')).toBe(k2After.tx - k2Before.tx);
+    const dropsOf = (s: CounterSnapshot, id: string): number =>
+      Object.values(port(s, id).rx.drops).reduce((a, b) => a + b, 0) +
+      Object.values(port(s, id).tx.drops).reduce((a, b) => a + b, 0);
+    for (const id of ['h1:eth0', 'h2:eth0']) {
+      expect(dropsOf(after, id) - dropsOf(before, id)).toBe(0);
+      expect(port(after, id).rx.bytes).toBeGreaterThan(port(after, id).rx.frames * 42);
+    }
+
+    const human = await env.run(['stats']);
+    expect(human.stdout).toMatch(/h1:eth0\s+ethernet/);
+
+    const down = await env.run(['down', 'two-hosts']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await leftovers(env, 'two-hosts')).toEqual([]);
+  });
+});
+
+describe.skipIf(!IS_ROOT)('learning switch with three hosts', () => {
+  const env = new CliEnv();
+  afterAll(async () => {
+    await env.run(['down', 'three']);
+    env.dispose();
+  });
+
+  it('delivers known unicast only to the port behind which the destination was learned', async () => {
+    // IPv6 off so no router solicitations or MLD reports are flooded while we count.
+    const hosts = [1, 2, 3]
+      .map(
+        (i) => `  h${i}:
+    kind: host
+    interfaces: { eth0: { ipv4: [192.0.2.${i}/24] } }
+    setup: [[sysctl, -qw, net.ipv6.conf.all.disable_ipv6=1]]`,
+      )
+      .join('\n');
+    const file = writeLab(
+      env,
+      'three',
+      `name: three\nnodes:\n${hosts}\n  sw: { kind: switch }\nlinks:\n  - endpoints: [h1:eth0, sw]\n  - endpoints: [h2:eth0, sw]\n  - endpoints: [h3:eth0, sw]\n`,
+    );
+    expect((await env.run(['up', file, '--detach'])).code).toBe(0);
+    // Learning: every host talks once, so the switch knows all three MACs.
+    for (const [from, to] of [['h1', '192.0.2.2'], ['h1', '192.0.2.3'], ['h2', '192.0.2.3']] as const) {
+      const r = await env.run(['exec', from, '--', 'ping', '-c', '1', '-W', '5', to]);
+      expect(r.code, r.stdout).toBe(0);
+    }
+    const before = await stats(env, 'three');
+    const r = await env.run(['exec', 'h1', '--', 'ping', '-c', '10', '-i', '0.2', '-W', '5', '192.0.2.2']);
+    expect(r.stdout).toMatch(/10 received/);
+    const after = await stats(env, 'three');
+    const d = (id: string, dir: 'rx' | 'tx'): number => port(after, id)[dir].frames - port(before, id)[dir].frames;
+    expect(d('h2:eth0', 'tx')).toBeGreaterThanOrEqual(10);
+    expect(d('h1:eth0', 'tx')).toBeGreaterThanOrEqual(10);
+    expect(d('h3:eth0', 'tx')).toBe(0);
+    expect(d('h3:eth0', 'rx')).toBe(0);
+    expect((await env.run(['down', 'three'])).code).toBe(0);
+    expect(await leftovers(env, 'three')).toEqual([]);
+  });
+});
+
+describe.skipIf(!IS_ROOT)('capture', () => {
+  const env = new CliEnv();
+  afterAll(async () => {
+    await env.run(['down', 'two-hosts']);
+    env.dispose();
+  });
+
+  it('writes a pcapng of a link during a ping that tshark reads, with the ICMP packets', async () => {
+    expect((await env.run(['up', TWO_HOSTS, '--detach'])).code).toBe(0);
+    const file = join(env.runtime, '..', 'h1.pcapng');
+    const cap = env.spawn(['capture', 'h1:eth0--sw', '-w', file]);
+    let capErr = '';
+    cap.stderr?.on('data', (c: Buffer) => (capErr += c.toString()));
+    expect(await until(() => capErr.includes('capturing'))).toBe(true);
+    const ping = await env.run(['exec', 'h1', '--', 'ping', '-c', '3', '-i', '0.2', '-W', '5', '192.0.2.2']);
+    expect(ping.code).toBe(0);
+    cap.kill('SIGINT');
+    await new Promise((r) => cap.once('exit', r));
+    expect(capErr).toMatch(/frames written/);
+    const out = await tshark(['-r', file, '-Y', 'icmp', '-T', 'fields', '-e', 'icmp.type']);
+    const types = out.trim().split('\n');
+    expect(types.filter((t) => t === '8').length).toBe(3);
+    expect(types.filter((t) => t === '0').length).toBe(3);
+    const linktype = await tshark(['-r', file, '-c', '1', '-T', 'fields', '-e', 'frame.encap_type']);
+    expect(linktype.trim()).toBe('1'); // Ethernet
+    expect((await env.run(['down', 'two-hosts'])).code).toBe(0);
+  });
+});
+
+describe.skipIf(!IS_ROOT)('console', () => {
+  const env = new CliEnv();
+  afterAll(async () => {
+    await env.run(['down', 'two-hosts']);
+    env.dispose();
+  });
+
+  it('attaches to a host shell in the node namespace, takes input, and detaches with Ctrl-]', async () => {
+    expect((await env.run(['up', TWO_HOSTS, '--detach'])).code).toBe(0);
+    const con = env.spawn(['console', 'h2']);
+    let out = '';
+    con.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    await until(() => out.includes('h2#'));
+    con.stdin?.write('ip -br addr show dev eth0; echo MARK-$((40+2))\n');
+    expect(await until(() => out.includes('MARK-42'))).toBe(true);
+    expect(out).toContain('192.0.2.2/24');
+    con.stdin?.write('\x1d');
+    const code = await new Promise((r) => con.once('exit', r));
+    expect(code).toBe(0);
+    // Scrollback: a console opened late shows what happened before.
+    const again = env.spawn(['console', 'h2']);
+    let out2 = '';
+    again.stdout?.on('data', (c: Buffer) => (out2 += c.toString()));
+    expect(await until(() => out2.includes('MARK-42'))).toBe(true);
+    again.stdin?.end('\x1d');
+    await new Promise((r) => again.once('exit', r));
+  });
+});
+
+describe.skipIf(!IS_ROOT)('failures leave nothing behind', () => {
+  const env = new CliEnv();
+  afterAll(() => env.dispose());
+
+  for (const stage of ['create', 'wire', 'start', 'ready'] as const) {
+    it(`a deploy that fails at stage "${stage}" reports it and removes everything`, async () => {
+      const r = await env.run(['up', TWO_HOSTS, '--detach'], { env: { NETWEAVE_INJECT_FAILURE: stage } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`deploy failed at stage "${stage}"`);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(await leftovers(env, 'two-hosts')).toEqual([]);
+    });
+  }
+
+  it('kill -9 of the engine, then `down LAB`, removes every trace of the lab', async () => {
+    expect((await env.run(['up', TWO_HOSTS, '--detach'])).code).toBe(0);
+    const rec = JSON.parse(readFileSync(join(env.labDir('two-hosts'), 'engine.json'), 'utf8')) as { enginePid: number };
+    process.kill(rec.enginePid, 'SIGKILL');
+    await until(() => !existsSync(`/proc/${rec.enginePid}`));
+    const status = await env.run(['status']);
+    expect(status.stdout).toMatch(/stale/);
+    const down = await env.run(['down', 'two-hosts']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await leftovers(env, 'two-hosts')).toEqual([]);
+  });
+
+  it('after kill -9, the next `up` of the same lab removes the leftovers first', async () => {
+    expect((await env.run(['up', TWO_HOSTS, '--detach'])).code).toBe(0);
+    const rec = JSON.parse(readFileSync(join(env.labDir('two-hosts'), 'engine.json'), 'utf8')) as { enginePid: number };
+    process.kill(rec.enginePid, 'SIGKILL');
+    await until(() => !existsSync(`/proc/${rec.enginePid}`));
+    const up = await env.run(['up', TWO_HOSTS, '--detach']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/leftover/);
+    const ping = await env.run(['exec', 'h1', '--', 'ping', '-c', '1', '-W', '5', '192.0.2.2']);
+    expect(ping.code).toBe(0);
+    expect((await env.run(['down', '--all'])).code).toBe(0);
+    expect(await leftovers(env, 'two-hosts')).toEqual([]);
+  });
+
+  it('refuses names with shell metacharacters, path separators or long interface names', async () => {
+    const cases: [string, RegExp][] = [
+      ['name: "x$(touch /tmp/pwned)"\nnodes: {}\nlinks: []\n', /name/],
+      ['name: ok\nnodes:\n  "../etc": { kind: switch }\nlinks: []\n', /nodes/],
+      [
+        'name: ok\nnodes:\n  h1: { kind: host, interfaces: { averyveryverylongname0: {} } }\nlinks: []\n',
+        /15/,
+      ],
+    ];
+    for (const [yaml, msg] of cases) {
+      const file = writeLab(env, 'bad', yaml);
+      const r = await env.run(['up', file]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/bad\.yaml:\d+:\d+: /);
+    }
+    expect(existsSync('/tmp/pwned')).toBe(false);
+  });
+});
+
+describe.skipIf(!IS_ROOT)('host network mode', () => {
+  const env = new CliEnv();
+  afterAll(async () => {
+    await env.run(['down', 'two-hosts']);
+    env.dispose();
+  });
+
+  it('puts node namespaces in the machine namespace, pings, and cleans up after kill -9', async () => {
+    const up = await env.run(['up', TWO_HOSTS, '--detach', '--network', 'host']);
+    expect(up.code, up.stderr).toBe(0);
+    const found = await leftovers(env, 'two-hosts');
+    expect(found.filter((f) => f.startsWith('netns ')).length).toBe(2);
+    const ping = await env.run(['exec', 'h1', '--', 'ping', '-c', '2', '-W', '5', '2001:db8::2']);
+    expect(ping.code, ping.stdout).toBe(0);
+    const rec = JSON.parse(readFileSync(join(env.labDir('two-hosts'), 'engine.json'), 'utf8')) as { enginePid: number };
+    process.kill(rec.enginePid, 'SIGKILL');
+    await until(() => !existsSync(`/proc/${rec.enginePid}`));
+    // The named namespaces outlive the engine; down removes them from the journal.
+    expect((await leftovers(env, 'two-hosts')).some((f) => f.startsWith('netns '))).toBe(true);
+    expect((await env.run(['down', 'two-hosts'])).code).toBe(0);
+    expect(await leftovers(env, 'two-hosts')).toEqual([]);
+  });
+});
+
+describe.skipIf(!IS_ROOT)('isolated mode as an unprivileged user', () => {
+  const NOBODY = 65534;
+  const env = new CliEnv({ HOME: '/nonexistent' });
+  beforeAll(() => {
+    mkdirSync(env.runtime, { recursive: true });
+    mkdirSync(env.logs, { recursive: true });
+    for (const d of [join(env.runtime, '..'), env.runtime, env.logs]) chownSync(d, NOBODY, NOBODY);
+  });
+  afterAll(() => env.dispose());
+
+  const asNobody = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((res) => {
+      execFile(
+        'setpriv',
+        ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, join(ROOT, 'bin', 'netweave.js'), ...args],
+        { env: env.env, timeout: 120_000 },
+        (e, stdout, stderr) => res({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr }),
+      );
+    });
+
+  it('deploys, pings and tears down with no privileges', async () => {
+    const up = await asNobody(['up', TWO_HOSTS, '--detach']);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    const ping = await asNobody(['exec', 'h1', '--', 'ping', '-c', '2', '-W', '5', '192.0.2.2']);
+    expect(ping.code, ping.stdout + ping.stderr).toBe(0);
+    const down = await asNobody(['down', 'two-hosts']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await leftovers(env, 'two-hosts', NOBODY)).toEqual([]);
+  });
+});
