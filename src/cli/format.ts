@@ -63,7 +63,9 @@ export function formatCounters(snap: CounterSnapshot, prev?: CounterSnapshot): s
     ];
     const b = before.get(p.port);
     if (dt > 0 && b) {
-      row.push(`${((p.rx.frames - b.rx.frames) / dt).toFixed(0)}/${((p.tx.frames - b.tx.frames) / dt).toFixed(0)}`);
+      row.push(
+        `${((p.rx.frames - b.rx.frames) / dt).toFixed(0)}/${((p.tx.frames - b.tx.frames) / dt).toFixed(0)}`,
+      );
     }
     return row;
   });

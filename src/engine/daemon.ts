@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const loaded = await loadTopologyFile(file);
   if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
   const inject = process.env['NETWEAVE_INJECT_FAILURE'];
-  const injectFailure = DEPLOY_STAGES.find((s) => s === inject) as DeployStage | undefined;
+  const injectFailure: DeployStage | undefined = DEPLOY_STAGES.find((s) => s === inject);
 
   if (network === 'isolated') {
     // The engine's own namespace is the lab's "host": give it a loopback.
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     ...(injectFailure ? { injectFailure } : {}),
   });
 
-  let server: EngineServer | undefined;
+  const running: { server?: EngineServer } = {};
   let exiting = false;
   const shutdown = async (code: number): Promise<void> => {
     if (exiting) return;
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     await lab.destroy().catch((err: unknown) => {
       process.stderr.write(`netweave engine: destroy: ${String(err)}\n`);
     });
-    await server?.dispose();
+    await running.server?.dispose();
     process.exit(code);
   };
 
@@ -103,7 +103,8 @@ async function main(): Promise<void> {
     on: <E extends EventName>(event: E, listener: (p: EngineEvents[E]) => void): Disposable => {
       const sub = lab.on(event, listener);
       if (event === 'deployProgress') {
-        for (const p of progressHistory) (listener as (x: EngineEvents['deployProgress']) => void)(p);
+        for (const p of progressHistory)
+          (listener as (x: EngineEvents['deployProgress']) => void)(p);
       } else if (event === 'labState' && lab.labState !== 'deploying') {
         const s = lab.status();
         (listener as (x: EngineEvents['labState']) => void)({
@@ -114,7 +115,9 @@ async function main(): Promise<void> {
       return sub;
     },
   };
-  server = await EngineServer.listen(front, join(dir, LAB_FILES.socket));
+  const socketPath = join(dir, LAB_FILES.socket);
+  lab.journal.willCreate({ type: 'socket', ref: socketPath });
+  running.server = await EngineServer.listen(front, socketPath);
   process.on('SIGTERM', () => void shutdown(0));
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGHUP', () => void shutdown(0));
@@ -122,7 +125,9 @@ async function main(): Promise<void> {
   try {
     await lab.deploy();
   } catch (err) {
-    process.stderr.write(`netweave engine: deploy failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `netweave engine: deploy failed: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     // Keep serving `status` so the launcher can read the reason; it then sends `down`.
     setTimeout(() => void shutdown(1), FAILED_LINGER_MS);
   }

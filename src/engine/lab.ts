@@ -1,7 +1,7 @@
 // Deploy / destroy orchestration of one lab and its event stream. A Lab implements the
 // contract's EngineClient in-process; the daemon serves it on a socket.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   DEPLOY_STAGES,
   EngineError,
@@ -21,7 +21,7 @@ import {
 import { DisposableStore, Emitter, type Disposable } from '../shared/lifecycle.js';
 import type { NetworkMode } from '../shared/kinds.js';
 import type { Topology } from '../shared/topology/index.js';
-import { linkId, parseEndpoint } from '../shared/topology/index.js';
+import { parseEndpoint } from '../shared/topology/index.js';
 import { Fabric, type Port } from './fabric/index.js';
 import { Journal } from './host/journal.js';
 import { NetnsManager } from './host/netns.js';
@@ -85,6 +85,7 @@ export class Lab implements EngineClient {
       netns,
       fabric: this.fabric,
       env: { [LAB_TAG_ENV]: opts.labId },
+      topologyDir: opts.file !== undefined ? dirname(opts.file) : process.cwd(),
       nodeState: (node, state, reason, exit) => this.fireNodeState(node, state, reason, exit),
       consoleData: (node, data) => this.emitters.consoleData.fire({ node, data }),
       ...(opts.injectFailure ? { injectFailure: opts.injectFailure } : {}),
@@ -127,6 +128,10 @@ export class Lab implements EngineClient {
   async deploy(): Promise<void> {
     const { topology } = this.opts;
     try {
+      // Before anything exists: every node's binaries, files and host ports.
+      for (const [name, spec] of Object.entries(topology.nodes)) {
+        await nodeKind(spec.kind).preflight?.(name, spec, this.ctx);
+      }
       mkdirSync(join(this.opts.labDir, LAB_FILES.sockets), { recursive: true, mode: 0o700 });
       // create
       this.progress('create', `creating ${Object.keys(topology.nodes).length} nodes`);
@@ -200,7 +205,7 @@ export class Lab implements EngineClient {
   }
 
   /** The fabric ports a capture target names: a link id or "node:port". */
-  private async targetPorts(target: string): Promise<Port[]> {
+  private targetPorts(target: string): Port[] {
     const link = this.links.find((l) => l.id === target);
     if (link) return link.ports();
     const ep = parseEndpoint(target);
@@ -236,7 +241,7 @@ export class Lab implements EngineClient {
 
   /** Handles one contract command. */
   async call<K extends CommandName>(cmd: K, params: CommandParams<K>): Promise<CommandResult<K>> {
-    const result = await this.handle(cmd, params as never);
+    const result = await this.handle(cmd, params);
     return result as CommandResult<K>;
   }
 
@@ -255,15 +260,26 @@ export class Lab implements EngineClient {
       case 'exec': {
         const node = this.mustNode(str('node'));
         const argv = p['argv'];
-        if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
-          throw new EngineError('bad-request', 'exec needs a command: netweave exec NODE -- CMD...');
+        if (
+          !Array.isArray(argv) ||
+          argv.length === 0 ||
+          !argv.every((a) => typeof a === 'string')
+        ) {
+          throw new EngineError(
+            'bad-request',
+            'exec needs a command: netweave exec NODE -- CMD...',
+          );
         }
         if (!node.exec) {
-          throw new EngineError('bad-request', `node "${node.name}" (${node.kind}) cannot run commands`);
+          throw new EngineError(
+            'bad-request',
+            `node "${node.name}" (${node.kind}) cannot run commands`,
+          );
         }
         const stdin = typeof p['stdin'] === 'string' ? p['stdin'] : undefined;
-        const timeoutMs = typeof p['timeoutMs'] === 'number' ? p['timeoutMs'] : DEFAULT_EXEC_TIMEOUT_MS;
-        return node.exec(argv as string[], { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
+        const timeoutMs =
+          typeof p['timeoutMs'] === 'number' ? p['timeoutMs'] : DEFAULT_EXEC_TIMEOUT_MS;
+        return node.exec(argv, { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
       }
       case 'consoleWrite':
         this.mustConsole(str('node')).write(str('data'));
@@ -271,7 +287,8 @@ export class Lab implements EngineClient {
       case 'consoleResize': {
         const cols = Number(p['cols']);
         const rows = Number(p['rows']);
-        if (!(cols > 0 && rows > 0)) throw new EngineError('bad-request', 'resize needs cols and rows');
+        if (!(cols > 0 && rows > 0))
+          throw new EngineError('bad-request', 'resize needs cols and rows');
         this.mustConsole(str('node')).resize(cols, rows);
         return {};
       }
@@ -292,7 +309,7 @@ export class Lab implements EngineClient {
         return this.fabric.snapshot();
       case 'captureStart': {
         const target = str('target');
-        const ports = await this.targetPorts(target);
+        const ports = this.targetPorts(target);
         const captureId = `c${this.nextCapture++}`;
         const cap = this.fabric.capture(ports, (chunk) =>
           this.emitters.captureData.fire({ captureId, data: chunk.toString('base64') }),
@@ -313,7 +330,11 @@ export class Lab implements EngineClient {
     }
   }
 
-  private mustConsole(name: string): { write(d: string): void; resize(c: number, r: number): void; scrollback(): string } {
+  private mustConsole(name: string): {
+    write(d: string): void;
+    resize(c: number, r: number): void;
+    scrollback(): string;
+  } {
     const node = this.mustNode(name);
     const c = node.console?.();
     if (!c) throw new EngineError('bad-request', `node "${name}" has no running console`);
@@ -330,5 +351,3 @@ export class Lab implements EngineClient {
     return this.state;
   }
 }
-
-export { linkId };

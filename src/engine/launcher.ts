@@ -65,7 +65,11 @@ function lastLines(path: string, n: number): string {
   }
 }
 
-async function waitFor<T>(probe: () => T | undefined, ms: number, stepMs = 25): Promise<T | undefined> {
+async function waitFor<T>(
+  probe: () => T | undefined,
+  ms: number,
+  stepMs = 25,
+): Promise<T | undefined> {
   const until = Date.now() + ms;
   for (;;) {
     const v = probe();
@@ -206,26 +210,38 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
     record.launcherPid = launcherPid;
     const ls = processStartTime(launcherPid);
     if (ls) record.launcherStart = ls;
-    journal.willCreate({ type: 'process', ref: String(launcherPid), ...(ls ? { startTime: ls } : {}) });
+    journal.willCreate({
+      type: 'process',
+      ref: String(launcherPid),
+      ...(ls ? { startTime: ls } : {}),
+    });
   }
   journal.willCreate({
     type: 'process',
     ref: String(enginePid),
     ...(engineStart ? { startTime: engineStart } : {}),
   });
-  writeFileSync(join(dir, LAB_FILES.state), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, LAB_FILES.state), `${JSON.stringify(record, null, 2)}\n`, {
+    mode: 0o600,
+  });
 
   const sock = join(dir, LAB_FILES.socket);
   const client = await waitForClient(sock, () => exited);
   if (!client) {
     const why = lastLines(engineLog, 5) || 'no output';
     await cleanupLab(name);
-    throw new EngineError('internal', `the engine of lab "${name}" stopped before it was ready: ${why}`);
+    throw new EngineError(
+      'internal',
+      `the engine of lab "${name}" stopped before it was ready: ${why}`,
+    );
   }
   return { topology, record, client };
 }
 
-async function waitForClient(sock: string, exited: () => boolean): Promise<SocketEngineClient | undefined> {
+async function waitForClient(
+  sock: string,
+  exited: () => boolean,
+): Promise<SocketEngineClient | undefined> {
   const until = Date.now() + ENGINE_START_TIMEOUT_MS;
   while (Date.now() < until && !exited()) {
     if (existsSync(sock)) {

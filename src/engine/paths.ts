@@ -55,3 +55,8 @@ export const LAB_TAG_ENV = 'NETWEAVE_LAB_ID';
 
 /** Prefix of every tag netweave writes on host objects. */
 export const TAG_PREFIX = 'netweave';
+
+/** The alias written on every interface a lab creates: "netweave:<lab id>:<node>". */
+export function interfaceTag(labId: string, node: string): string {
+  return `${TAG_PREFIX}:${labId}:${node}`;
+}

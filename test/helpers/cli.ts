@@ -38,12 +38,19 @@ export class CliEnv {
   }
 
   /** Runs `netweave ARGS` to completion. */
-  run(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  run(
+    args: string[],
+    opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ): Promise<CliResult> {
     return new Promise((res) => {
       execFile(
         process.execPath,
         [BIN, ...args],
-        { env: { ...this.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
+        {
+          env: { ...this.env, ...opts.env },
+          timeout: opts.timeoutMs ?? 120_000,
+          maxBuffer: 64 * 1024 * 1024,
+        },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
           res({ code, stdout, stderr });
@@ -54,7 +61,10 @@ export class CliEnv {
 
   /** Starts `netweave ARGS` without waiting for it. */
   spawn(args: string[]): ChildProcess {
-    return spawn(process.execPath, [BIN, ...args], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    return spawn(process.execPath, [BIN, ...args], {
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   }
 
   /** The lab's runtime directory. */
@@ -69,13 +79,18 @@ export class CliEnv {
 }
 
 /** Everything of a lab still on the machine; empty when the lab left nothing behind. */
-export async function leftovers(env: CliEnv, lab: string, uid = process.getuid?.() ?? 0): Promise<string[]> {
+export async function leftovers(
+  env: CliEnv,
+  lab: string,
+  uid = process.getuid?.() ?? 0,
+): Promise<string[]> {
   const found: string[] = [];
   const id = labId(lab, uid);
   if (existsSync(env.labDir(lab))) found.push(`runtime dir ${env.labDir(lab)}`);
   for (const p of taggedProcesses(id, uid)) found.push(`process ${p.pid}`);
   if (existsSync('/run/netns')) {
-    for (const n of readdirSync('/run/netns')) if (n.startsWith(`nw-${id}-`)) found.push(`netns ${n}`);
+    for (const n of readdirSync('/run/netns'))
+      if (n.startsWith(`nw-${id}-`)) found.push(`netns ${n}`);
   }
   const links = await new Promise<string>((res) => {
     execFile('ip', ['-j', '-d', 'link', 'show'], (_e, out) => res(out));
@@ -87,7 +102,11 @@ export async function leftovers(env: CliEnv, lab: string, uid = process.getuid?.
 }
 
 /** Polls until `probe` is true or the time is up. */
-export async function until(probe: () => boolean | Promise<boolean>, ms = 30_000, step = 100): Promise<boolean> {
+export async function until(
+  probe: () => boolean | Promise<boolean>,
+  ms = 30_000,
+  step = 100,
+): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await probe()) return true;

@@ -146,7 +146,9 @@ export async function cleanupLab(name: string): Promise<number> {
 }
 
 /** Host-mode namespaces and interfaces that carry a netweave tag, with their lab id. */
-async function taggedHostObjects(): Promise<{ type: 'netns' | 'interface'; ref: string; labId: string }[]> {
+async function taggedHostObjects(): Promise<
+  { type: 'netns' | 'interface'; ref: string; labId: string }[]
+> {
   const out: { type: 'netns' | 'interface'; ref: string; labId: string }[] = [];
   if (existsSync('/run/netns')) {
     for (const name of readdirSync('/run/netns')) {

@@ -1,6 +1,8 @@
 // The one registration point of node kinds. Each kind lives in its own folder.
 import { EngineError } from '../../shared/contract.js';
+import { fvpKind } from './fvp/index.js';
 import { hostKind } from './host/index.js';
+import { nativeSimKind } from './native-sim/index.js';
 import { switchKind } from './switch/index.js';
 import type { NodeKind } from './types.js';
 
@@ -9,19 +11,24 @@ const kinds = new Map<string, NodeKind<never>>();
 /** Registers a node kind; a second registration of the same kind is a programming error. */
 export function registerNodeKind<S>(kind: NodeKind<S>): void {
   if (kinds.has(kind.kind)) throw new Error(`node kind "${kind.kind}" is registered twice`);
-  kinds.set(kind.kind, kind as NodeKind<never>);
+  kinds.set(kind.kind, kind);
 }
 
 registerNodeKind(hostKind);
 registerNodeKind(switchKind);
+registerNodeKind(nativeSimKind);
+registerNodeKind(fvpKind);
 
 /** The implementation of a kind; unknown kinds are refused with the list of valid ones. */
 export function nodeKind(kind: string): NodeKind<unknown> {
   const k = kinds.get(kind);
   if (!k) {
-    throw new EngineError('bad-request', `unknown node kind "${kind}"; valid kinds are ${[...kinds.keys()].join(', ')}`);
+    throw new EngineError(
+      'bad-request',
+      `unknown node kind "${kind}"; valid kinds are ${[...kinds.keys()].join(', ')}`,
+    );
   }
-  return k as NodeKind<unknown>;
+  return k;
 }
 
 /** Every registered node kind. */

@@ -1,5 +1,10 @@
 // The wire form of the contract over a stream socket: one JSON object per line.
-import type { CommandName, EngineErrorCode, EventName, TopologyProblem } from '../../shared/contract.js';
+import type {
+  CommandName,
+  EngineErrorCode,
+  EventName,
+  TopologyProblem,
+} from '../../shared/contract.js';
 
 /** A message from a client to the engine. */
 export type ClientMessage =

@@ -2,10 +2,16 @@
 // into the fabric), addresses, routes, a shell as its console, and `exec` of commands in it.
 import { join } from 'node:path';
 import { openTap } from '@netweave/tap';
-import { EngineError, type ExecResult, type NodeState, type NodeStatus } from '../../../shared/contract.js';
+import {
+  EngineError,
+  type ExecResult,
+  type NodeState,
+  type NodeStatus,
+} from '../../../shared/contract.js';
 import type { HostInterfaceSpec, HostNodeSpec } from '../../../shared/topology/index.js';
 import { TapPort, type Port } from '../../fabric/index.js';
 import { inNetns, type NetnsHandle } from '../../host/netns.js';
+import { interfaceTag } from '../../paths.js';
 import { runChecked, runCommand } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
@@ -45,6 +51,11 @@ export class HostNode implements NodeInstance {
     this.ctx.nodeState(this.name, state, reason);
   }
 
+  /** The file of the node's network namespace, once created (for kinds that compose a host). */
+  get netnsPath(): string | undefined {
+    return this.ns?.path;
+  }
+
   private get netns(): NetnsHandle {
     if (!this.ns) throw new Error(`node ${this.name} has no namespace yet`);
     return this.ns;
@@ -71,8 +82,19 @@ export class HostNode implements NodeInstance {
     });
     this.ports.set(name, port);
     this.ctx.fabric.addPort(port);
+    // The ownership tag: `netweave down --all` finds tagged interfaces without a journal.
+    await this.inside([
+      'ip',
+      'link',
+      'set',
+      'dev',
+      name,
+      'alias',
+      interfaceTag(this.ctx.labId, this.name),
+    ]);
     if (ifspec.mac) await this.inside(['ip', 'link', 'set', 'dev', name, 'address', ifspec.mac]);
-    if (ifspec.mtu) await this.inside(['ip', 'link', 'set', 'dev', name, 'mtu', String(ifspec.mtu)]);
+    if (ifspec.mtu)
+      await this.inside(['ip', 'link', 'set', 'dev', name, 'mtu', String(ifspec.mtu)]);
     await this.inside(['ip', 'link', 'set', 'dev', name, 'up']);
     return port;
   }
@@ -218,7 +240,11 @@ export class HostNode implements NodeInstance {
     this.shell = undefined;
     for (const p of this.ports.values()) {
       p.dispose();
-      this.ctx.journal.didRemove({ type: 'interface', ref: p.id.split(':')[1] ?? '', netns: this.netns.path });
+      this.ctx.journal.didRemove({
+        type: 'interface',
+        ref: p.id.split(':')[1] ?? '',
+        netns: this.netns.path,
+      });
     }
     this.ports.clear();
     if (this.ns) {
