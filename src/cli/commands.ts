@@ -9,11 +9,18 @@ import {
 } from '../shared/contract.js';
 import type { NetworkMode } from '../shared/kinds.js';
 import { formatProblem } from '../shared/topology/index.js';
-import { cleanupAll, cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../engine/host/cleanup.js';
+import {
+  cleanupAll,
+  cleanupLab,
+  engineAlive,
+  listLabDirs,
+  readEngineRecord,
+} from '../engine/host/cleanup.js';
 import { connectLab, launchLab } from '../engine/launcher.js';
 import type { SocketEngineClient } from '../engine/rpc/client.js';
 import { jsonSchema, loadTopologyFile } from '../engine/topology/index.js';
 import { formatCounters, formatStatus } from './format.js';
+import { cmdServe } from './serve.js';
 
 /** The key that detaches `netweave console` from a node: Ctrl-] as in telnet. */
 export const DETACH_KEY = '\x1d';
@@ -35,6 +42,8 @@ Usage:
                                   capture to pcapng (stdout when no -w; pipe into wireshark -k -i -)
   netweave validate FILE [--json] check a topology file
   netweave schema                 print the topology JSON Schema
+  netweave serve [--port N] [--host ADDR] [--open]
+                                  web mode: the app in a browser (127.0.0.1, token in the URL)
 `;
 
 class UsageError extends Error {}
@@ -56,11 +65,18 @@ function pickLab(explicit: string | undefined): string {
   if (explicit) return explicit;
   const labs = runningLabs();
   if (labs.length === 1 && labs[0]) return labs[0];
-  if (labs.length === 0) throw new EngineError('not-running', 'no lab is running; start one with `netweave up FILE`');
-  throw new EngineError('bad-request', `several labs are running (${labs.join(', ')}); choose one with --lab NAME`);
+  if (labs.length === 0)
+    throw new EngineError('not-running', 'no lab is running; start one with `netweave up FILE`');
+  throw new EngineError(
+    'bad-request',
+    `several labs are running (${labs.join(', ')}); choose one with --lab NAME`,
+  );
 }
 
-async function withLab<T>(lab: string | undefined, fn: (c: SocketEngineClient) => Promise<T>): Promise<T> {
+async function withLab<T>(
+  lab: string | undefined,
+  fn: (c: SocketEngineClient) => Promise<T>,
+): Promise<T> {
   const client = await connectLab(pickLab(lab));
   try {
     return await fn(client);
@@ -80,7 +96,8 @@ async function cmdUp(args: string[]): Promise<number> {
     },
   });
   const file = positionals[0];
-  if (!file || positionals.length > 1) throw new UsageError('up takes one topology file: netweave up FILE');
+  if (!file || positionals.length > 1)
+    throw new UsageError('up takes one topology file: netweave up FILE');
   let network: NetworkMode | undefined;
   if (values.network !== undefined) {
     if (values.network !== 'isolated' && values.network !== 'host') {
@@ -110,14 +127,19 @@ async function cmdUp(args: string[]): Promise<number> {
     await client.call('down', {}).catch(() => undefined);
     client.dispose();
     await cleanupLab(topology.name);
-    throw new EngineError('internal', `lab ${topology.name} failed to start: ${final.reason ?? 'unknown reason'}; nothing was left behind`);
+    throw new EngineError(
+      'internal',
+      `lab ${topology.name} failed to start: ${final.reason ?? 'unknown reason'}; nothing was left behind`,
+    );
   }
   const status = await client.call('status', {});
   status.enginePid = record.enginePid;
   if (json) out(JSON.stringify(status));
   else {
     out(formatStatus(status));
-    out(`\nlab ${topology.name} is running. Try: netweave exec NODE -- CMD, netweave console NODE, netweave stats`);
+    out(
+      `\nlab ${topology.name} is running. Try: netweave exec NODE -- CMD, netweave console NODE, netweave stats`,
+    );
   }
   if (values.detach) {
     if (!json) out(`stop it with: netweave down ${topology.name}`);
@@ -147,7 +169,10 @@ async function cmdDown(args: string[]): Promise<number> {
   if (values.all) {
     const r = await cleanupAll();
     if (values.json) out(JSON.stringify(r));
-    else out(`took down ${r.labs.length} lab(s)${r.labs.length ? ` (${r.labs.join(', ')})` : ''} and removed ${r.orphans} orphan(s)`);
+    else
+      out(
+        `took down ${r.labs.length} lab(s)${r.labs.length ? ` (${r.labs.join(', ')})` : ''} and removed ${r.orphans} orphan(s)`,
+      );
     return 0;
   }
   const name = positionals[0] ?? pickLab(undefined);
@@ -189,7 +214,10 @@ async function cmdStatus(args: string[]): Promise<number> {
   if (result.length === 0) out(wanted ? `lab ${wanted} is not running` : 'no lab is running');
   for (const s of result) {
     if ('nodes' in s) out(formatStatus(s));
-    else out(`lab ${s.name}: stale leftovers of a run whose engine is gone; remove them with \`${s.hint}\``);
+    else
+      out(
+        `lab ${s.name}: stale leftovers of a run whose engine is gone; remove them with \`${s.hint}\``,
+      );
   }
   return 0;
 }
@@ -204,7 +232,8 @@ async function cmdExec(args: string[]): Promise<number> {
     options: { lab: { type: 'string' }, timeout: { type: 'string' } },
   });
   const node = positionals[0];
-  if (!node || argv.length === 0) throw new UsageError('exec needs a node and a command: netweave exec NODE -- CMD...');
+  if (!node || argv.length === 0)
+    throw new UsageError('exec needs a node and a command: netweave exec NODE -- CMD...');
   const timeoutMs = values.timeout ? Number(values.timeout) * 1000 : undefined;
   const r = await withLab(values.lab, (c) =>
     c.call('exec', { node, argv, ...(timeoutMs ? { timeoutMs } : {}) }),
@@ -264,27 +293,34 @@ async function cmdConsole(args: string[]): Promise<number> {
 async function cmdStats(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { lab: { type: 'string' }, watch: { type: 'boolean', short: 'w' }, json: { type: 'boolean' } },
+    options: {
+      lab: { type: 'string' },
+      watch: { type: 'boolean', short: 'w' },
+      json: { type: 'boolean' },
+    },
   });
+  const client = await connectLab(pickLab(values.lab));
+  const { links } = await client.call('status', {});
+  const linkPorts = links.map((l) => ({ id: l.id, ports: l.ports }));
   if (!values.watch) {
-    const snap = await withLab(values.lab, (c) => c.call('stats', {}));
-    out(values.json ? JSON.stringify(snap) : formatCounters(snap));
+    const snap = await client.call('stats', {});
+    client.dispose();
+    out(values.json ? JSON.stringify({ ...snap, links: linkPorts }) : formatCounters(snap, links));
     return 0;
   }
-  const client: EngineClient & { dispose(): void; onClose(l: () => void): unknown } = await connectLab(
-    pickLab(values.lab),
-  );
   let prev: CounterSnapshot | undefined;
   let last = 0;
   await new Promise<void>((resolve) => {
     client.on('counters', (snap) => {
       if (values.json) {
-        out(JSON.stringify(snap));
+        out(JSON.stringify({ ...snap, links: linkPorts }));
         return;
       }
       if (snap.time - last < 1000) return; // redraw once a second
       last = snap.time;
-      process.stdout.write(`\x1b[H\x1b[2J${new Date(snap.time).toISOString()}\n${formatCounters(snap, prev)}\n`);
+      process.stdout.write(
+        `\x1b[H\x1b[2J${new Date(snap.time).toISOString()}\n${formatCounters(snap, links, prev)}\n`,
+      );
       prev = snap;
     });
     process.once('SIGINT', () => resolve());
@@ -305,7 +341,8 @@ async function cmdCapture(args: string[]): Promise<number> {
     },
   });
   const target = positionals[0];
-  if (!target) throw new UsageError('capture needs a link or NODE:PORT: netweave capture LINK -w FILE.pcapng');
+  if (!target)
+    throw new UsageError('capture needs a link or NODE:PORT: netweave capture LINK -w FILE.pcapng');
   const client = await connectLab(pickLab(values.lab));
   const sink: WriteStream | NodeJS.WriteStream = values.write
     ? createWriteStream(values.write)
@@ -321,7 +358,9 @@ async function cmdCapture(args: string[]): Promise<number> {
   captureId = started.captureId;
   for (const b of early) sink.write(b); // only our capture runs on this connection
   if (values.write) {
-    process.stderr.write(`capturing ${started.ports.join(', ')} (${started.linkType}) to ${values.write}; Ctrl-C stops\n`);
+    process.stderr.write(
+      `capturing ${started.ports.join(', ')} (${started.linkType}) to ${values.write}; Ctrl-C stops\n`,
+    );
   }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -350,11 +389,17 @@ async function cmdValidate(args: string[]): Promise<number> {
   if (!file) throw new UsageError('validate takes a topology file: netweave validate FILE');
   const r = await loadTopologyFile(file);
   if (values.json) {
-    out(JSON.stringify(r.ok ? { ok: true, name: r.topology.name } : { ok: false, problems: r.problems }));
+    out(
+      JSON.stringify(
+        r.ok ? { ok: true, name: r.topology.name } : { ok: false, problems: r.problems },
+      ),
+    );
     return r.ok ? 0 : 1;
   }
   if (r.ok) {
-    out(`${file}: valid lab "${r.topology.name}" (${Object.keys(r.topology.nodes).length} nodes, ${r.topology.links.length} links)`);
+    out(
+      `${file}: valid lab "${r.topology.name}" (${Object.keys(r.topology.nodes).length} nodes, ${r.topology.links.length} links)`,
+    );
     return 0;
   }
   for (const p of r.problems) process.stderr.write(`${formatProblem(p)}\n`);
@@ -363,7 +408,9 @@ async function cmdValidate(args: string[]): Promise<number> {
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
     return pkg.version;
   } catch {
     return 'unknown';
@@ -392,6 +439,8 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdCapture(rest);
       case 'validate':
         return await cmdValidate(rest);
+      case 'serve':
+        return await cmdServe(rest);
       case 'schema':
         out(JSON.stringify(jsonSchema(), null, 2));
         return 0;
@@ -406,7 +455,9 @@ export async function run(argv: string[]): Promise<number> {
         out(USAGE);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${cmd}"; commands are up, down, status, console, exec, stats, capture, validate, schema`);
+        throw new UsageError(
+          `unknown command "${cmd}"; commands are up, down, status, console, exec, stats, capture, validate, schema, serve`,
+        );
     }
   } catch (e) {
     if (e instanceof UsageError) {

@@ -1,5 +1,5 @@
 // Human-readable output of the CLI: tables and counters.
-import type { CounterSnapshot, LabStatus, PortCounters } from '../shared/contract.js';
+import type { CounterSnapshot, LabStatus, LinkStatus, PortCounters } from '../shared/contract.js';
 import { DROP_CAUSES } from '../shared/kinds.js';
 
 /** Renders rows as a left-aligned table with a header. */
@@ -47,12 +47,22 @@ function drops(p: PortCounters): string {
   return parts.join(' ') || '0';
 }
 
-/** Per-port counters as text; with a previous snapshot, rates too. */
-export function formatCounters(snap: CounterSnapshot, prev?: CounterSnapshot): string {
+/**
+ * Per-port counters as text, each port with the link it carries; with a previous snapshot,
+ * frame rates too.
+ */
+export function formatCounters(
+  snap: CounterSnapshot,
+  links: readonly LinkStatus[] = [],
+  prev?: CounterSnapshot,
+): string {
   const dt = prev ? (snap.time - prev.time) / 1000 : 0;
   const before = new Map(prev?.ports.map((p) => [p.port, p]));
+  const linkOf = new Map<string, string>();
+  for (const l of links) for (const p of l.ports) linkOf.set(p, l.id);
   const rows = snap.ports.map((p) => {
     const row = [
+      linkOf.get(p.port) ?? '-',
       p.port,
       p.linkType,
       String(p.rx.frames),
@@ -69,7 +79,16 @@ export function formatCounters(snap: CounterSnapshot, prev?: CounterSnapshot): s
     }
     return row;
   });
-  const header = ['PORT', 'TYPE', 'RX FRAMES', 'RX BYTES', 'TX FRAMES', 'TX BYTES', 'DROPS'];
+  const header = [
+    'LINK',
+    'PORT',
+    'TYPE',
+    'RX FRAMES',
+    'RX BYTES',
+    'TX FRAMES',
+    'TX BYTES',
+    'DROPS',
+  ];
   if (dt > 0) header.push('RX/TX FRAMES/S');
-  return table(header, rows);
+  return `${table(header, rows)}\n(RX: from the node into the fabric; TX: from the fabric to the node)`;
 }

@@ -1,6 +1,13 @@
 // Entry point of the `netweave` command.
 import { run } from './commands.js';
 
+// A reader that went away (`netweave stats --watch | head`) ends the command quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    process.exit(err.code === 'EPIPE' ? 0 : 1);
+  });
+}
+
 const code = await run(process.argv.slice(2));
 // Long-running commands (console, stats --watch, capture) resolve only when they are done;
 // exit explicitly so that a lingering socket or stdin handle never keeps the process alive.
