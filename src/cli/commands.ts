@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import {
   EngineError,
   type CounterSnapshot,
-  type EngineClient,
   type LabState,
 } from '../shared/contract.js';
 import type { NetworkMode } from '../shared/kinds.js';
