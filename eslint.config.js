@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 /** Builds a no-restricted-imports rule that forbids importing the given layers. */
 function forbid(layers, why) {
@@ -17,7 +18,17 @@ function forbid(layers, why) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'out', 'build', 'packages/*/build', 'test-artifacts'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'dist-renderer',
+      'out',
+      'build',
+      'packages/*/build',
+      'test-artifacts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -29,7 +40,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -39,7 +53,10 @@ export default tseslint.config(
   {
     files: ['src/shared/**/*.ts'],
     rules: {
-      ...forbid(['engine', 'cli', 'main', 'preload', 'renderer'], 'src/shared is pure: no engine, cli, electron or DOM layers.'),
+      ...forbid(
+        ['engine', 'cli', 'main', 'preload', 'renderer'],
+        'src/shared is pure: no engine, cli, electron or DOM layers.',
+      ),
       'no-restricted-globals': ['error', 'window', 'document'],
     },
   },
@@ -51,7 +68,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*'], message: 'src/shared must not use Node built-ins.' },
-            { group: ['**/engine/**', '**/cli/**', '**/main/**', '**/preload/**', '**/renderer/**'], message: 'src/shared is the bottom layer.' },
+            {
+              group: ['**/engine/**', '**/cli/**', '**/main/**', '**/preload/**', '**/renderer/**'],
+              message: 'src/shared is the bottom layer.',
+            },
           ],
           paths: [{ name: 'electron', message: 'src/shared never imports electron.' }],
         },
@@ -60,10 +80,76 @@ export default tseslint.config(
   },
   {
     files: ['src/engine/**/*.ts'],
-    rules: forbid(['cli', 'main', 'preload', 'renderer'], 'The engine imports only src/shared and never electron.'),
+    rules: forbid(
+      ['cli', 'main', 'preload', 'renderer'],
+      'The engine imports only src/shared and never electron.',
+    ),
   },
   {
     files: ['src/cli/**/*.ts'],
-    rules: forbid(['main', 'preload', 'renderer'], 'The CLI drives the engine; it never imports the desktop layers.'),
+    rules: forbid(
+      ['main', 'preload', 'renderer'],
+      'The CLI drives the engine; it never imports the desktop layers.',
+    ),
+  },
+  {
+    // TSX files are linted too (the renderer).
+    files: ['**/*.tsx'],
+  },
+  {
+    files: ['src/renderer/**/*.ts', 'src/renderer/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'The renderer runs in a browser: no Node built-ins.' },
+            {
+              group: ['**/engine/**', '**/cli/**', '**/main/**', '**/preload/**'],
+              message:
+                'The renderer imports only src/shared; it reaches the engine through the contract.',
+            },
+          ],
+          paths: [{ name: 'electron', message: 'The renderer never imports electron.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/main/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli/**', '**/preload/**', '**/renderer/**'],
+              message: 'Electron main may import src/engine and src/shared only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'The sandboxed preload has no Node built-ins.' },
+            {
+              group: ['**/engine/**', '**/cli/**', '**/main/**', '**/renderer/**'],
+              message: 'The preload imports only src/shared and electron.',
+            },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -1,11 +1,7 @@
 // The `netweave` commands. Thin: each maps flags to engine calls and prints the results.
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  EngineError,
-  type CounterSnapshot,
-  type LabState,
-} from '../shared/contract.js';
+import { EngineError, type CounterSnapshot, type LabState } from '../shared/contract.js';
 import type { NetworkMode } from '../shared/kinds.js';
 import { formatProblem } from '../shared/topology/index.js';
 import {
@@ -17,7 +13,8 @@ import {
 } from '../engine/host/cleanup.js';
 import { connectLab, launchLab } from '../engine/launcher.js';
 import type { SocketEngineClient } from '../engine/rpc/client.js';
-import { jsonSchema, loadTopologyFile } from '../engine/topology/index.js';
+import { jsonSchema, loadTopologyFile, writeFileAtomic } from '../engine/topology/index.js';
+import { importZephyr } from '../engine/zephyr/index.js';
 import { formatCounters, formatStatus } from './format.js';
 import { cmdServe } from './serve.js';
 
@@ -35,11 +32,15 @@ Usage:
                                   attach to a node's console (detach with Ctrl-])
   netweave exec NODE [--lab LAB] -- CMD...
                                   run a command inside a node
+  netweave link NODE:PORT up|down [--lab LAB]
+                                  plug or pull a port's cable (a QEMU guest sees carrier change)
   netweave stats [--lab LAB] [--watch] [--json]
                                   per-port frame, byte and drop counters
   netweave capture LINK|NODE:PORT [--lab LAB] [-w FILE.pcapng] [--duration SECONDS]
                                   capture to pcapng (stdout when no -w; pipe into wireshark -k -i -)
   netweave validate FILE [--json] check a topology file
+  netweave import-zephyr BUILD_DIR... [-o lab.yaml]
+                                  a lab for Zephyr build directories (stdout when no -o)
   netweave schema                 print the topology JSON Schema
   netweave serve [--port N] [--host ADDR] [--open]
                                   web mode: the app in a browser (127.0.0.1, token in the URL)
@@ -378,6 +379,47 @@ async function cmdCapture(args: string[]): Promise<number> {
   return 0;
 }
 
+async function cmdImportZephyr(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { output: { type: 'string', short: 'o' } },
+  });
+  if (positionals.length === 0) {
+    throw new UsageError(
+      'import-zephyr needs build directories: netweave import-zephyr BUILD_DIR... [-o lab.yaml]',
+    );
+  }
+  const r = await importZephyr(positionals);
+  for (const note of r.notes) process.stderr.write(`note: ${note}\n`);
+  if (values.output === undefined) {
+    process.stdout.write(r.yaml);
+    return 0;
+  }
+  await writeFileAtomic(values.output, r.yaml);
+  out(`wrote ${values.output}; start it with: netweave up ${values.output}`);
+  return 0;
+}
+
+async function cmdLink(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { lab: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const [port, state] = positionals;
+  if (
+    !port ||
+    !port.includes(':') ||
+    (state !== 'up' && state !== 'down') ||
+    positionals.length > 2
+  )
+    throw new UsageError('link needs a port and a state: netweave link NODE:PORT up|down');
+  const r = await withLab(values.lab, (c) => c.call('linkSet', { port, up: state === 'up' }));
+  out(values.json ? JSON.stringify(r) : `${r.id} is ${r.up ? 'up' : 'down'}`);
+  return 0;
+}
+
 async function cmdValidate(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -434,8 +476,12 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdConsole(rest);
       case 'stats':
         return await cmdStats(rest);
+      case 'link':
+        return await cmdLink(rest);
       case 'capture':
         return await cmdCapture(rest);
+      case 'import-zephyr':
+        return await cmdImportZephyr(rest);
       case 'validate':
         return await cmdValidate(rest);
       case 'serve':
@@ -455,7 +501,7 @@ export async function run(argv: string[]): Promise<number> {
         return cmd === undefined ? 2 : 0;
       default:
         throw new UsageError(
-          `unknown command "${cmd}"; commands are up, down, status, console, exec, stats, capture, validate, schema, serve`,
+          `unknown command "${cmd}"; commands are up, down, status, console, exec, link, stats, capture, validate, import-zephyr, schema, serve`,
         );
     }
   } catch (e) {

@@ -30,6 +30,7 @@ import { nodeKind } from './nodes/registry.js';
 import type { LabContext, NodeInstance } from './nodes/types.js';
 import { linkKind } from './links/registry.js';
 import type { LinkInstance } from './links/types.js';
+import { importZephyr } from './zephyr/index.js';
 
 /** How often counter snapshots are pushed: 4 Hz is smooth in the UI and costs nothing. */
 export const COUNTER_PUBLISH_MS = 250;
@@ -86,6 +87,7 @@ export class Lab implements EngineClient {
       fabric: this.fabric,
       env: { [LAB_TAG_ENV]: opts.labId },
       topologyDir: opts.file !== undefined ? dirname(opts.file) : process.cwd(),
+      topology: opts.topology,
       nodeState: (node, state, reason, exit) => this.fireNodeState(node, state, reason, exit),
       consoleData: (node, data) => this.emitters.consoleData.fire({ node, data }),
       ...(opts.injectFailure ? { injectFailure: opts.injectFailure } : {}),
@@ -326,6 +328,31 @@ export class Lab implements EngineClient {
         cap.dispose();
         this.captures.delete(id);
         return { frames: cap.frames() };
+      }
+      case 'linkSet': {
+        const id = str('port');
+        const up = p['up'];
+        if (typeof up !== 'boolean')
+          throw new EngineError('bad-request', 'linkSet needs "up": true or false');
+        const ep = parseEndpoint(id);
+        const node = ep?.port !== undefined ? this.nodes.get(ep.node) : undefined;
+        if (node?.setLink && ep?.port !== undefined) return node.setLink(ep.port, up);
+        const port = this.fabric.port(id);
+        if (!port) {
+          throw new EngineError(
+            'no-such-target',
+            `no port "${id}" in this lab; ports are ${this.fabric.portIds().join(', ')}`,
+          );
+        }
+        port.setUp(up);
+        return { id: port.id, linkType: port.linkType, up: port.up };
+      }
+      case 'importZephyr': {
+        const dirs = p['buildDirs'];
+        if (!Array.isArray(dirs) || !dirs.every((d): d is string => typeof d === 'string')) {
+          throw new EngineError('bad-request', 'importZephyr needs "buildDirs", a list of paths');
+        }
+        return importZephyr(dirs);
       }
     }
   }

@@ -35,6 +35,8 @@ export interface PortStatus {
   mac?: string;
   /** Id of the link the port belongs to, if any. */
   link?: string;
+  /** Host forwards of a QEMU user-network (slirp) port, e.g. "tcp:8080-80". */
+  forwards?: string[];
 }
 
 /** One node as the engine sees it. */
@@ -56,8 +58,11 @@ export interface LinkStatus {
   id: string;
   kind: string;
   linkType: LinkType;
-  /** The two endpoints as written in the topology ("node:port" or a switch name). */
-  endpoints: [string, string];
+  /**
+   * The endpoints as written in the topology ("node:port" or a switch name): two, or one for
+   * a link whose far end is not a node (slirp).
+   */
+  endpoints: [string, string] | [string];
   /** The fabric ports that carry this link's frames ("node:port"). */
   ports: string[];
 }
@@ -155,6 +160,16 @@ export interface EngineCommands {
     result: { captureId: string; linkType: LinkType; ports: string[] };
   };
   captureStop: { params: { captureId: string }; result: { frames: number } };
+  /**
+   * Sets a port's link state ("node:port"): down stops its frames in the fabric and, for a
+   * QEMU NIC, drops the guest's carrier (QMP set_link) so the guest sees the cable pulled.
+   */
+  linkSet: { params: { port: string; up: boolean }; result: PortStatus };
+  /**
+   * Reads Zephyr build directories and returns a lab for them as topology YAML, with notes on
+   * what was recognised but is not supported yet. Stateless: it does not touch the lab.
+   */
+  importZephyr: { params: { buildDirs: string[] }; result: { yaml: string; notes: string[] } };
 }
 
 /** Events: name -> payload. */
@@ -201,4 +216,284 @@ export class EngineError extends Error {
     super(message);
     this.name = 'EngineError';
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app contract: one level above a lab. The app service manages files and labs for a UI
+// (the desktop app, web mode) and forwards every lab's commands and events with the lab's name.
+// EngineCommands above stay the per-lab contract; this map is what the renderer talks to.
+
+/** Every engine command name, at run time (the preload and transports are built from it). */
+export const ENGINE_COMMAND_NAMES = Object.keys({
+  status: true,
+  down: true,
+  exec: true,
+  consoleWrite: true,
+  consoleResize: true,
+  consoleScrollback: true,
+  nodeStart: true,
+  nodeStop: true,
+  stats: true,
+  captureStart: true,
+  captureStop: true,
+  importZephyr: true,
+  linkSet: true,
+} satisfies Record<CommandName, true>) as CommandName[];
+
+/** The app-level name of a forwarded lab command, e.g. "status" -> "labStatus". */
+export type LabCommandName<K extends CommandName = CommandName> = `lab${Capitalize<K>}`;
+
+/** The app-level name of a forwarded lab command, at run time. */
+export function labCommandName<K extends CommandName>(cmd: K): LabCommandName<K> {
+  return `lab${cmd.charAt(0).toUpperCase()}${cmd.slice(1)}` as LabCommandName<K>;
+}
+
+/** Params of an engine command with the lab's name added. */
+export type WithLab<P> = P extends Record<string, never> ? { lab: string } : P & { lab: string };
+
+/** Every engine command, forwarded with the name of the lab it is for. */
+export type LabCommands = {
+  [K in CommandName as LabCommandName<K>]: {
+    params: WithLab<EngineCommands[K]['params']>;
+    result: EngineCommands[K]['result'];
+  };
+};
+
+/** The lab events forwarded to a UI: raw console data is not (see consoleOutput). */
+export type ForwardedEventName = Exclude<EventName, 'consoleData'>;
+
+/** The app-level name of a forwarded lab event, e.g. "counters" -> "labCounters". */
+export type LabEventName<E extends ForwardedEventName = ForwardedEventName> = `lab${Capitalize<E>}`;
+
+/** Every forwarded lab event, with the name of the lab it came from. */
+export type LabEvents = {
+  [E in ForwardedEventName as LabEventName<E>]: EngineEvents[E] & { lab: string };
+};
+
+/** A lab as the app service knows it. */
+export interface LabSummary {
+  name: string;
+  state: LabState | 'launching';
+  reason?: string;
+  /** The topology file it was launched from. */
+  file?: string;
+}
+
+/** A bundled example lab. */
+export interface ExampleFile {
+  /** The lab name in the file. */
+  name: string;
+  file: string;
+  /** The file's first comment line, if any. */
+  description: string;
+}
+
+/** A topology file as read from disk, byte-exact, with its validation and its layout. */
+export interface OpenedFile {
+  file: string;
+  /** The exact text of the file. */
+  text: string;
+  /** Problems of the topology, empty when it is valid; formatted like the CLI's. */
+  problems: TopologyProblem[];
+  /** The layout sidecar's node positions, or null when there is no (valid) sidecar. */
+  layout: { version: 1; nodes: Record<string, { x: number; y: number }> } | null;
+  /** Problems of the sidecar when it exists but is malformed. */
+  layoutProblems: TopologyProblem[];
+}
+
+/** What the app service and its transport offer. */
+export interface AppInfo {
+  version: string;
+  /** Which transport carries the contract. */
+  transport: 'in-process' | 'electron' | 'websocket';
+  /** True when the transport can show native open/save dialogs (chooseFile). */
+  nativeDialogs: boolean;
+  /** True when a console can be popped out into its own window by the transport. */
+  popOut: boolean;
+  /** Folder that new files are suggested in. */
+  homeDir: string;
+  /** True when Zephyr build directories can be imported. */
+  zephyrImport: boolean;
+}
+
+/** How a capture is delivered. */
+export type CaptureSink = 'wireshark' | 'file' | 'stream';
+
+/** App-level commands (besides the forwarded lab commands). */
+export interface AppOwnCommands {
+  appInfo: { params: Record<string, never>; result: AppInfo };
+  /** Validates topology text; the same problems the CLI prints for the same text. */
+  validateText: {
+    params: { text: string; file: string };
+    result: { ok: boolean; problems: TopologyProblem[] };
+  };
+  listExamples: { params: Record<string, never>; result: { examples: ExampleFile[] } };
+  openFile: { params: { file: string }; result: OpenedFile };
+  /**
+   * Writes the topology text exactly as given and the layout sidecar (left untouched when the
+   * positions did not change). The text is written even when it has problems.
+   */
+  saveFile: {
+    params: {
+      file: string;
+      text: string;
+      layout: { version: 1; nodes: Record<string, { x: number; y: number }> } | null;
+    };
+    result: { file: string; problems: TopologyProblem[] };
+  };
+  recentFiles: { params: Record<string, never>; result: { files: string[] } };
+  /** Asks for a file with a native dialog; null when cancelled. Only with nativeDialogs. */
+  chooseFile: {
+    params: { mode: 'open' | 'save' | 'directory'; defaultPath?: string };
+    result: { file: string | null };
+  };
+  labList: { params: Record<string, never>; result: { labs: LabSummary[] } };
+  /** Launches the lab of a saved topology file; progress and states arrive as lab events. */
+  labLaunch: { params: { file: string }; result: { lab: string } };
+  /** Connects to a lab that is already running (e.g. started with `netweave up`). */
+  labAttach: { params: { lab: string }; result: LabSummary };
+  /** Takes a lab down and removes everything it left. */
+  labStop: { params: { lab: string }; result: { removed: number } };
+  /**
+   * Starts delivering a node's console to this viewer: returns the scrollback and the offset
+   * (characters of console output seen so far) it ends at; consoleOutput batches follow.
+   */
+  consoleAttach: {
+    params: { lab: string; node: string };
+    result: { viewer: string; data: string; offset: number };
+  };
+  /** Acknowledges that a viewer has shown `chars` characters (flow control). */
+  consoleAck: { params: { viewer: string; chars: number }; result: Record<string, never> };
+  consoleDetach: { params: { viewer: string }; result: Record<string, never> };
+  /** Opens a console in its own window (Electron only; see AppInfo.popOut). */
+  consolePopOut: { params: { lab: string; node: string }; result: Record<string, never> };
+  /** Starts a capture delivered to Wireshark (when installed), a pcapng file, or as events. */
+  captureOpen: {
+    params: { lab: string; target: string; sink: CaptureSink; file?: string };
+    result: { captureId: string; sink: CaptureSink; file?: string; linkType: LinkType };
+  };
+  captureClose: {
+    params: { lab: string; captureId: string };
+    result: { frames: number };
+  };
+  /**
+   * Imports Zephyr build directories into the document: returns `text` with the imported
+   * nodes and links merged in (renamed when taken), the names added, and notes for the user.
+   */
+  importZephyr: {
+    params: { buildDirs: string[]; text: string };
+    result: { text: string; nodes: string[]; notes: string[] };
+  };
+  /** Restarts the service host after it crashed (Electron). */
+  serviceRestart: { params: Record<string, never>; result: Record<string, never> };
+}
+
+/** Every app command: the service's own and the forwarded lab commands. */
+export type AppCommands = AppOwnCommands & LabCommands;
+
+/** App-level events (besides the forwarded lab events). */
+export interface AppOwnEvents {
+  /** The list of labs or the state of one changed. */
+  labs: { labs: LabSummary[] };
+  /** A batch of a node's console output for one viewer; `offset` is where it starts. */
+  consoleOutput: { viewer: string; lab: string; node: string; data: string; offset: number };
+  /** The service host (the process running the engine side) went away or came back. */
+  serviceState: { state: 'running' | 'crashed' | 'disconnected'; reason?: string };
+}
+
+/** Every app event. */
+export type AppEvents = AppOwnEvents & LabEvents;
+
+/** An app command name. */
+export type AppCommandName = keyof AppCommands;
+/** An app event name. */
+export type AppEventName = keyof AppEvents;
+/** Params of an app command. */
+export type AppParams<K extends AppCommandName> = AppCommands[K]['params'];
+/** Result of an app command. */
+export type AppResult<K extends AppCommandName> = AppCommands[K]['result'];
+
+/** Every app command name at run time: the preload exposes exactly these (plus on/off). */
+export const APP_COMMAND_NAMES: readonly AppCommandName[] = [
+  ...(Object.keys({
+    appInfo: true,
+    validateText: true,
+    listExamples: true,
+    openFile: true,
+    saveFile: true,
+    recentFiles: true,
+    chooseFile: true,
+    labList: true,
+    labLaunch: true,
+    labAttach: true,
+    labStop: true,
+    consoleAttach: true,
+    consoleAck: true,
+    consoleDetach: true,
+    consolePopOut: true,
+    captureOpen: true,
+    captureClose: true,
+    importZephyr: true,
+    serviceRestart: true,
+  } satisfies Record<keyof AppOwnCommands, true>) as (keyof AppOwnCommands)[]),
+  ...ENGINE_COMMAND_NAMES.map(labCommandName),
+];
+
+/** Every forwarded engine event name at run time. */
+export const FORWARDED_EVENT_NAMES = Object.keys({
+  labState: true,
+  deployProgress: true,
+  nodeState: true,
+  counters: true,
+  captureData: true,
+} satisfies Record<ForwardedEventName, true>) as ForwardedEventName[];
+
+/** The app-level name of a forwarded lab event, at run time. */
+export function labEventName<E extends ForwardedEventName>(event: E): LabEventName<E> {
+  return `lab${event.charAt(0).toUpperCase()}${event.slice(1)}` as LabEventName<E>;
+}
+
+/** Every app event name at run time. */
+export const APP_EVENT_NAMES: readonly AppEventName[] = [
+  'labs',
+  'consoleOutput',
+  'serviceState',
+  ...FORWARDED_EVENT_NAMES.map(labEventName),
+];
+
+/** The object the renderer talks to; every transport (in-process, IPC, WebSocket) implements it. */
+export interface AppClient {
+  call<K extends AppCommandName>(cmd: K, params: AppParams<K>): Promise<AppResult<K>>;
+  on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): Disposable;
+}
+
+/**
+ * The object the Electron preload exposes as `window.netweave`: one method per app command,
+ * plus on/off for events. Nothing else crosses the bridge.
+ */
+export type PreloadApi = {
+  [K in AppCommandName]: (params: AppParams<K>) => Promise<AppResult<K>>;
+} & {
+  /** Subscribes to an event; returns an id for off(). */
+  on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): number;
+  off(subscription: number): void;
+};
+
+/** The serialisable form of a failed command (transports rebuild an EngineError from it). */
+export interface WireError {
+  code: EngineErrorCode;
+  message: string;
+  problems?: TopologyProblem[];
+}
+
+/** Converts any thrown value to its wire form (an EngineError keeps its code and problems). */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof EngineError) {
+    return {
+      code: err.code,
+      message: err.message,
+      ...(err.problems ? { problems: err.problems } : {}),
+    };
+  }
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }

@@ -15,4 +15,9 @@ export type NetworkMode = 'isolated' | 'host';
 export type DropCause = 'no-destination' | 'queue-full' | 'too-big' | 'port-down';
 
 /** Every drop cause, in display order. */
-export const DROP_CAUSES: readonly DropCause[] = ['no-destination', 'queue-full', 'too-big', 'port-down'];
+export const DROP_CAUSES: readonly DropCause[] = [
+  'no-destination',
+  'queue-full',
+  'too-big',
+  'port-down',
+];

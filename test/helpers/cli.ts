@@ -117,3 +117,21 @@ export async function until(
 
 /** True when running as root (the integration tests need it for host mode and setpriv). */
 export const IS_ROOT = (process.getuid?.() ?? 1) === 0;
+
+/** Arguments of `netweave exec NODE -- ping` with a short interval and a 5 s reply timeout. */
+export function pingArgs(node: string, target: string, count = 3, lab?: string): string[] {
+  return [
+    'exec',
+    node,
+    ...(lab ? ['--lab', lab] : []),
+    '--',
+    'ping',
+    '-c',
+    String(count),
+    '-i',
+    '0.2',
+    '-W',
+    '5',
+    target,
+  ];
+}

@@ -4,7 +4,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterSnapshot, LabStatus, PortCounters } from '../../src/shared/contract.js';
-import { CliEnv, IS_ROOT, leftovers, ROOT, until } from '../helpers/cli.js';
+import { CliEnv, IS_ROOT, leftovers, pingArgs, ROOT, until } from '../helpers/cli.js';
 
 const TWO_HOSTS = join(ROOT, 'examples', 'two-hosts.yaml');
 
@@ -92,34 +92,10 @@ describe.skipIf(!IS_ROOT)('two hosts on a switch (isolated mode)', () => {
     const k2Before = await kernelStats(env, 'two-hosts', 'h2', 'eth0');
     const before = await stats(env, 'two-hosts');
 
-    const v4 = await env.run([
-      'exec',
-      'h1',
-      '--',
-      'ping',
-      '-c',
-      '3',
-      '-i',
-      '0.2',
-      '-W',
-      '5',
-      '192.0.2.2',
-    ]);
+    const v4 = await env.run(pingArgs('h1', '192.0.2.2', 3));
     expect(v4.code, v4.stdout + v4.stderr).toBe(0);
     expect(v4.stdout).toMatch(/3 received/);
-    const v6 = await env.run([
-      'exec',
-      'h2',
-      '--',
-      'ping',
-      '-c',
-      '3',
-      '-i',
-      '0.2',
-      '-W',
-      '5',
-      '2001:db8::1',
-    ]);
+    const v6 = await env.run(pingArgs('h2', '2001:db8::1', 3));
     expect(v6.code, v6.stdout + v6.stderr).toBe(0);
     expect(v6.stdout).toMatch(/3 received/);
 
@@ -199,23 +175,24 @@ describe.skipIf(!IS_ROOT)('learning switch with three hosts', () => {
       ['h1', '192.0.2.3'],
       ['h2', '192.0.2.3'],
     ] as const) {
-      const r = await env.run(['exec', from, '--', 'ping', '-c', '1', '-W', '5', to]);
+      const r = await env.run(pingArgs(from, to, 1));
       expect(r.code, r.stdout).toBe(0);
     }
+    // A neighbour entry used to answer enters DELAY and is re-checked by a unicast ARP probe
+    // about 5 s later: wait until h3's port has been quiet for longer than that.
+    let quietSince = await stats(env, 'three');
+    const quiet = async (): Promise<boolean> => {
+      await new Promise((res) => setTimeout(res, 6_000));
+      const now = await stats(env, 'three');
+      const h3Moved = (['rx', 'tx'] as const).some(
+        (dir) => port(now, 'h3:eth0')[dir].frames !== port(quietSince, 'h3:eth0')[dir].frames,
+      );
+      quietSince = now;
+      return !h3Moved;
+    };
+    expect(await until(quiet, 60_000, 0)).toBe(true);
     const before = await stats(env, 'three');
-    const r = await env.run([
-      'exec',
-      'h1',
-      '--',
-      'ping',
-      '-c',
-      '10',
-      '-i',
-      '0.2',
-      '-W',
-      '5',
-      '192.0.2.2',
-    ]);
+    const r = await env.run(pingArgs('h1', '192.0.2.2', 10));
     expect(r.stdout).toMatch(/10 received/);
     const after = await stats(env, 'three');
     const d = (id: string, dir: 'rx' | 'tx'): number =>
@@ -243,19 +220,7 @@ describe.skipIf(!IS_ROOT)('capture', () => {
     let capErr = '';
     cap.stderr?.on('data', (c: Buffer) => (capErr += c.toString()));
     expect(await until(() => capErr.includes('capturing'))).toBe(true);
-    const ping = await env.run([
-      'exec',
-      'h1',
-      '--',
-      'ping',
-      '-c',
-      '3',
-      '-i',
-      '0.2',
-      '-W',
-      '5',
-      '192.0.2.2',
-    ]);
+    const ping = await env.run(pingArgs('h1', '192.0.2.2', 3));
     expect(ping.code).toBe(0);
     cap.kill('SIGINT');
     await new Promise((r) => cap.once('exit', r));
@@ -348,7 +313,7 @@ describe.skipIf(!IS_ROOT)('failures leave nothing behind', () => {
     const up = await env.run(['up', TWO_HOSTS, '--detach']);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/leftover/);
-    const ping = await env.run(['exec', 'h1', '--', 'ping', '-c', '1', '-W', '5', '192.0.2.2']);
+    const ping = await env.run(pingArgs('h1', '192.0.2.2', 1));
     expect(ping.code).toBe(0);
     expect((await env.run(['down', '--all'])).code).toBe(0);
     expect(await leftovers(env, 'two-hosts')).toEqual([]);
@@ -387,7 +352,7 @@ describe.skipIf(!IS_ROOT)('host network mode', () => {
     expect(up.code, up.stderr).toBe(0);
     const found = await leftovers(env, 'two-hosts');
     expect(found.filter((f) => f.startsWith('netns ')).length).toBe(2);
-    const ping = await env.run(['exec', 'h1', '--', 'ping', '-c', '2', '-W', '5', '2001:db8::2']);
+    const ping = await env.run(pingArgs('h1', '2001:db8::2', 2));
     expect(ping.code, ping.stdout).toBe(0);
     const rec = JSON.parse(readFileSync(join(env.labDir('two-hosts'), 'engine.json'), 'utf8')) as {
       enginePid: number;
@@ -436,7 +401,7 @@ describe.skipIf(!IS_ROOT)('isolated mode as an unprivileged user', () => {
   it('deploys, pings and tears down with no privileges', async () => {
     const up = await asNobody(['up', TWO_HOSTS, '--detach']);
     expect(up.code, up.stderr + up.stdout).toBe(0);
-    const ping = await asNobody(['exec', 'h1', '--', 'ping', '-c', '2', '-W', '5', '192.0.2.2']);
+    const ping = await asNobody(pingArgs('h1', '192.0.2.2', 2));
     expect(ping.code, ping.stdout + ping.stderr).toBe(0);
     const down = await asNobody(['down', 'two-hosts']);
     expect(down.code, down.stderr).toBe(0);

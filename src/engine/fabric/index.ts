@@ -41,4 +41,11 @@ export {
   type PortObserver,
   type PortOptions,
 } from './port.js';
+export {
+  encodeStreamFrames,
+  MAX_STREAM_FRAME,
+  StreamFramer,
+  StreamSocketPort,
+  type StreamSocketPortOptions,
+} from './streamSocketPort.js';
 export { TapPort, type TapPortOpenOptions, type TapPortOptions } from './tapPort.js';

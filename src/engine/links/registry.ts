@@ -1,6 +1,7 @@
 // The one registration point of link kinds. Each kind lives in its own folder.
 import { EngineError } from '../../shared/contract.js';
 import { ethernetKind } from './ethernet/index.js';
+import { slirpKind } from './slirp/index.js';
 import type { LinkKind } from './types.js';
 
 const kinds = new Map<string, LinkKind>();
@@ -12,12 +13,16 @@ export function registerLinkKind(kind: LinkKind): void {
 }
 
 registerLinkKind(ethernetKind);
+registerLinkKind(slirpKind);
 
 /** The implementation of a link kind; unknown kinds are refused with the valid ones. */
 export function linkKind(kind: string): LinkKind {
   const k = kinds.get(kind);
   if (!k) {
-    throw new EngineError('bad-request', `unknown link kind "${kind}"; valid kinds are ${[...kinds.keys()].join(', ')}`);
+    throw new EngineError(
+      'bad-request',
+      `unknown link kind "${kind}"; valid kinds are ${[...kinds.keys()].join(', ')}`,
+    );
   }
   return k;
 }

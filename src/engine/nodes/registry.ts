@@ -3,6 +3,7 @@ import { EngineError } from '../../shared/contract.js';
 import { fvpKind } from './fvp/index.js';
 import { hostKind } from './host/index.js';
 import { nativeSimKind } from './native-sim/index.js';
+import { qemuKind } from './qemu/index.js';
 import { switchKind } from './switch/index.js';
 import type { NodeKind } from './types.js';
 
@@ -18,6 +19,7 @@ registerNodeKind(hostKind);
 registerNodeKind(switchKind);
 registerNodeKind(nativeSimKind);
 registerNodeKind(fvpKind);
+registerNodeKind(qemuKind);
 
 /** The implementation of a kind; unknown kinds are refused with the list of valid ones. */
 export function nodeKind(kind: string): NodeKind<unknown> {

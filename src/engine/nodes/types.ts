@@ -6,8 +6,10 @@ import type {
   ExitInfo,
   NodeState,
   NodeStatus,
+  PortStatus,
 } from '../../shared/contract.js';
 import type { NetworkMode } from '../../shared/kinds.js';
+import type { Topology } from '../../shared/topology/index.js';
 import type { Fabric, Port } from '../fabric/index.js';
 import type { Journal } from '../host/journal.js';
 import type { NetnsManager } from '../host/netns.js';
@@ -30,6 +32,10 @@ export interface LabContext {
   consoleData(node: string, data: string): void;
   /** Test hook: the deploy stage at which to fail on purpose (NETWEAVE_INJECT_FAILURE). */
   injectFailure?: DeployStage;
+  /** Folder of the topology file: relative paths in node settings are resolved against it. */
+  topologyDir: string;
+  /** The whole validated topology (for lab-wide facts such as MAC allocation). */
+  topology: Topology;
 }
 
 /** Options of a command run inside a node. */
@@ -69,10 +75,20 @@ export interface NodeInstance extends Disposable {
   exec?(argv: string[], opts: ExecOptions): Promise<ExecResult>;
   /** The node's console, if it has one and it is running. */
   console?(): NodeConsole | undefined;
+  /**
+   * Sets one of the node's ports up or down as a cable would (e.g. QMP set_link for a QEMU
+   * NIC); kinds without it get only their fabric port taken down.
+   */
+  setLink?(port: string, up: boolean): Promise<PortStatus>;
 }
 
 /** A node kind: one per folder under src/engine/nodes, registered in registry.ts. */
 export interface NodeKind<Spec = unknown> {
   readonly kind: string;
   instantiate(name: string, spec: Spec, ctx: LabContext): NodeInstance;
+  /**
+   * Checks what the node needs from the machine (binaries, files, free ports) before anything
+   * of the lab is created; rejects with an EngineError of one sentence.
+   */
+  preflight?(name: string, spec: Spec, ctx: LabContext): Promise<void>;
 }

@@ -3,6 +3,7 @@
 import { formatIp, formatMac, parseCidr, parseMac } from './address.js';
 import { formatEndpoint, linkId, parseEndpoint, type Endpoint } from './endpoint.js';
 import { findNodeKind } from './kinds/index.js';
+import { findLinkKind } from './links/index.js';
 import type { PathIssue } from './issues.js';
 import type { Topology } from './schema.js';
 import {
@@ -82,6 +83,28 @@ function resolveEndpoint(
   return ep;
 }
 
+/** The issue when a link kind limits its endpoints to some node kinds and one is another kind. */
+function checkEndpointKinds(
+  topology: Topology,
+  link: LinkSpec,
+  ends: readonly (Endpoint | undefined)[],
+  i: number,
+): PathIssue | undefined {
+  const allowed = findLinkKind(link.kind)?.endpointKinds;
+  if (allowed === undefined) return undefined;
+  for (const [j, ep] of ends.entries()) {
+    if (!ep) continue;
+    const kind = topology.nodes[ep.node]?.kind ?? '';
+    if (ep.port === undefined || !allowed.includes(kind)) {
+      return {
+        path: ['links', i, 'endpoints', j],
+        message: `a ${link.kind} link attaches to a port of a ${listChoices(allowed)} node, but ${JSON.stringify(formatEndpoint(ep))} is ${kind === 'switch' ? 'a switch' : `a ${kind} node`}; use a ${listChoices(allowed)} node's "node:port"`,
+      };
+    }
+  }
+  return undefined;
+}
+
 /** Checks links; returns the issues and the links that passed (for the segment checks). */
 function checkLinks(topology: Topology): { issues: PathIssue[]; good: LinkSpec[] } {
   const issues: PathIssue[] = [];
@@ -112,7 +135,29 @@ function checkLinks(topology: Topology): { issues: PathIssue[]; good: LinkSpec[]
       resolveEndpoint(topology, text, ['links', i, 'endpoints', j], issues),
     );
     const [a, b] = ends;
-    if (issues.length > before || !a || !b) return;
+    if (issues.length > before || !a) return;
+    const kindIssue = checkEndpointKinds(topology, link, [a, b], i);
+    if (kindIssue) {
+      issues.push(kindIssue);
+      return;
+    }
+    if (!b) {
+      // A single-endpoint link (e.g. slirp): its one port is used, nothing else to join.
+      const element = formatEndpoint(a);
+      const user = portUse.get(element);
+      if (user !== undefined) {
+        const other = topology.links[user];
+        issues.push({
+          path: ['links', i, 'endpoints', 0],
+          message: `port ${JSON.stringify(element)} is already used by links[${user}] (${other ? linkId(other) : ''}); a port joins one link, so use another NIC`,
+        });
+        return;
+      }
+      portUse.set(element, i);
+      good.push(link);
+      return;
+    }
+    if (link.endpoints.length !== 2) return;
     if (a.node === b.node) {
       issues.push({
         path: ['links', i, 'endpoints', 1],

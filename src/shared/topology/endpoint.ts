@@ -38,10 +38,17 @@ export function formatEndpoint(endpoint: Endpoint): string {
   return endpoint.port === undefined ? endpoint.node : `${endpoint.node}:${endpoint.port}`;
 }
 
-/** The id of a link: its name when given, else "<A>--<B>" from the endpoint strings. */
+/**
+ * The id of a link: its name when given, else "<A>--<B>" from the endpoint strings, or
+ * "<A>--<kind>" for a single-endpoint link (e.g. "g1:eth0--slirp").
+ */
 export function linkId(link: {
   name?: string | undefined;
-  endpoints: readonly [string, string];
+  kind?: string | undefined;
+  endpoints: readonly [string, string] | readonly [string];
 }): string {
-  return link.name ?? `${link.endpoints[0]}--${link.endpoints[1]}`;
+  if (link.name !== undefined) return link.name;
+  return link.endpoints.length === 1
+    ? `${link.endpoints[0]}--${link.kind ?? 'link'}`
+    : `${link.endpoints[0]}--${link.endpoints[1]}`;
 }

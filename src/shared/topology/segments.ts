@@ -66,8 +66,11 @@ export function resolveSegments(topology: Topology): Segment[] {
       uf.add(name);
     }
   }
-  for (const link of topology.links)
-    uf.union(endpointElement(link.endpoints[0]), endpointElement(link.endpoints[1]));
+  for (const link of topology.links) {
+    if (link.endpoints.length === 2)
+      uf.union(endpointElement(link.endpoints[0]), endpointElement(link.endpoints[1]));
+    else uf.add(endpointElement(link.endpoints[0]));
+  }
 
   const byRoot = new Map<string, Segment>();
   const segmentOf = (element: string): Segment => {

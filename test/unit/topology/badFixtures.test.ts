@@ -67,16 +67,18 @@ const CASES: Expectation[] = [
     file: 'unknown-kind.yaml',
     line: 4,
     column: 11,
-    message: 'nodes.h1.kind: unknown kind "hots"; valid kinds are host, switch',
+    message:
+      'nodes.h1.kind: unknown kind "hots"; valid kinds are host, switch, native-sim, fvp, qemu',
     path: ['nodes', 'h1', 'kind'],
-    choices: ['host', 'switch'],
+    choices: ['host', 'switch', 'native-sim', 'fvp', 'qemu'],
   },
   {
     file: 'missing-kind.yaml',
     line: 3,
     column: 3,
-    message: 'nodes.h1.kind: required key is missing; add kind: with one of host, switch',
-    choices: ['host', 'switch'],
+    message:
+      'nodes.h1.kind: required key is missing; add kind: with one of host, switch, native-sim, fvp, qemu',
+    choices: ['host', 'switch', 'native-sim', 'fvp', 'qemu'],
   },
   {
     file: 'unknown-host-key.yaml',

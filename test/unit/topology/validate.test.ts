@@ -164,7 +164,7 @@ links:
   });
 
   it('lists the registered kinds in kind errors', () => {
-    expect(NODE_KIND_NAMES).toEqual(['host', 'switch']);
+    expect(NODE_KIND_NAMES).toEqual(['host', 'switch', 'native-sim', 'fvp', 'qemu']);
   });
 
   it('never throws, whatever the input', () => {

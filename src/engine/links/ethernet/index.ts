@@ -34,7 +34,10 @@ export class EthernetLink implements LinkInstance {
       const ep = parseEndpoint(e);
       if (!ep) throw new Error(`link ${this.id}: bad endpoint "${e}"`);
       return { ep, node: this.env.node(ep.node) };
-    }) as [{ ep: { node: string; port?: string }; node: NodeInstance }, { ep: { node: string; port?: string }; node: NodeInstance }];
+    }) as [
+      { ep: { node: string; port?: string }; node: NodeInstance },
+      { ep: { node: string; port?: string }; node: NodeInstance },
+    ];
     const fabric = this.env.ctx.fabric;
     const portOf = async (x: typeof a): Promise<Port | Segment> => {
       if (x.ep.port === undefined) {
@@ -78,7 +81,7 @@ export class EthernetLink implements LinkInstance {
       id: this.id,
       kind: this.kind,
       linkType: this.carried[0]?.linkType ?? 'ethernet',
-      endpoints: [this.spec.endpoints[0], this.spec.endpoints[1]],
+      endpoints: [...this.spec.endpoints],
       ports: this.carried.map((p) => p.id),
     };
   }

@@ -37,7 +37,9 @@ export class SwitchNode implements NodeInstance {
 
   port(name: string): Promise<Port> {
     return Promise.reject(
-      new Error(`switch "${this.name}" has no named ports; link to it as "${this.name}", not "${this.name}:${name}"`),
+      new Error(
+        `switch "${this.name}" has no named ports; link to it as "${this.name}", not "${this.name}:${name}"`,
+      ),
     );
   }
 

@@ -2,12 +2,15 @@
 // kinds/<kind>.ts with its schema and hooks and add it to NODE_KINDS.
 import { z } from 'zod';
 import { describeValue, listChoices } from '../text.js';
+import { fvpKind } from './fvp.js';
 import { hostKind } from './host.js';
+import { nativeSimKind } from './nativeSim.js';
+import { qemuKind } from './qemu.js';
 import { switchKind } from './switch.js';
 import type { NodeKindDefinition, NodeKindSchema } from './types.js';
 
 /** Every node kind, in palette order. */
-export const NODE_KINDS = [hostKind, switchKind] as const;
+export const NODE_KINDS = [hostKind, switchKind, nativeSimKind, fvpKind, qemuKind] as const;
 
 /** A node kind name. */
 export type NodeKind = (typeof NODE_KINDS)[number]['kind'];
@@ -56,7 +59,36 @@ export function findNodeKind(kind: string): AnyNodeKind | undefined {
 
 export type { HostInterfaceSpec, HostNodeSpec, HostRouteSpec } from './host.js';
 export type { SwitchNodeSpec } from './switch.js';
+export type { NativeSimNodeSpec, NativeSimPortSpec, NativeSimFlagStyle } from './nativeSim.js';
+export type { FvpFamily, FvpForward, FvpNodeSpec } from './fvp.js';
 export type { KindIssue, NodeKindDefinition, NodeKindSchema, PortAddress } from './types.js';
 export { addressList, DEFAULT_HOST_SHELL, hostKind } from './host.js';
 export { DEFAULT_SWITCH_AGING, switchKind } from './switch.js';
+export {
+  DEFAULT_NATIVE_SIM_PORT,
+  DEFAULT_NATIVE_TAP_NAME,
+  nativeSimKind,
+  nativeSimPorts,
+  nativeSimTapName,
+  offloadedHostSpec,
+} from './nativeSim.js';
+export {
+  duplicateForwards,
+  formatFvpForward,
+  FVP_FAMILIES,
+  fvpKind,
+  parseFvpForward,
+} from './fvp.js';
+export type { QemuBoard, QemuBoardName, QemuNicAttach, QemuNicSpec, QemuNodeSpec } from './qemu.js';
+export {
+  DEFAULT_QEMU_READY_TIMEOUT_S,
+  nicAttach,
+  nicModel,
+  ON_BOARD_NIC_MODELS,
+  QEMU_BOARD_NAMES,
+  QEMU_BOARDS,
+  qemuBoard,
+  qemuKind,
+  ZEPHYR_BOOT_BANNER,
+} from './qemu.js';
 export { defineNodeKind } from './types.js';

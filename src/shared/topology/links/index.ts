@@ -3,10 +3,11 @@
 import { z } from 'zod';
 import { describeValue } from '../text.js';
 import { ethernetLinkKind } from './ethernet.js';
+import { slirpLinkKind } from './slirp.js';
 import { unknownLinkKindMessage, type LinkKindDefinition } from './types.js';
 
 /** Every link kind; the first is the default when `kind` is omitted. */
-export const LINK_KINDS = [ethernetLinkKind] as const;
+export const LINK_KINDS = [ethernetLinkKind, slirpLinkKind] as const;
 
 /** A link kind name. */
 export type LinkKind = (typeof LINK_KINDS)[number]['kind'];
@@ -52,6 +53,16 @@ export function findLinkKind(kind: string): LinkKindDefinition | undefined {
 }
 
 export { ethernetLinkKind } from './ethernet.js';
+export {
+  DEFAULT_SLIRP_DHCP_START,
+  DEFAULT_SLIRP_NETWORK,
+  formatSlirpForward,
+  parseSlirpForward,
+  slirpAddresses,
+  slirpLinkKind,
+  type SlirpForward,
+  type SlirpLinkSpec,
+} from './slirp.js';
 export {
   defineLinkKind,
   linkBaseShape,

@@ -28,10 +28,18 @@ export const linkBaseShape = {
     .meta({ description: 'Whether the link carries frames when the lab starts.' }),
 };
 
-/** The settings schema of a link kind: a strict object whose `kind` is the kind's literal. */
+/** The one endpoint of a link kind whose far end is not a node (e.g. slirp: QEMU's own NAT). */
+export type SingleEndpointSchema = z.ZodTuple<[typeof endpointSchema], null>;
+
+/**
+ * The settings schema of a link kind: a strict object whose `kind` is the kind's literal, with
+ * two endpoints, or one for kinds whose far end is not a node.
+ */
 export type LinkKindSchema = z.ZodObject<
-  { kind: z.ZodLiteral<string> | z.ZodDefault<z.ZodLiteral<string>> } & typeof linkBaseShape &
-    z.core.$ZodShape,
+  { kind: z.ZodLiteral<string> | z.ZodDefault<z.ZodLiteral<string>> } & Omit<
+    typeof linkBaseShape,
+    'endpoints'
+  > & { endpoints: typeof endpointsSchema | SingleEndpointSchema } & z.core.$ZodShape,
   z.core.$strict
 >;
 
@@ -45,6 +53,8 @@ export interface LinkKindDefinition<
   /** The frames the link carries (and the capture link type). */
   readonly linkType: LinkType;
   readonly schema: S;
+  /** Node kinds whose ports this link may attach to; any kind when absent. */
+  readonly endpointKinds?: readonly string[];
 }
 
 /** Declares a link kind (identity function that keeps the literal types). */

@@ -1,0 +1,575 @@
+// The app service: one level above a lab's engine. It manages topology files and labs for a UI
+// and forwards every lab's contract with the lab's name. The CLI's `serve` hosts it in-process
+// behind a WebSocket; the desktop app hosts it in a child process behind Electron IPC.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { homedir } from 'node:os';
+import {
+  APP_COMMAND_NAMES,
+  APP_EVENT_NAMES,
+  ENGINE_COMMAND_NAMES,
+  EngineError,
+  FORWARDED_EVENT_NAMES,
+  labCommandName,
+  labEventName,
+  type AppClient,
+  type AppCommandName,
+  type AppEventName,
+  type AppEvents,
+  type AppInfo,
+  type AppOwnCommands,
+  type AppParams,
+  type AppResult,
+  type CaptureSink,
+  type CommandName,
+  type CommandParams,
+  type LabState,
+  type LabSummary,
+} from '../../shared/contract.js';
+import { DisposableStore, Emitter, toDisposable, type Disposable } from '../../shared/lifecycle.js';
+import { validateTopologyText, type Layout } from '../../shared/topology/index.js';
+import { cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../host/cleanup.js';
+import { connectLab, launchLab, loadOrThrow } from '../launcher.js';
+import { BatchedStream } from '../process/batchedStream.js';
+import { findExecutable } from '../process/executable.js';
+import type { SocketEngineClient } from '../rpc/client.js';
+import { importZephyr } from '../zephyr/index.js';
+import { mergeTopology, readGraph } from '../../shared/editor/index.js';
+import { scrollbackOverlap } from './consoleJoin.js';
+import { EXAMPLES_DIR, listExampleFiles, openTopologyFile, saveTopologyFile } from './files.js';
+import { readRecentFiles, touchRecentFile } from './recent.js';
+
+/** How the service is hosted. */
+export interface AppServiceOptions {
+  transport: AppInfo['transport'];
+  examplesDir?: string;
+}
+
+/** A lab the service launched or attached to. */
+interface LabHandle {
+  summary: LabSummary;
+  client: SocketEngineClient | undefined;
+  /** True when the service launched it (and so takes it down when disposed). */
+  owned: boolean;
+  store: DisposableStore;
+  /** Characters of console output seen per node since the service connected. */
+  consoleOffsets: Map<string, number>;
+  stopping: boolean;
+}
+
+/** One viewer of one node's console: its batches, flow control and offsets. */
+interface ConsoleViewer {
+  id: string;
+  lab: string;
+  node: string;
+  stream: BatchedStream;
+  /** True while flow control holds the viewer's output (it is behind). */
+  held: boolean;
+  /** Offset of the next character handed to the viewer. */
+  next: number;
+  /** Live output that arrived while the scrollback was being fetched. */
+  early: string[] | undefined;
+}
+
+/** A capture the service delivers somewhere. */
+interface CaptureHandle {
+  lab: string;
+  sink: CaptureSink;
+  write?: (chunk: Buffer) => void;
+  close: () => Promise<void>;
+}
+
+type Handler = (params: Record<string, unknown>) => Promise<unknown>;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const ENGINE_BY_APP_NAME = new Map<string, CommandName>(
+  ENGINE_COMMAND_NAMES.map((c) => [labCommandName(c), c]),
+);
+
+/** The app service; implements the app contract in-process. */
+export class AppService implements AppClient, Disposable {
+  private readonly emitters = new Map<AppEventName, Emitter<unknown>>(
+    APP_EVENT_NAMES.map((e) => [e, new Emitter<unknown>()]),
+  );
+  private readonly labs = new Map<string, LabHandle>();
+  private readonly viewers = new Map<string, ConsoleViewer>();
+  private readonly captures = new Map<string, CaptureHandle>();
+  private nextViewer = 1;
+  private disposed = false;
+  private readonly own: { [K in keyof AppOwnCommands]: Handler };
+
+  constructor(private readonly options: AppServiceOptions) {
+    this.own = {
+      appInfo: () =>
+        Promise.resolve({
+          version: version(),
+          transport: this.options.transport,
+          nativeDialogs: false,
+          popOut: false,
+          homeDir: homedir(),
+          zephyrImport: true,
+        } satisfies AppInfo),
+      validateText: (p) => {
+        const text = typeof p['text'] === 'string' ? p['text'] : '';
+        const file = typeof p['file'] === 'string' ? p['file'] : 'untitled.yaml';
+        const r = validateTopologyText(text, file);
+        return Promise.resolve(
+          r.ok ? { ok: true, problems: [] } : { ok: false, problems: r.problems },
+        );
+      },
+      listExamples: async () => ({
+        examples: await listExampleFiles(this.options.examplesDir ?? EXAMPLES_DIR),
+      }),
+      openFile: async (p) => {
+        const opened = await openTopologyFile(this.str(p, 'file', 'openFile'));
+        await touchRecentFile(opened.file);
+        return opened;
+      },
+      saveFile: async (p) => {
+        const layout = (p['layout'] ?? null) as Layout | null;
+        const saved = await saveTopologyFile(
+          this.str(p, 'file', 'saveFile'),
+          this.str(p, 'text', 'saveFile'),
+          layout,
+        );
+        await touchRecentFile(saved.file);
+        return saved;
+      },
+      recentFiles: async () => ({ files: await readRecentFiles() }),
+      chooseFile: () =>
+        Promise.reject(
+          new EngineError(
+            'bad-request',
+            'this window has no native file dialogs; type the path instead',
+          ),
+        ),
+      labList: () => Promise.resolve({ labs: this.summaries() }),
+      labLaunch: (p) => this.launch(this.str(p, 'file', 'labLaunch')),
+      labAttach: (p) => this.attach(this.str(p, 'lab', 'labAttach')),
+      labStop: (p) => this.stop(this.str(p, 'lab', 'labStop')),
+      consoleAttach: (p) =>
+        this.consoleAttach(
+          this.str(p, 'lab', 'consoleAttach'),
+          this.str(p, 'node', 'consoleAttach'),
+        ),
+      consoleAck: (p) => {
+        const v = this.viewers.get(this.str(p, 'viewer', 'consoleAck'));
+        const chars = Number(p['chars']);
+        if (v && chars > 0) v.stream.ack(chars);
+        return Promise.resolve({});
+      },
+      consoleDetach: (p) => {
+        this.detachViewer(this.str(p, 'viewer', 'consoleDetach'));
+        return Promise.resolve({});
+      },
+      consolePopOut: () =>
+        Promise.reject(
+          new EngineError(
+            'bad-request',
+            'consoles pop out only in the desktop app; open the console in a new tab instead',
+          ),
+        ),
+      captureOpen: (p) => this.captureOpen(p),
+      captureClose: (p) => this.captureClose(this.str(p, 'captureId', 'captureClose')),
+      importZephyr: async (p) => {
+        const dirs = p['buildDirs'];
+        if (!Array.isArray(dirs) || !dirs.every((d): d is string => typeof d === 'string')) {
+          throw new EngineError('bad-request', 'importZephyr needs "buildDirs", a list of paths');
+        }
+        const imported = await importZephyr(dirs);
+        const text = typeof p['text'] === 'string' ? p['text'] : '';
+        const empty = readGraph(text).nodes.length === 0;
+        if (empty) {
+          return { text: imported.yaml, nodes: readGraph(imported.yaml).nodes.map((n) => n.name), notes: imported.notes };
+        }
+        return { ...mergeTopology(text, imported.yaml), notes: imported.notes };
+      },
+      serviceRestart: () =>
+        Promise.reject(
+          new EngineError('bad-request', 'restart `netweave serve` to restart the service'),
+        ),
+    };
+  }
+
+  private str(p: Record<string, unknown>, key: string, cmd: string): string {
+    const v = p[key];
+    if (typeof v !== 'string' || v === '') {
+      throw new EngineError('bad-request', `"${cmd}" needs a "${key}"`);
+    }
+    return v;
+  }
+
+  private fire<E extends AppEventName>(event: E, payload: AppEvents[E]): void {
+    this.emitters.get(event)?.fire(payload);
+  }
+
+  /** Subscribes to an app event. */
+  on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): Disposable {
+    const emitter = this.emitters.get(event);
+    if (!emitter) throw new EngineError('bad-request', `unknown event "${event}"`);
+    return emitter.event(listener as (p: unknown) => void);
+  }
+
+  /** Runs an app command. */
+  async call<K extends AppCommandName>(cmd: K, params: AppParams<K>): Promise<AppResult<K>> {
+    if (this.disposed)
+      throw new EngineError('not-running', 'the netweave service is shutting down');
+    if (!APP_COMMAND_NAMES.includes(cmd)) {
+      throw new EngineError('bad-request', `unknown command "${String(cmd)}"`);
+    }
+    const p = (params ?? {}) as Record<string, unknown>;
+    const own = (this.own as Record<string, Handler | undefined>)[cmd];
+    if (own) return (await own(p)) as AppResult<K>;
+    const engineCmd = ENGINE_BY_APP_NAME.get(cmd);
+    if (!engineCmd) throw new EngineError('bad-request', `unknown command "${String(cmd)}"`);
+    const lab = this.str(p, 'lab', cmd);
+    if (engineCmd === 'down') {
+      const removed: unknown = await this.stop(lab);
+      return removed as AppResult<K>;
+    }
+    const { lab: _lab, ...rest } = p;
+    const client = this.client(lab);
+    const result: unknown = await client.call<CommandName>(
+      engineCmd,
+      rest as CommandParams<CommandName>,
+    );
+    return result as AppResult<K>;
+  }
+
+  private client(lab: string): SocketEngineClient {
+    const h = this.labs.get(lab);
+    if (!h?.client || h.client.isClosed) {
+      throw new EngineError('not-running', `lab "${lab}" is not running; launch it first`);
+    }
+    return h.client;
+  }
+
+  private summaries(): LabSummary[] {
+    const mine = [...this.labs.values()].map((h) => ({ ...h.summary }));
+    // Labs started elsewhere (e.g. `netweave up`) can be attached to.
+    for (const name of listLabDirs()) {
+      if (this.labs.has(name)) continue;
+      const rec = readEngineRecord(name);
+      if (!engineAlive(rec)) continue;
+      mine.push({ name, state: 'running', ...(rec?.file ? { file: rec.file } : {}) });
+    }
+    return mine;
+  }
+
+  private publishLabs(): void {
+    this.fire('labs', { labs: this.summaries() });
+  }
+
+  private setLabState(h: LabHandle, state: LabState | 'launching', reason?: string): void {
+    h.summary = { ...h.summary, state, ...(reason !== undefined ? { reason } : {}) };
+    if (reason === undefined) delete h.summary.reason;
+    this.publishLabs();
+  }
+
+  private async launch(file: string): Promise<{ lab: string }> {
+    const topology = await loadOrThrow(file);
+    const name = topology.name;
+    const existing = this.labs.get(name);
+    if (existing?.client && !existing.client.isClosed) {
+      throw new EngineError(
+        'busy',
+        `lab "${name}" is already running; stop it before launching it again`,
+      );
+    }
+    const h: LabHandle = {
+      summary: { name, state: 'launching', file },
+      client: undefined,
+      owned: true,
+      store: new DisposableStore(),
+      consoleOffsets: new Map(),
+      stopping: false,
+    };
+    this.labs.set(name, h);
+    this.publishLabs();
+    try {
+      const launched = await launchLab(file);
+      this.connect(h, launched.client);
+    } catch (err) {
+      this.setLabState(h, 'failed', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+    return { lab: name };
+  }
+
+  private async attach(name: string): Promise<LabSummary> {
+    const existing = this.labs.get(name);
+    if (existing?.client && !existing.client.isClosed) return existing.summary;
+    const client = await connectLab(name);
+    const rec = readEngineRecord(name);
+    const h: LabHandle = {
+      summary: { name, state: 'running', ...(rec?.file ? { file: rec.file } : {}) },
+      client: undefined,
+      owned: false,
+      store: new DisposableStore(),
+      consoleOffsets: new Map(),
+      stopping: false,
+    };
+    this.labs.set(name, h);
+    this.connect(h, client);
+    const status = await client.call('status', {});
+    this.setLabState(h, status.state, status.reason);
+    return h.summary;
+  }
+
+  /** Wires a connected engine into the service: forwarded events, console offsets, states. */
+  private connect(h: LabHandle, client: SocketEngineClient): void {
+    h.client = client;
+    const lab = h.summary.name;
+    h.store.add(client);
+    for (const event of FORWARDED_EVENT_NAMES) {
+      const appEvent = labEventName(event);
+      h.store.add(
+        client.on(event, (payload) => {
+          this.emitters.get(appEvent)?.fire({ ...payload, lab });
+        }),
+      );
+    }
+    h.store.add(
+      client.on('labState', (s) => {
+        this.setLabState(h, s.state, s.reason);
+        if (s.state === 'failed' && h.owned && !h.stopping) {
+          // As `netweave up` does: a lab that failed to deploy is taken down at once.
+          void this.stop(lab).catch(() => undefined);
+        }
+      }),
+    );
+    h.store.add(
+      client.on('consoleData', (e) => {
+        const before = h.consoleOffsets.get(e.node) ?? 0;
+        h.consoleOffsets.set(e.node, before + e.data.length);
+        for (const v of this.viewers.values()) {
+          if (v.lab !== lab || v.node !== e.node) continue;
+          if (v.early) v.early.push(e.data);
+          else this.deliver(v, e.data);
+        }
+      }),
+    );
+    h.store.add(
+      client.onClose(() => {
+        if (h.client !== client) return;
+        h.client = undefined;
+        for (const v of [...this.viewers.values()]) if (v.lab === lab) this.detachViewer(v.id);
+        // When stopping, stop() reports "stopped" once everything is removed.
+        if (!h.stopping) {
+          this.setLabState(h, 'failed', 'the lab engine stopped unexpectedly; see its engine.log');
+        }
+      }),
+    );
+  }
+
+  private async stop(name: string): Promise<{ removed: number }> {
+    const h = this.labs.get(name);
+    if (h) {
+      h.stopping = true;
+      this.setLabState(h, 'destroying');
+    }
+    for (const [id, c] of this.captures) {
+      if (c.lab === name) {
+        this.captures.delete(id);
+        await c.close();
+      }
+    }
+    const removed = await cleanupLab(name);
+    if (h) {
+      await h.store.dispose();
+      h.client = undefined;
+      h.store = new DisposableStore();
+      this.setLabState(h, 'stopped');
+    } else {
+      this.publishLabs();
+    }
+    return { removed };
+  }
+
+  private deliver(v: ConsoleViewer, data: string): void {
+    if (v.held) {
+      // The viewer is behind: skip output (the engine's scrollback keeps it) instead of
+      // queueing without bound; the gap in offsets tells the viewer what it missed.
+      v.stream.flush();
+      v.next += data.length;
+      return;
+    }
+    v.stream.push(data);
+  }
+
+  private async consoleAttach(
+    lab: string,
+    node: string,
+  ): Promise<{ viewer: string; data: string; offset: number }> {
+    const client = this.client(lab);
+    const h = this.labs.get(lab);
+    const id = `v${this.nextViewer++}`;
+    const start = h?.consoleOffsets.get(node) ?? 0;
+    const v: ConsoleViewer = {
+      id,
+      lab,
+      node,
+      held: false,
+      next: 0,
+      early: [],
+      stream: new BatchedStream({
+        source: {
+          pause: () => {
+            v.held = true;
+          },
+          resume: () => {
+            v.held = false;
+          },
+        },
+      }),
+    };
+    v.stream.onBatch((data) => {
+      const offset = v.next;
+      v.next += data.length;
+      this.fire('consoleOutput', { viewer: id, lab, node, data, offset });
+    });
+    this.viewers.set(id, v);
+    let data: string;
+    try {
+      data = (await client.call('consoleScrollback', { node })).data;
+    } catch (err) {
+      this.detachViewer(id);
+      throw err;
+    }
+    // Output that arrived while the scrollback was fetched may already be at its end.
+    const early = (v.early ?? []).join('');
+    v.early = undefined;
+    const overlap = scrollbackOverlap(data, early);
+    const offset = start + overlap;
+    v.next = offset;
+    const rest = early.slice(overlap);
+    if (rest) this.deliver(v, rest);
+    return { viewer: id, data, offset };
+  }
+
+  private detachViewer(id: string): void {
+    const v = this.viewers.get(id);
+    if (!v) return;
+    this.viewers.delete(id);
+    v.stream.dispose();
+  }
+
+  /** Detaches viewers (e.g. those of a UI connection that closed). */
+  detachViewers(ids: Iterable<string>): void {
+    for (const id of ids) this.detachViewer(id);
+  }
+
+  private async captureOpen(p: Record<string, unknown>): Promise<AppResult<'captureOpen'>> {
+    const lab = this.str(p, 'lab', 'captureOpen');
+    const target = this.str(p, 'target', 'captureOpen');
+    const sink = p['sink'] as CaptureSink;
+    const client = this.client(lab);
+    let write: ((b: Buffer) => void) | undefined;
+    let closeSink: () => Promise<void> = () => Promise.resolve();
+    let file: string | undefined;
+    if (sink === 'wireshark') {
+      const found = await findExecutable('wireshark', process.cwd(), process.env);
+      if (!found.ok) {
+        throw new EngineError(
+          'missing-binary',
+          'Wireshark is not installed; save the capture as a pcapng file instead (apt install wireshark to watch it live)',
+        );
+      }
+      const child: ChildProcess = spawn('wireshark', ['-k', '-i', '-'], {
+        stdio: ['pipe', 'ignore', 'ignore'],
+        detached: false,
+      });
+      child.stdin?.on('error', () => undefined);
+      write = (b) => {
+        child.stdin?.write(b);
+      };
+      closeSink = () => {
+        child.stdin?.end();
+        return Promise.resolve();
+      };
+    } else if (sink === 'file') {
+      file = this.str(p, 'file', 'captureOpen');
+      const out: WriteStream = createWriteStream(file);
+      out.on('error', () => undefined);
+      write = (b) => {
+        out.write(b);
+      };
+      closeSink = () => new Promise<void>((resolve) => out.end(() => resolve()));
+    } else if (sink !== 'stream') {
+      throw new EngineError('bad-request', 'capture sink must be wireshark, file or stream');
+    }
+    let captureId = '';
+    const early: Buffer[] = [];
+    const sub = write
+      ? client.on('captureData', (e) => {
+          const b = Buffer.from(e.data, 'base64');
+          if (!captureId) early.push(b);
+          else if (e.captureId === captureId) write?.(b);
+        })
+      : undefined;
+    let started: AppResult<'labCaptureStart'>;
+    try {
+      started = await client.call('captureStart', { target });
+    } catch (err) {
+      await sub?.dispose();
+      await closeSink();
+      throw err;
+    }
+    captureId = started.captureId;
+    for (const b of early) write?.(b);
+    this.captures.set(captureId, {
+      lab,
+      sink,
+      ...(write ? { write } : {}),
+      close: async () => {
+        await client.call('captureStop', { captureId }).catch(() => undefined);
+        await sub?.dispose();
+        await closeSink();
+      },
+    });
+    return { captureId, sink, linkType: started.linkType, ...(file ? { file } : {}) };
+  }
+
+  private async captureClose(captureId: string): Promise<{ frames: number }> {
+    const c = this.captures.get(captureId);
+    if (!c) throw new EngineError('no-such-target', `no capture "${captureId}" is open`);
+    this.captures.delete(captureId);
+    const h = this.labs.get(c.lab);
+    const frames = h?.client
+      ? await h.client.call('captureStop', { captureId }).then(
+          (r) => r.frames,
+          () => -1,
+        )
+      : -1;
+    await c.close();
+    return { frames };
+  }
+
+  /** Takes down the labs this service launched, detaches from the others, ends every stream. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const id of [...this.viewers.keys()]) this.detachViewer(id);
+    for (const c of this.captures.values()) await c.close().catch(() => undefined);
+    this.captures.clear();
+    for (const [name, h] of this.labs) {
+      if (h.owned && h.client) await this.stop(name).catch(() => undefined);
+      await h.store.dispose();
+    }
+    this.labs.clear();
+    for (const e of this.emitters.values()) e.dispose();
+  }
+}
+
+/** A disposable that runs `fn` once: re-exported for transports built on the service. */
+export { toDisposable };

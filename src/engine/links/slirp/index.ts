@@ -1,0 +1,65 @@
+// The `slirp` link kind: puts one NIC of a qemu node on QEMU's user network (NAT, DHCP and host
+// forwards inside QEMU). Its frames never reach the fabric, so the link carries no fabric port.
+import type { LinkStatus } from '../../../shared/contract.js';
+import { linkId, parseEndpoint } from '../../../shared/topology/index.js';
+import type { SlirpLinkSpec } from '../../../shared/topology/links/index.js';
+import { EngineError } from '../../../shared/contract.js';
+import type { Port } from '../../fabric/index.js';
+import { QemuNode } from '../../nodes/qemu/index.js';
+import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
+
+/** A wired slirp link. */
+export class SlirpLink implements LinkInstance {
+  readonly kind = 'slirp';
+  readonly id: string;
+
+  constructor(
+    private readonly spec: SlirpLinkSpec,
+    private readonly env: LinkEnv,
+  ) {
+    this.id = linkId(spec);
+  }
+
+  wire(): Promise<void> {
+    const [end] = this.spec.endpoints;
+    const ep = parseEndpoint(end);
+    const node = ep ? this.env.node(ep.node) : undefined;
+    if (!ep?.port || !(node instanceof QemuNode)) {
+      return Promise.reject(
+        new EngineError(
+          'bad-request',
+          `slirp link ${this.id} must attach to a qemu node's NIC, not "${end}"`,
+        ),
+      );
+    }
+    node.useUserNetwork(ep.port, this.id, this.spec);
+    return Promise.resolve();
+  }
+
+  ports(): Port[] {
+    return [];
+  }
+
+  status(): LinkStatus {
+    return {
+      id: this.id,
+      kind: this.kind,
+      linkType: 'ethernet',
+      endpoints: [this.spec.endpoints[0]],
+      ports: [],
+    };
+  }
+
+  dispose(): void {
+    // QEMU owns the user network; it ends with the node.
+  }
+}
+
+/** The `slirp` kind. */
+export const slirpKind: LinkKind = {
+  kind: 'slirp',
+  instantiate: (spec, env) => {
+    if (spec.kind !== 'slirp') throw new Error(`slirp link kind given a ${spec.kind} link`);
+    return new SlirpLink(spec, env);
+  },
+};

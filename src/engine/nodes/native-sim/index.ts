@@ -1,0 +1,326 @@
+// The `native-sim` node kind: zephyr.exe in a namespace of its own.
+//
+// TAP mode: zephyr.exe opens its TAP by name (TUNSETIFF on an existing persistent TAP), so the
+// engine cannot hold that fd. Each port is therefore, inside the node's namespace:
+//   zeth (persistent TAP, zephyr.exe's)  <->  kernel bridge  <->  engine TAP  <->  fabric
+// and every frame still crosses the fabric, with counters and captures.
+//
+// Offloaded sockets (NSOS): Zephyr's sockets are host sockets of the namespace it runs in, so
+// the node is a host node (composed, not copied) whose console is zephyr.exe's UART.
+import { resolve } from 'node:path';
+import { openTap } from '@netweave/tap';
+import {
+  EngineError,
+  type ExecResult,
+  type NodeState,
+  type NodeStatus,
+} from '../../../shared/contract.js';
+import { offloadedHostSpec, type NativeSimNodeSpec } from '../../../shared/topology/kinds/index.js';
+import { TapPort, type Port } from '../../fabric/index.js';
+import { inNetns, type NetnsHandle } from '../../host/netns.js';
+import { findExecutable } from '../../process/executable.js';
+import { runChecked, runCommand } from '../../process/run.js';
+import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, ZEPHYR_BANNER_PATTERN } from '../../zephyr/banner.js';
+import { HostNode } from '../host/index.js';
+import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
+import { nativeSimArgs, nativeSimTaps, type NativeSimTap } from './argv.js';
+import { labProcessEnv, ZephyrProcess } from './zephyrProcess.js';
+
+/** Inside a node's namespace: the bridge of port i is BRIDGE_PREFIX + i (names are per namespace). */
+const BRIDGE_PREFIX = 'nwbr';
+/** Inside a node's namespace: the engine's TAP of port i is ENGINE_TAP_PREFIX + i. */
+const ENGINE_TAP_PREFIX = 'nwfab';
+
+/** The absolute path of a node's zephyr.exe. */
+export function nativeSimExe(
+  spec: NativeSimNodeSpec,
+  ctx: Pick<LabContext, 'topologyDir'>,
+): string {
+  return resolve(ctx.topologyDir, spec.exe);
+}
+
+/** Checks that zephyr.exe exists and is executable; one sentence otherwise. */
+export async function checkNativeSimExe(
+  name: string,
+  spec: NativeSimNodeSpec,
+  ctx: Pick<LabContext, 'topologyDir'>,
+): Promise<void> {
+  const exe = nativeSimExe(spec, ctx);
+  const found = await findExecutable(exe, ctx.topologyDir, process.env);
+  if (!found.ok) {
+    throw new EngineError(
+      'missing-binary',
+      `native-sim node "${name}" cannot start: ${found.problem} (exe: ${spec.exe}); build it with \`west build -b native_sim\` or correct "exe"`,
+    );
+  }
+}
+
+function zephyrOptions(
+  name: string,
+  spec: NativeSimNodeSpec,
+  ctx: LabContext,
+  netns: string,
+): ConstructorParameters<typeof ZephyrProcess>[0] {
+  const exe = nativeSimExe(spec, ctx);
+  return {
+    name,
+    argv: inNetns(netns, [exe, ...nativeSimArgs(spec)]),
+    cwd: ctx.topologyDir,
+    readyPattern: spec.ready?.pattern ?? ZEPHYR_BANNER_PATTERN,
+    readyTimeoutMs: (spec.ready?.timeout ?? DEFAULT_ZEPHYR_READY_TIMEOUT_S) * 1000,
+    restart: spec.restart ?? 'never',
+  };
+}
+
+/** What both modes share: state reporting and the supervised zephyr.exe. */
+abstract class NativeSimBase implements NodeInstance {
+  readonly kind = 'native-sim';
+  readonly isSegment = false;
+  protected zephyr: ZephyrProcess | undefined;
+  protected nodeState: NodeState = 'stopped';
+  protected reason: string | undefined;
+  private started: Promise<void> | undefined;
+
+  constructor(
+    readonly name: string,
+    protected readonly spec: NativeSimNodeSpec,
+    protected readonly ctx: LabContext,
+  ) {}
+
+  protected setState(state: NodeState, reason?: string): void {
+    this.nodeState = state;
+    this.reason = reason;
+    const exit = state === 'failed' ? this.zephyr?.lastExit : undefined;
+    this.ctx.nodeState(this.name, state, reason, exit);
+  }
+
+  abstract create(): Promise<void>;
+  abstract port(name: string): Promise<Port>;
+  abstract wire(): Promise<void>;
+  protected abstract netnsPath(): string;
+  protected abstract ports(): Port[];
+
+  start(): Promise<void> {
+    for (const p of this.ports()) p.setUp(true);
+    this.zephyr ??= new ZephyrProcess(
+      zephyrOptions(this.name, this.spec, this.ctx, this.netnsPath()),
+      this.ctx,
+      (s, r) => this.setState(s, r),
+    );
+    const started = this.zephyr.start();
+    // Observed by ready(); a failure before then must not be an unhandled rejection.
+    started.catch(() => undefined);
+    this.started = started;
+    return Promise.resolve();
+  }
+
+  /** Resolves when zephyr.exe printed its ready line; rejects with the reason it failed. */
+  ready(): Promise<void> {
+    return this.started ?? Promise.reject(new Error(`node "${this.name}" was not started`));
+  }
+
+  async stop(): Promise<void> {
+    await this.zephyr?.stop();
+    for (const p of this.ports()) p.setUp(false);
+  }
+
+  console(): NodeConsole | undefined {
+    return this.zephyr?.console();
+  }
+
+  async exec(argv: string[], opts: ExecOptions): Promise<ExecResult> {
+    const r = await runCommand(inNetns(this.netnsPath(), argv), {
+      env: labProcessEnv(this.ctx),
+      ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+    return { exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  status(): NodeStatus {
+    const pid = this.zephyr?.pid;
+    const exit = this.zephyr?.lastExit;
+    return {
+      name: this.name,
+      kind: this.kind,
+      state: this.nodeState,
+      ...(this.reason !== undefined ? { reason: this.reason } : {}),
+      ...(pid !== undefined ? { pid } : {}),
+      hasConsole: this.zephyr !== undefined,
+      ports: this.ports().map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
+      ...(this.nodeState === 'failed' && exit ? { exit } : {}),
+    };
+  }
+
+  abstract dispose(): Promise<void>;
+}
+
+/** One TAP port's plumbing inside the node's namespace. */
+interface TapPlumbing {
+  tap: NativeSimTap;
+  port: TapPort;
+}
+
+/** A native-sim node whose interfaces are Ethernet TAPs. */
+export class NativeSimTapNode extends NativeSimBase {
+  private ns: NetnsHandle | undefined;
+  private readonly taps: NativeSimTap[];
+  private readonly plumbing = new Map<string, TapPlumbing>();
+
+  constructor(name: string, spec: NativeSimNodeSpec, ctx: LabContext) {
+    super(name, spec, ctx);
+    this.taps = nativeSimTaps(spec);
+  }
+
+  protected netnsPath(): string {
+    if (!this.ns) throw new EngineError('not-running', `node "${this.name}" is not created`);
+    return this.ns.path;
+  }
+
+  protected ports(): Port[] {
+    return [...this.plumbing.values()].map((p) => p.port);
+  }
+
+  private async inside(argv: string[]): Promise<void> {
+    await runChecked(inNetns(this.netnsPath(), argv));
+  }
+
+  /** Creates a kernel interface inside the namespace, journaled first. */
+  private async createInterface(ifname: string, argv: string[]): Promise<void> {
+    this.ctx.journal.willCreate({ type: 'interface', ref: ifname, netns: this.netnsPath() });
+    await this.inside(argv);
+    // No IPv6 link-local address: these interfaces must not talk themselves (RS, MLD).
+    await this.inside(['ip', 'link', 'set', 'dev', ifname, 'addrgenmode', 'none']);
+  }
+
+  async create(): Promise<void> {
+    this.ns = await this.ctx.netns.create(this.name);
+  }
+
+  async port(name: string): Promise<Port> {
+    const existing = this.plumbing.get(name);
+    if (existing) return existing.port;
+    const index = this.taps.findIndex((t) => t.port === name);
+    const tap = this.taps[index];
+    if (!tap) {
+      throw new EngineError(
+        'bad-request',
+        `native-sim node "${this.name}" has no port "${name}"; ports are ${this.taps.map((t) => t.port).join(', ')}`,
+      );
+    }
+    const netns = this.netnsPath();
+    const bridge = `${BRIDGE_PREFIX}${index}`;
+    const engineTap = `${ENGINE_TAP_PREFIX}${index}`;
+    // zephyr.exe's TAP: persistent, so it exists before the process opens it by name.
+    await this.createInterface(tap.tap, ['ip', 'tuntap', 'add', 'dev', tap.tap, 'mode', 'tap']);
+    // forward_delay 0: without STP the port forwards at once instead of after 15 s of learning.
+    await this.createInterface(bridge, [
+      'ip',
+      'link',
+      'add',
+      'name',
+      bridge,
+      'type',
+      'bridge',
+      'forward_delay',
+      '0',
+    ]);
+    // The engine's TAP: non-persistent, it disappears when the engine closes its fd.
+    this.ctx.journal.willCreate({ type: 'interface', ref: engineTap, netns });
+    const port = new TapPort(`${this.name}:${name}`, openTap(engineTap, netns));
+    this.plumbing.set(name, { tap, port });
+    this.ctx.fabric.addPort(port);
+    await this.inside(['ip', 'link', 'set', 'dev', engineTap, 'addrgenmode', 'none']);
+    for (const dev of [tap.tap, engineTap]) {
+      await this.inside(['ip', 'link', 'set', 'dev', dev, 'master', bridge]);
+    }
+    for (const dev of [tap.tap, engineTap, bridge])
+      await this.inside(['ip', 'link', 'set', 'dev', dev, 'up']);
+    return port;
+  }
+
+  async wire(): Promise<void> {
+    // Ports without a link still exist: zephyr.exe fails to start without its TAP.
+    for (const t of this.taps) await this.port(t.port);
+  }
+
+  async dispose(): Promise<void> {
+    await this.zephyr?.dispose();
+    this.zephyr = undefined;
+    const netns = this.ns?.path;
+    for (const [index, p] of [...this.plumbing.values()].entries()) {
+      p.port.dispose();
+      if (netns === undefined) continue;
+      for (const ref of [`${ENGINE_TAP_PREFIX}${index}`, `${BRIDGE_PREFIX}${index}`, p.tap.tap]) {
+        this.ctx.journal.didRemove({ type: 'interface', ref, netns });
+      }
+    }
+    this.plumbing.clear();
+    if (this.ns) {
+      // Removing the namespace removes the bridge and the persistent TAP inside it.
+      await this.ctx.netns.remove(this.ns);
+      this.ns = undefined;
+    }
+  }
+}
+
+/** A native-sim node with offloaded sockets (NSOS): a host node running zephyr.exe. */
+export class NativeSimOffloadedNode extends NativeSimBase {
+  private readonly host: HostNode;
+
+  constructor(name: string, spec: NativeSimNodeSpec, ctx: LabContext) {
+    super(name, spec, ctx);
+    this.host = new HostNode(name, offloadedHostSpec(spec), ctx);
+  }
+
+  protected netnsPath(): string {
+    const path = this.host.netnsPath;
+    if (path === undefined)
+      throw new EngineError('not-running', `node "${this.name}" is not created`);
+    return path;
+  }
+
+  protected ports(): Port[] {
+    return this.host
+      .status()
+      .ports.map((p) => this.ctx.fabric.port(p.id))
+      .filter((p): p is Port => p !== undefined);
+  }
+
+  create(): Promise<void> {
+    return this.host.create();
+  }
+
+  port(name: string): Promise<Port> {
+    if (!Object.keys(this.spec.interfaces ?? {}).includes(name)) {
+      return Promise.reject(
+        new EngineError('bad-request', `native-sim node "${this.name}" has no interface "${name}"`),
+      );
+    }
+    return this.host.port(name);
+  }
+
+  wire(): Promise<void> {
+    return this.host.wire();
+  }
+
+  override exec(argv: string[], opts: ExecOptions): Promise<ExecResult> {
+    return this.host.exec(argv, opts);
+  }
+
+  async dispose(): Promise<void> {
+    await this.zephyr?.dispose();
+    this.zephyr = undefined;
+    await this.host.dispose();
+  }
+}
+
+/** The `native-sim` kind. */
+export const nativeSimKind: NodeKind<NativeSimNodeSpec> = {
+  kind: 'native-sim',
+  instantiate: (name, spec, ctx) =>
+    spec.sockets === 'offloaded'
+      ? new NativeSimOffloadedNode(name, spec, ctx)
+      : new NativeSimTapNode(name, spec, ctx),
+  preflight: (name, spec, ctx) => checkNativeSimExe(name, spec, ctx),
+};

@@ -1,0 +1,348 @@
+// `netweave import-zephyr`: Zephyr build directories in, one lab (YAML text) out. Stateless: the
+// CLI and the desktop app call importZephyr() in-process; the engine contract has it too.
+import { resolve } from 'node:path';
+import { EngineError } from '../../shared/contract.js';
+import { findNodeKind, QEMU_BOARD_NAMES, qemuBoard } from '../../shared/topology/kinds/index.js';
+import { formatIp, parseIp, validateTopologyText } from '../../shared/topology/index.js';
+import { readBuildFiles } from './buildFiles.js';
+import { detectBuild, type BuildInfo, type NetworkingMode } from './detect.js';
+
+export {
+  detectBuild,
+  netmaskPrefix,
+  NIC_DRIVERS,
+  type BuildInfo,
+  type NetworkingMode,
+} from './detect.js';
+export { parseCMakeCache, parseKconfig, readBuildFiles } from './buildFiles.js';
+
+/** The result of an import: topology YAML and what the user should know about it. */
+export interface ZephyrImport {
+  yaml: string;
+  notes: string[];
+}
+
+/** Name of the switch joining the instances and the host node. */
+export const IMPORT_SWITCH = 'sw';
+/** Name of the host node holding the host-side addresses. */
+export const IMPORT_HOST = 'host';
+/** MACs handed to instances that need a distinct one: RFC 7042 documentation range, :01 upward (never :ff, the host side). */
+const MAC_PREFIX = '00:00:5e:00:53:';
+/** Longest node or lab name the topology format takes. */
+const MAX_NAME = 32;
+/** IPv6 prefix length of the documented addresses (2001:db8::/64). */
+const IPV6_PREFIX = 64;
+
+/** Modes whose link kinds arrive in a later issue: reported, and the node carries a comment. */
+const DEFERRED: Partial<Record<NetworkingMode, string>> = {
+  slip: 'SLIP on the second serial port (NET_QEMU_SLIP, raw IP)',
+  'slip-tap': 'SLIP with Ethernet frames on the second serial port (NET_QEMU_SLIP + NET_SLIP_TAP)',
+  ppp: 'PPP on the serial port (NET_QEMU_PPP)',
+  'ieee802154-upipe': 'IEEE 802.15.4 over the UART pipe (IEEE802154_UPIPE)',
+  'usb-device': 'USB device networking on a real board',
+};
+
+/** Modes that join the switch with an Ethernet port. */
+function onSwitch(b: BuildInfo): boolean {
+  return b.mode === 'qemu-ethernet' || b.mode === 'native-tap' || b.mode === 'native-offloaded';
+}
+
+function safeName(text: string): string {
+  const s = text
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^[-_]+/, '')
+    .slice(0, MAX_NAME);
+  return s === '' ? 'zephyr' : s;
+}
+
+/** YAML scalar: plain when unambiguous, else double-quoted (JSON strings are valid YAML). */
+function scalar(value: string | number | boolean): string {
+  if (typeof value !== 'string') return String(value);
+  const plain =
+    /^[A-Za-z_/.][A-Za-z0-9_/.+-]*$/.test(value) &&
+    !/^(true|false|yes|no|on|off|null|y|n)$/i.test(value);
+  return plain ? value : JSON.stringify(value);
+}
+
+/** The next address after `addr` (last byte + 1, carry ignored: documentation subnets are small). */
+function bump(addr: string, by: number): string | undefined {
+  const ip = parseIp(addr);
+  if (!ip.ok) return undefined;
+  const bytes = [...ip.value.bytes];
+  const last = bytes.length - 1;
+  bytes[last] = (bytes[last] ?? 0) + by;
+  if ((bytes[last] ?? 0) > 254) return undefined;
+  return formatIp({ family: ip.value.family, bytes });
+}
+
+/** Host-side addresses: the instances' peers that are not themselves an instance; else a free one. */
+function hostAddresses(builds: BuildInfo[], notes: string[]): { v4: string[]; v6: string[] } {
+  const linked = builds.filter(onSwitch);
+  const mine = new Set<string>();
+  for (const b of linked) {
+    if (b.addresses.myIpv4) mine.add(b.addresses.myIpv4);
+    if (b.addresses.myIpv6) mine.add(b.addresses.myIpv6);
+  }
+  const pick = (family: 4 | 6): string[] => {
+    const out: string[] = [];
+    for (const b of linked) {
+      const peer = family === 4 ? b.addresses.peerIpv4 : b.addresses.peerIpv6;
+      const prefix = family === 4 ? b.addresses.ipv4Prefix : IPV6_PREFIX;
+      if (peer && !mine.has(peer) && !out.includes(`${peer}/${prefix}`))
+        out.push(`${peer}/${prefix}`);
+    }
+    if (out.length > 0) return out;
+    const first = linked.find((b) => (family === 4 ? b.addresses.myIpv4 : b.addresses.myIpv6));
+    const base = family === 4 ? first?.addresses.myIpv4 : first?.addresses.myIpv6;
+    if (!first || !base) return out;
+    for (let by = 1; by < 254; by++) {
+      const candidate = bump(base, by);
+      if (candidate === undefined) break;
+      if (!mine.has(candidate)) {
+        const prefix = family === 4 ? first.addresses.ipv4Prefix : IPV6_PREFIX;
+        notes.push(
+          `the instances' peer addresses are each other, so the host node takes the free address ${candidate}`,
+        );
+        return [`${candidate}/${prefix}`];
+      }
+    }
+    return out;
+  };
+  return { v4: pick(4), v6: pick(6) };
+}
+
+/** The board as the qemu kind names it (HWMv2 qualifiers such as "/atom" dropped), if known. */
+function qemuBoardName(board: string): string | undefined {
+  if (QEMU_BOARD_NAMES.includes(board)) return board;
+  const base = board.split('/')[0] ?? board;
+  return QEMU_BOARD_NAMES.includes(base) ? base : undefined;
+}
+
+/** The slirp link settings from CONFIG_NET_QEMU_USER_EXTRA_ARGS ("net=...,hostfwd=tcp::8080-:80"). */
+function slirpFromExtraArgs(extra: string | undefined, notes: string[], dir: string): string[] {
+  const out: string[] = [];
+  const forwards: string[] = [];
+  for (const part of (extra ?? '').split(',').filter((p) => p !== '')) {
+    const net = /^net=([0-9.]+\/[0-9]+)$/.exec(part);
+    const fwd = /^hostfwd=(tcp|udp):[^:]*:([0-9]+)-[^:]*:([0-9]+)$/.exec(part);
+    if (net?.[1]) out.push(`    network: ${net[1]}`);
+    else if (fwd) forwards.push(`${fwd[1]}:${fwd[2]}-${fwd[3]}`);
+    else
+      notes.push(
+        `NET_QEMU_USER_EXTRA_ARGS of ${dir} has "${part}", which the slirp link does not take; add it to the qemu node's extraArgs if it matters`,
+      );
+  }
+  if (forwards.length > 0) out.push(`    forwards: [${forwards.join(', ')}]`);
+  return out;
+}
+
+/** Builds the YAML of a lab from detected builds. Pure apart from the kind registry lookups. */
+export function composeLab(builds: BuildInfo[]): ZephyrImport {
+  const notes: string[] = [];
+  const lines: string[] = [];
+  const used = new Set<string>([IMPORT_SWITCH, IMPORT_HOST]);
+  const names = builds.map((b) => {
+    const base = safeName(b.name);
+    let name = base;
+    for (let i = 2; used.has(name); i++)
+      name = `${base.slice(0, MAX_NAME - String(i).length - 1)}-${i}`;
+    used.add(name);
+    return name;
+  });
+  let nextMac = 1;
+  const takenMacs = new Set<string>();
+  const freshMac = (): string => {
+    let mac: string;
+    do mac = `${MAC_PREFIX}${(nextMac++).toString(16).padStart(2, '0')}`;
+    while (takenMacs.has(mac));
+    takenMacs.add(mac);
+    return mac;
+  };
+  const several = builds.filter(onSwitch).length > 1;
+  const links: string[] = [];
+  const switchLinks: string[] = [];
+
+  lines.push('# Generated by `netweave import-zephyr` from:');
+  for (const b of builds) lines.push(`#   ${b.dir}`);
+  lines.push(`name: ${scalar(safeName(`zephyr-${names[0] ?? 'lab'}`))}`, 'nodes:');
+  builds.forEach((b, i) => {
+    const name = names[i] ?? 'zephyr';
+    const a = b.addresses;
+    const mine = [a.myIpv4, a.myIpv6].filter((x): x is string => x !== undefined);
+    lines.push(
+      `  # ${b.board}: ${describeMode(b)}${mine.length > 0 ? `; Zephyr's addresses ${mine.join(', ')}` : ''}`,
+    );
+    const deferred = DEFERRED[b.mode];
+    if (deferred !== undefined) {
+      notes.push(
+        `recognised, not yet supported: ${deferred} in ${b.dir} (node "${name}" has no link)`,
+      );
+      lines.push(`  # recognised, not yet supported: ${deferred}; this node has no link yet`);
+    }
+    if (b.kind === 'board') {
+      lines.push(`  # ${name}: a real board (${b.board}) is not an emulated node; nothing to add`);
+      if (deferred === undefined)
+        notes.push(`recognised, not yet supported: the real board ${b.board} in ${b.dir}`);
+      return;
+    }
+    lines.push(`  ${name}:`);
+    if (b.kind === 'qemu') {
+      const board = qemuBoardName(b.board);
+      if (board === undefined) {
+        notes.push(
+          `board ${b.board} of ${b.dir} is not in netweave's QEMU board table; the node is left commented out: set binary and machine by hand`,
+        );
+        lines.pop();
+        lines.push(
+          `  # ${name}: board ${b.board} is not in netweave's QEMU board table; add it with binary: and machine:`,
+        );
+        return;
+      }
+      lines.push('    kind: qemu', `    board: ${scalar(board)}`, `    kernel: ${scalar(b.image)}`);
+      if (b.qemuExtraFlags) {
+        lines.push(
+          `    extraArgs: [${b.qemuExtraFlags
+            .split(/\s+/)
+            .filter((x) => x !== '')
+            .map(scalar)
+            .join(', ')}] # QEMU_EXTRA_FLAGS`,
+        );
+      }
+      if (b.mode === 'qemu-ethernet' || b.mode === 'qemu-user') {
+        const nic: string[] = [];
+        const table = qemuBoard(board);
+        if (b.nic !== undefined && table !== undefined && b.nic !== table.nicModels[0])
+          nic.push(`model: ${scalar(b.nic)}`);
+        if (b.nic === undefined)
+          notes.push(
+            `no NIC driver netweave knows is enabled in ${b.dir}; the qemu node uses the board's default NIC`,
+          );
+        const mac =
+          b.qemuMac && !takenMacs.has(b.qemuMac)
+            ? (takenMacs.add(b.qemuMac), b.qemuMac)
+            : several
+              ? freshMac()
+              : undefined;
+        if (mac !== undefined) nic.push(`mac: ${scalar(mac)}`);
+        lines.push('    nics:', `      eth0: {${nic.join(', ')}}`);
+      }
+      if (b.mode === 'qemu-user') {
+        const slirp = slirpFromExtraArgs(b.userExtraArgs, notes, b.dir);
+        links.push(`  - kind: slirp`, `    endpoints: [${name}:eth0]`, ...slirp);
+      }
+    } else if (b.kind === 'native-sim') {
+      lines.push('    kind: native-sim', `    exe: ${scalar(b.image)}`);
+      if (b.mode === 'native-offloaded') {
+        lines.push('    sockets: offloaded', '    interfaces:', '      eth0:');
+        if (a.myIpv4) lines.push(`        ipv4: [${a.myIpv4}/${a.ipv4Prefix}]`);
+        if (a.myIpv6) lines.push(`        ipv6: [${scalar(`${a.myIpv6}/${IPV6_PREFIX}`)}]`);
+      } else if (b.mode === 'native-tap') {
+        const count = b.tapCount ?? 1;
+        if (b.tapName !== undefined && b.tapName !== 'zeth')
+          lines.push(`    drvName: ${scalar(b.tapName)}`);
+        if (count > 1) {
+          lines.push('    ports:');
+          for (let p = 0; p < count; p++) lines.push(`      eth${p}: {}`);
+          if (several)
+            notes.push(
+              `${name} has ${count} TAP interfaces with random MACs; only eth0 is linked to the switch`,
+            );
+        } else if (!b.randomMac) {
+          const mac =
+            b.staticMac && !takenMacs.has(b.staticMac)
+              ? (takenMacs.add(b.staticMac), b.staticMac)
+              : freshMac();
+          lines.push(`    mac: ${scalar(mac)}`);
+        }
+        if (b.randomMac)
+          lines.push(
+            `    # CONFIG_${b.tapSymbol ?? 'ETH_NATIVE_TAP'}_RANDOM_MAC=y: Zephyr draws its MAC in 00:00:5e:00:53:xx`,
+          );
+      }
+    } else {
+      lines.push(
+        '    kind: fvp',
+        `    family: ${b.fvpFamily ?? 'base'}`,
+        `    elf: ${scalar(b.image)}`,
+      );
+      if (b.armfvpBinPath) lines.push(`    path: ${scalar(b.armfvpBinPath)}`);
+      if (b.mode === 'fvp-user') {
+        lines.push(
+          '    # user-mode networking: the model is 172.20.51.1 behind NAT; add forwards such as [8022=22]',
+        );
+      } else lines.push('    networking: false');
+    }
+    if (onSwitch(b)) switchLinks.push(`  - endpoints: [${name}:eth0, ${IMPORT_SWITCH}]`);
+  });
+  if (switchLinks.length > 0) {
+    const host = hostAddresses(builds, notes);
+    lines.push(`  ${IMPORT_HOST}:`, '    kind: host', '    interfaces:', '      eth0:');
+    if (host.v4.length > 0) lines.push(`        ipv4: [${host.v4.join(', ')}]`);
+    if (host.v6.length > 0) lines.push(`        ipv6: [${host.v6.map(scalar).join(', ')}]`);
+    lines.push(`  ${IMPORT_SWITCH}:`, '    kind: switch');
+    links.push(...switchLinks, `  - endpoints: [${IMPORT_HOST}:eth0, ${IMPORT_SWITCH}]`);
+  }
+  if (links.length > 0) lines.push('links:', ...links);
+  // Only real boards or commented-out nodes: an empty map keeps the file valid.
+  if (!lines.some((l) => /^ {2}[A-Za-z0-9]/.test(l))) lines[lines.indexOf('nodes:')] = 'nodes: {}';
+  return { yaml: `${lines.join('\n')}\n`, notes };
+}
+
+function describeMode(b: BuildInfo): string {
+  switch (b.mode) {
+    case 'qemu-ethernet':
+      return `QEMU Ethernet (NET_QEMU_ETHERNET${b.nicSymbol ? `, ${b.nicSymbol}` : ''})`;
+    case 'qemu-user':
+      return 'QEMU user networking (NET_QEMU_USER)';
+    case 'slip':
+      return 'SLIP (NET_QEMU_SLIP)';
+    case 'slip-tap':
+      return 'SLIP with Ethernet frames (NET_QEMU_SLIP, NET_SLIP_TAP)';
+    case 'ppp':
+      return 'PPP (NET_QEMU_PPP)';
+    case 'ieee802154-upipe':
+      return 'IEEE 802.15.4 UART pipe (IEEE802154_UPIPE)';
+    case 'native-tap':
+      return `native_sim TAP (${b.tapSymbol ?? 'ETH_NATIVE_TAP'}, ${b.tapCount ?? 1} interface(s) named ${b.tapName ?? 'zeth'})`;
+    case 'native-offloaded':
+      return 'native_sim offloaded sockets (NET_NATIVE_OFFLOADED_SOCKETS)';
+    case 'fvp-user':
+      return 'FVP user-mode networking (ETH_SMSC91X)';
+    case 'usb-device':
+      return `USB device networking (${b.usbClass ?? 'CDC ECM'})`;
+    case 'none':
+      return 'no networking';
+  }
+}
+
+/**
+ * Reads Zephyr build directories and returns one lab: a node per build directory, a switch and a
+ * host node for the modes that need them, and notes (modes recognised but not yet supported).
+ */
+export async function importZephyr(buildDirs: readonly string[]): Promise<ZephyrImport> {
+  if (buildDirs.length === 0) {
+    throw new EngineError(
+      'bad-request',
+      'import-zephyr needs at least one build directory: netweave import-zephyr BUILD_DIR...',
+    );
+  }
+  const builds: BuildInfo[] = [];
+  for (const dir of buildDirs) builds.push(detectBuild(await readBuildFiles(resolve(dir))));
+  const result = composeLab(builds);
+  const checked = validateTopologyText(result.yaml, 'import-zephyr');
+  if (!checked.ok) {
+    const qemuMissing = builds.some((b) => b.kind === 'qemu') && findNodeKind('qemu') === undefined;
+    const onlyQemu = checked.problems.every((p) => /qemu/.test(p.message));
+    if (qemuMissing && onlyQemu) {
+      result.notes.push(
+        'the qemu node kind is not part of this netweave build yet; the file validates once it is',
+      );
+    } else {
+      throw new EngineError(
+        'internal',
+        `import-zephyr produced an invalid topology (${checked.problems.map((p) => `${p.line}:${p.column} ${p.message}`).join('; ')}); please report it with the build directories`,
+      );
+    }
+  }
+  return result;
+}

@@ -1,0 +1,89 @@
+// Runs the app service in a child process (child_process.fork of dist/engine/app/host.js) so an
+// engine crash never takes the window down; the window is told and can restart it.
+import { fork, type ChildProcess } from 'node:child_process';
+import {
+  EngineError,
+  type AppCommandName,
+  type AppEventName,
+  type AppParams,
+} from '../shared/contract.js';
+import type { AppClientMessage, AppServerMessage } from '../shared/appProtocol.js';
+import { MessageAppClient } from '../shared/appProtocol.js';
+
+/** How to start the host process. */
+export interface ServiceHostOptions {
+  /** The compiled host entry (dist/engine/app/host.js). */
+  entry: string;
+  /** The Node binary: system node in development, Electron itself (as Node) when packaged. */
+  execPath: string;
+  runAsNode: boolean;
+  onEvent: (event: AppEventName, payload: unknown) => void;
+}
+
+/** The service host process and a client to it. */
+export class ServiceHost {
+  private child: ChildProcess | undefined;
+  private client: MessageAppClient | undefined;
+  private stopping = false;
+
+  constructor(private readonly options: ServiceHostOptions) {}
+
+  /** Starts (or restarts) the host process. */
+  start(): void {
+    this.stopping = false;
+    const child = fork(this.options.entry, [], {
+      execPath: this.options.execPath,
+      env: { ...process.env, ...(this.options.runAsNode ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    const client = new MessageAppClient((msg: AppClientMessage) => {
+      if (child.connected) child.send(msg);
+    });
+    client.on('serviceState', () => undefined);
+    this.child = child;
+    this.client = client;
+    child.on('message', (msg: AppServerMessage) => {
+      if (msg.t === 'event') this.options.onEvent(msg.event, msg.payload);
+      else client.receive(msg);
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child !== child) return;
+      const reason = signal ? `it was killed by ${signal}` : `it exited with code ${code ?? '?'}`;
+      client.close(`the engine service stopped (${reason}); restart it from the banner`);
+      this.child = undefined;
+      if (!this.stopping) this.options.onEvent('serviceState', { state: 'crashed', reason });
+    });
+    child.on('error', (err) => {
+      this.options.onEvent('serviceState', { state: 'crashed', reason: err.message });
+    });
+    this.options.onEvent('serviceState', { state: 'running' });
+  }
+
+  /** Forwards one command to the host. */
+  call(cmd: AppCommandName, params: unknown): Promise<unknown> {
+    if (!this.client || !this.child) {
+      return Promise.reject(
+        new EngineError(
+          'not-running',
+          'the engine service is not running; restart it from the banner',
+        ),
+      );
+    }
+    return this.client.call<AppCommandName>(cmd, params as AppParams<AppCommandName>);
+  }
+
+  /** Restarts the host (after a crash). */
+  restart(): void {
+    if (this.child) this.stop();
+    this.start();
+  }
+
+  /** Stops the host: it takes down the labs it launched as it exits. */
+  stop(): void {
+    this.stopping = true;
+    const child = this.child;
+    if (!child) return;
+    child.disconnect();
+  }
+}

@@ -1,0 +1,21 @@
+// The preload: exposes exactly the app contract (one method per command, on/off) as
+// window.netweave. ipcRenderer and IPC event objects never reach the page.
+import { contextBridge, ipcRenderer } from 'electron';
+import type { AppEventName } from '../shared/contract.js';
+import { buildPreloadApi } from './api.js';
+
+/** The IPC channel of commands and of events (shared with src/main/ipc.ts). */
+const CALL_CHANNEL = 'netweave:call';
+const EVENT_CHANNEL = 'netweave:event';
+
+contextBridge.exposeInMainWorld(
+  'netweave',
+  buildPreloadApi({
+    invoke: (cmd, params) => ipcRenderer.invoke(CALL_CHANNEL, cmd, params),
+    listen: (listener) => {
+      ipcRenderer.on(EVENT_CHANNEL, (_event, name: AppEventName, payload: unknown) =>
+        listener(name, payload),
+      );
+    },
+  }),
+);

@@ -1,0 +1,90 @@
+// The toolbar: files, history, layout, and lab control with deploy progress.
+import type { JSX } from 'react';
+import { layoutAction, run } from '../actions.js';
+import { launch, newFile, openDialog, save, stop } from '../controller.js';
+import { isDirty, useStore } from '../store/index.js';
+
+/** The toolbar. */
+export function Toolbar(): JSX.Element {
+  const file = useStore((s) => s.file);
+  const dirty = useStore(isDirty);
+  const canUndo = useStore((s) => s.past.length > 0);
+  const canRedo = useStore((s) => s.future.length > 0);
+  const labState = useStore((s) => s.labState);
+  const labReason = useStore((s) => s.labReason);
+  const progress = useStore((s) => s.progress);
+  const undo = useStore((s) => s.undo);
+  const redo = useStore((s) => s.redo);
+  const busy = labState === 'launching' || labState === 'deploying' || labState === 'destroying';
+  const up = labState === 'running' || busy;
+  return (
+    <header className="toolbar">
+      <strong className="brand">netweave</strong>
+      <button type="button" onClick={() => void newFile()} title="New (Ctrl+N)">
+        New
+      </button>
+      <button
+        type="button"
+        onClick={() => void openDialog()}
+        title="Open (Ctrl+O)"
+        data-testid="open"
+      >
+        Open
+      </button>
+      <button type="button" onClick={() => void save()} title="Save (Ctrl+S)" data-testid="save">
+        Save
+      </button>
+      <button type="button" onClick={() => void save(true)} title="Save as (Ctrl+Shift+S)">
+        Save as
+      </button>
+      <span className="sep" />
+      <button
+        type="button"
+        disabled={!canUndo}
+        onClick={undo}
+        title="Undo (Ctrl+Z)"
+        data-testid="undo"
+      >
+        Undo
+      </button>
+      <button
+        type="button"
+        disabled={!canRedo}
+        onClick={redo}
+        title="Redo (Ctrl+Shift+Z)"
+        data-testid="redo"
+      >
+        Redo
+      </button>
+      <button type="button" onClick={() => run(layoutAction, null)} title="Auto-layout (L)">
+        Layout
+      </button>
+      <span className="sep" />
+      {up ? (
+        <button
+          type="button"
+          className="stop"
+          disabled={labState === 'destroying'}
+          onClick={() => void stop()}
+          data-testid="stop"
+        >
+          Stop lab
+        </button>
+      ) : (
+        <button type="button" className="launch" onClick={() => void launch()} data-testid="launch">
+          Launch
+        </button>
+      )}
+      <span className={`lab-state ${labState}`} data-testid="lab-state" title={labReason ?? ''}>
+        {labState === 'idle' ? 'not running' : labState}
+        {busy && progress ? ` [${progress.step}/${progress.steps}] ${progress.message}` : ''}
+        {labState === 'failed' && labReason ? `: ${labReason}` : ''}
+      </span>
+      {busy && progress ? <progress max={progress.steps} value={progress.step} /> : null}
+      <span className="file" title={file ?? ''} data-testid="file-name">
+        {file ?? 'unsaved lab'}
+        {dirty ? ' •' : ''}
+      </span>
+    </header>
+  );
+}

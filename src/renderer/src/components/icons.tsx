@@ -1,0 +1,86 @@
+// Inline SVG icons per node kind (no remote or file assets: the CSP allows none).
+import type { JSX } from 'react';
+
+function HostIcon(): JSX.Element {
+  return (
+    <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+      <rect
+        x="4"
+        y="5"
+        width="24"
+        height="16"
+        rx="2"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+      />
+      <path d="M12 26h8M16 21v5" stroke="currentColor" strokeWidth="2" />
+    </svg>
+  );
+}
+
+function SwitchIcon(): JSX.Element {
+  return (
+    <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+      <rect
+        x="3"
+        y="10"
+        width="26"
+        height="12"
+        rx="2"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+      />
+      <path d="M8 14h3M13 14h3M18 14h3M23 14h2M8 18h17" stroke="currentColor" strokeWidth="2" />
+    </svg>
+  );
+}
+
+function BoardIcon(): JSX.Element {
+  return (
+    <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+      <rect
+        x="8"
+        y="8"
+        width="16"
+        height="16"
+        rx="1"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+      />
+      <path
+        d="M12 4v4M16 4v4M20 4v4M12 24v4M16 24v4M20 24v4M4 12h4M4 16h4M4 20h4M24 12h4M24 16h4M24 20h4"
+        stroke="currentColor"
+        strokeWidth="2"
+      />
+    </svg>
+  );
+}
+
+function SimIcon(): JSX.Element {
+  return (
+    <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+      <rect
+        x="4"
+        y="6"
+        width="24"
+        height="20"
+        rx="2"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+      />
+      <path d="M9 13l4 3-4 3M15 20h7" fill="none" stroke="currentColor" strokeWidth="2" />
+    </svg>
+  );
+}
+
+/** The icon of a node kind; emulated boards share one, simulators another. */
+export function KindIcon({ kind }: { kind: string }): JSX.Element {
+  if (kind === 'host') return <HostIcon />;
+  if (kind === 'switch') return <SwitchIcon />;
+  if (/sim|fvp/i.test(kind)) return <SimIcon />;
+  return <BoardIcon />;
+}

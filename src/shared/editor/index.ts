@@ -1,0 +1,3 @@
+// The topology editor's pure core: a tolerant graph view of topology text and edits of it.
+export * from './document.js';
+export * from './graph.js';

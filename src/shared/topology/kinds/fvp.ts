@@ -1,0 +1,213 @@
+// The "fvp" node kind: an Arm Fixed Virtual Platform running a Zephyr image with the model's
+// user-mode networking (SMSC 91C111 NIC + hostbridge, like QEMU's SLIRP). It has no fabric port:
+// the model reaches the lab's host through NAT and is reached through port forwards, which are
+// checked here because a model silently ignores a bad parameter.
+import { z } from 'zod';
+import { parseIPv4 } from '../address.js';
+import { cidrSchema, durationSchema, expected, oneOf, regexSchema } from '../fields.js';
+import { defineNodeKind, type KindIssue } from './types.js';
+
+/** FVP families netweave knows: Base/BaseR (parameters under "bp.") and Corstone (MPS3). */
+export const FVP_FAMILIES = ['base', 'base-r', 'corstone-300', 'corstone-310'] as const;
+
+/** An FVP family. */
+export type FvpFamily = (typeof FVP_FAMILIES)[number];
+
+/** Highest TCP port number. */
+export const MAX_TCP_PORT = 65535;
+
+/** One port forward `[host-ip:]hostport=[model-ip:]modelport`, parsed. */
+export interface FvpForward {
+  hostIp?: string;
+  hostPort: number;
+  modelIp?: string;
+  modelPort: number;
+}
+
+/** The result of parsing a forward: the forward, or the end of a sentence saying what is wrong. */
+export type ForwardParse = { ok: true; value: FvpForward } | { ok: false; reason: string };
+
+const FORWARD_HELP = '[host-ip:]hostport=[model-ip:]modelport, e.g. 8022=22 or 127.0.0.1:5080=80';
+
+function parseSide(text: string, side: 'host' | 'model'): { ip?: string; port: number } | string {
+  const colon = text.lastIndexOf(':');
+  const ipText = colon >= 0 ? text.slice(0, colon) : undefined;
+  const portText = colon >= 0 ? text.slice(colon + 1) : text;
+  if (ipText !== undefined) {
+    const ip = parseIPv4(ipText);
+    if (!ip.ok) return `the ${side} address ${JSON.stringify(ipText)} ${ip.reason}`;
+  }
+  if (!/^[0-9]{1,5}$/.test(portText))
+    return `the ${side} port ${JSON.stringify(portText)} is not a number`;
+  const port = Number(portText);
+  if (port < 1 || port > MAX_TCP_PORT)
+    return `the ${side} port ${port} is outside 1-${MAX_TCP_PORT}`;
+  return ipText !== undefined ? { ip: ipText, port } : { port };
+}
+
+/** Parses one forward as the FVP's hostbridge.userNetPorts takes it. */
+export function parseFvpForward(text: string): ForwardParse {
+  const parts = text.split('=');
+  if (parts.length !== 2) return { ok: false, reason: `is not ${FORWARD_HELP}` };
+  const host = parseSide(parts[0] ?? '', 'host');
+  if (typeof host === 'string') return { ok: false, reason: host };
+  const model = parseSide(parts[1] ?? '', 'model');
+  if (typeof model === 'string') return { ok: false, reason: model };
+  return {
+    ok: true,
+    value: {
+      ...(host.ip !== undefined ? { hostIp: host.ip } : {}),
+      hostPort: host.port,
+      ...(model.ip !== undefined ? { modelIp: model.ip } : {}),
+      modelPort: model.port,
+    },
+  };
+}
+
+/** Formats a forward the way the model takes it. */
+export function formatFvpForward(f: FvpForward): string {
+  const host = f.hostIp !== undefined ? `${f.hostIp}:${f.hostPort}` : String(f.hostPort);
+  const model = f.modelIp !== undefined ? `${f.modelIp}:${f.modelPort}` : String(f.modelPort);
+  return `${host}=${model}`;
+}
+
+const forwardSchema = z
+  .string({ error: expected(`a port forward ${FORWARD_HELP}`) })
+  .superRefine((value, ctx) => {
+    const parsed = parseFvpForward(value);
+    if (!parsed.ok) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(value)} ${parsed.reason.startsWith('is ') ? parsed.reason : `is wrong: ${parsed.reason}`}; write ${FORWARD_HELP}`,
+      });
+    }
+  })
+  .meta({
+    description: `TCP port forward ${FORWARD_HELP}.`,
+    pattern: '^([0-9.]+:)?[0-9]{1,5}=([0-9.]+:)?[0-9]{1,5}$',
+  });
+
+/** Settings of an fvp node. */
+export const fvpSchema = z
+  .strictObject({
+    kind: z.literal('fvp'),
+    family: oneOf(
+      FVP_FAMILIES,
+      'FVP family',
+      'Model family: base (FVP_Base_RevC-2xAEMvA), base-r (FVP_BaseR_AEMv8R), corstone-300, corstone-310.',
+      'FVP families',
+    ).default('base'),
+    elf: z
+      .string({ error: expected('the path of zephyr.elf', 'elf: with the path of zephyr.elf') })
+      .min(1, { error: 'the path is empty; give the path of zephyr.elf' })
+      .meta({ description: "Image loaded with -a, relative to the topology file's folder." }),
+    path: z
+      .string({ error: expected('a folder or a model binary') })
+      .min(1, { error: 'the path is empty; remove it or give the folder of the model' })
+      .optional()
+      .meta({
+        description: 'Folder of the model (like ARMFVP_BIN_PATH) or the model binary itself.',
+      }),
+    model: z
+      .string({ error: expected('a model binary name such as FVP_Base_RevC-2xAEMvA') })
+      .regex(/^[A-Za-z0-9_.+-]+$/, {
+        error: 'a model name is a file name without "/", e.g. FVP_Base_RevC-2xAEMvA',
+      })
+      .optional()
+      .meta({ description: 'Model binary name; default per family.' }),
+    forwards: z
+      .array(forwardSchema, { error: expected('a list of port forwards such as [8022=22]') })
+      .optional()
+      .meta({
+        description: 'hostbridge.userNetPorts: TCP forwards from the lab host to the model.',
+      }),
+    subnet: cidrSchema(4)
+      .optional()
+      .meta({ description: 'hostbridge.userNetSubnet (default 172.20.51.0/24).' }),
+    networking: z
+      .boolean({ error: expected('true or false') })
+      .default(true)
+      .meta({
+        description: 'Enable the SMSC 91C111 NIC with user-mode networking (default true).',
+      }),
+    args: z
+      .array(z.string({ error: expected('a string (quote numbers and booleans)') }), {
+        error: expected('a list of extra model arguments (like ARMFVP_EXTRA_FLAGS)'),
+      })
+      .optional()
+      .meta({ description: 'Extra model arguments, appended as given.' }),
+    restart: oneOf(
+      ['never', 'on-failure'],
+      'restart policy',
+      'Restart policy of the model (default never).',
+      'restart policies',
+    ).optional(),
+    ready: z
+      .strictObject(
+        {
+          pattern: regexSchema.optional(),
+          timeout: durationSchema
+            .optional()
+            .meta({ description: 'How long to wait for the pattern.' }),
+        },
+        { error: expected('a map with pattern and timeout') },
+      )
+      .optional()
+      .meta({ description: "When the node counts as ready; default Zephyr's boot banner." }),
+  })
+  .meta({ title: 'fvp', description: 'An Arm FVP running Zephyr with user-mode networking.' });
+
+/** An fvp node as validated. */
+export type FvpNodeSpec = z.output<typeof fvpSchema>;
+
+/** True when two forwards listen on the same host socket (an unset address is every address). */
+function sameHostSocket(a: FvpForward, b: FvpForward): boolean {
+  return (
+    a.hostPort === b.hostPort &&
+    (a.hostIp === undefined || b.hostIp === undefined || a.hostIp === b.hostIp)
+  );
+}
+
+/** Finds forwards that claim the same host port twice. */
+export function duplicateForwards(forwards: readonly string[]): KindIssue[] {
+  const issues: KindIssue[] = [];
+  const parsed: { f: FvpForward; i: number }[] = [];
+  forwards.forEach((text, i) => {
+    const r = parseFvpForward(text);
+    if (!r.ok) return;
+    const clash = parsed.find((p) => sameHostSocket(p.f, r.value));
+    if (clash) {
+      issues.push({
+        path: ['forwards', i],
+        message: `host port ${r.value.hostPort} is already forwarded by forwards[${clash.i}] (${forwards[clash.i]}); use another host port`,
+      });
+    }
+    parsed.push({ f: r.value, i });
+  });
+  return issues;
+}
+
+function check(spec: FvpNodeSpec): KindIssue[] {
+  const issues = duplicateForwards(spec.forwards ?? []);
+  if (!spec.networking) {
+    for (const key of ['forwards', 'subnet'] as const) {
+      if (spec[key] !== undefined) {
+        issues.push({
+          path: [key],
+          message: `"${key}" needs user-mode networking; remove it or set networking: true`,
+        });
+      }
+    }
+  }
+  return issues;
+}
+
+/** The fvp kind. */
+export const fvpKind = defineNodeKind({
+  kind: 'fvp',
+  description: 'An Arm FVP running Zephyr with user-mode networking.',
+  schema: fvpSchema,
+  attach: 'port',
+  declaredPorts: () => [],
+  check: (spec) => check(spec),
+});

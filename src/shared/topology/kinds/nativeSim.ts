@@ -1,0 +1,284 @@
+// The "native-sim" node kind: Zephyr built for native_sim (zephyr.exe) as a Linux process. With
+// `sockets: tap` (default) every port is a TAP the process opens by name (the Ethernet TAP
+// driver, ETH_NATIVE_TAP, formerly ETH_NATIVE_POSIX); with `sockets: offloaded` (NSOS, Native
+// Simulator Offloaded Sockets) Zephyr's sockets are host sockets of the node's own namespace,
+// whose interfaces are set up like a host node's.
+import { z } from 'zod';
+import {
+  cidrSchema,
+  durationSchema,
+  expected,
+  intRange,
+  ipSchema,
+  macSchema,
+  oneOf,
+  portNameSchema,
+  regexSchema,
+} from '../fields.js';
+import { listChoices } from '../text.js';
+import { hostInterfaceSchema, hostKind, hostRouteSchema, type HostNodeSpec } from './host.js';
+import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
+
+/** The port a native-sim node has when the file declares none (Zephyr's single TAP "zeth"). */
+export const DEFAULT_NATIVE_SIM_PORT = 'eth0';
+
+/** CONFIG_ETH_NATIVE_TAP_DRV_NAME's default: the TAP name, or its prefix with several TAPs. */
+export const DEFAULT_NATIVE_TAP_NAME = 'zeth';
+
+/** How zephyr.exe is told which TAP each interface opens. */
+export const NATIVE_SIM_FLAG_STYLES = ['3.x', '4.5'] as const;
+
+/** A flag style: "3.x" (one --eth-if for a single TAP) or "4.5" (per-node --<node>_eth-if). */
+export type NativeSimFlagStyle = (typeof NATIVE_SIM_FLAG_STYLES)[number];
+
+/** Option names of zephyr.exe: letters, digits, "_" and "-" (no "=", no spaces). */
+const OPTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Settings of one native-sim TAP port. */
+export const nativeSimPortSchema = z
+  .strictObject(
+    {
+      tap: portNameSchema.optional().meta({
+        description:
+          'Name of the TAP zephyr.exe opens (inside the node). Default: "zeth" for one port, "zeth0", "zeth1"... for several.',
+      }),
+      flag: z
+        .string({ error: expected('an option name such as eth-if') })
+        .regex(OPTION_NAME, {
+          error: 'an option name is letters, digits, "_" and "-", without "--" or "=", e.g. eth-if',
+        })
+        .optional()
+        .meta({
+          description:
+            'The zephyr.exe option (without "--") that names this TAP, e.g. "eth-if" or "eth1_eth-if"; overrides the flag style.',
+        }),
+      dtNode: z
+        .string({ error: expected('a devicetree node name such as eth1') })
+        .regex(OPTION_NAME, { error: 'a devicetree node name is letters, digits, "_" and "-"' })
+        .optional()
+        .meta({
+          description:
+            'With flags "4.5": the devicetree node of this interface; its TAP is passed as --<dtNode>_eth-if.',
+        }),
+    },
+    {
+      error: expected(
+        'a map of port settings (tap, flag, dtNode)',
+        undefined,
+        'write {} for defaults',
+      ),
+    },
+  )
+  .meta({ description: 'A TAP port of a native-sim node.' });
+
+/** Settings of a native-sim node. */
+export const nativeSimSchema = z
+  .strictObject({
+    kind: z.literal('native-sim'),
+    exe: z
+      .string({
+        error: expected(
+          'the path of zephyr.exe',
+          'exe: with the path of zephyr.exe, e.g. build/zephyr/zephyr.exe',
+        ),
+      })
+      .min(1, {
+        error: 'the path is empty; give the path of zephyr.exe, e.g. build/zephyr/zephyr.exe',
+      })
+      .meta({ description: "Path of zephyr.exe, relative to the topology file's folder." }),
+    sockets: oneOf(
+      ['tap', 'offloaded'],
+      'socket mode',
+      'tap (default): Ethernet TAP ports joined to the fabric. offloaded: NSOS, the node is a namespace with host-like interfaces.',
+    ).default('tap'),
+    flags: oneOf(
+      NATIVE_SIM_FLAG_STYLES,
+      'flag style',
+      'How TAP names are passed: "3.x" (one --eth-if; several TAPs keep their default names zeth0..N) or "4.5" (--eth-if, then --<dtNode>_eth-if per port).',
+    ).default('3.x'),
+    drvName: portNameSchema
+      .default(DEFAULT_NATIVE_TAP_NAME)
+      .meta({ description: 'CONFIG_ETH_NATIVE_TAP_DRV_NAME of the build (default "zeth").' }),
+    ports: z
+      .record(portNameSchema, nativeSimPortSchema, {
+        error: expected('a map of port name to settings, e.g. eth0: {}'),
+      })
+      .optional()
+      .meta({ description: 'TAP ports (sockets: tap); default one port "eth0".' }),
+    interfaces: z
+      .record(portNameSchema, hostInterfaceSchema, {
+        error: expected('a map of interface name to settings, e.g. eth0: {ipv4: [192.0.2.1/24]}'),
+      })
+      .optional()
+      .meta({ description: "Interfaces of the node's namespace (sockets: offloaded)." }),
+    routes: z
+      .array(hostRouteSchema, { error: expected('a list of routes') })
+      .optional()
+      .meta({ description: "Static routes of the node's namespace (sockets: offloaded)." }),
+    mac: macSchema
+      .optional()
+      .meta({ description: 'Passed as --mac-addr (honoured when the build has no random MAC).' }),
+    ipv4: cidrSchema(4).optional().meta({
+      description: 'Passed as --ipv4-addr and --ipv4-nm (added to the Kconfig addresses).',
+    }),
+    gateway: ipSchema.optional().meta({ description: 'Passed as --ipv4-gw.' }),
+    rt: z
+      .boolean({ error: expected('true or false') })
+      .optional()
+      .meta({ description: 'true: --rt (run in real time), false: --no-rt.' }),
+    seed: intRange('seed', 0, 4294967295, 'Passed as --seed (random seed).').optional(),
+    args: z
+      .array(z.string({ error: expected('a string (quote numbers and booleans)') }), {
+        error: expected('a list of extra arguments for zephyr.exe'),
+      })
+      .optional()
+      .meta({ description: 'Extra arguments for zephyr.exe, appended as given.' }),
+    restart: oneOf(
+      ['never', 'on-failure'],
+      'restart policy',
+      'Restart policy of zephyr.exe (default never).',
+      'restart policies',
+    ).optional(),
+    ready: z
+      .strictObject(
+        {
+          pattern: regexSchema.optional(),
+          timeout: durationSchema
+            .optional()
+            .meta({ description: 'How long to wait for the pattern.' }),
+        },
+        { error: expected('a map with pattern and timeout') },
+      )
+      .optional()
+      .meta({ description: "When the node counts as ready; default Zephyr's boot banner." }),
+  })
+  .meta({
+    title: 'native-sim',
+    description: 'Zephyr native_sim (zephyr.exe) on TAPs or offloaded sockets.',
+  });
+
+/** A native-sim node as validated. */
+export type NativeSimNodeSpec = z.output<typeof nativeSimSchema>;
+/** A native-sim TAP port as validated. */
+export type NativeSimPortSpec = z.output<typeof nativeSimPortSchema>;
+
+/** The TAP ports of a node in tap mode, in order (default one port "eth0"). */
+export function nativeSimPorts(spec: NativeSimNodeSpec): [string, NativeSimPortSpec][] {
+  const ports = Object.entries(spec.ports ?? {});
+  return ports.length > 0 ? ports : [[DEFAULT_NATIVE_SIM_PORT, {}]];
+}
+
+/** The TAP name zephyr.exe opens for port number `index` of `count`. */
+export function nativeSimTapName(
+  spec: NativeSimNodeSpec,
+  port: NativeSimPortSpec,
+  index: number,
+  count: number,
+): string {
+  if (port.tap !== undefined) return port.tap;
+  return count === 1 ? spec.drvName : `${spec.drvName}${index}`;
+}
+
+/** The host-like view of an offloaded node, for the host kind's checks. */
+export function offloadedHostSpec(spec: NativeSimNodeSpec): HostNodeSpec {
+  return {
+    kind: 'host',
+    shell: ['/bin/sh'],
+    ...(spec.interfaces ? { interfaces: spec.interfaces } : {}),
+    ...(spec.routes ? { routes: spec.routes } : {}),
+  };
+}
+
+function addresses(spec: NativeSimNodeSpec): PortAddress[] {
+  if (spec.sockets === 'offloaded') return hostKind.addresses?.(offloadedHostSpec(spec)) ?? [];
+  const first = nativeSimPorts(spec)[0]?.[0] ?? DEFAULT_NATIVE_SIM_PORT;
+  const out: PortAddress[] = [];
+  if (spec.ipv4 !== undefined)
+    out.push({ port: first, type: 'ipv4', value: spec.ipv4, path: ['ipv4'] });
+  if (spec.mac !== undefined)
+    out.push({ port: first, type: 'mac', value: spec.mac, path: ['mac'] });
+  return out;
+}
+
+function check(spec: NativeSimNodeSpec, node: string): KindIssue[] {
+  const issues: KindIssue[] = [];
+  if (spec.sockets === 'offloaded') {
+    for (const key of ['ports', 'mac', 'ipv4', 'gateway'] as const) {
+      if (spec[key] !== undefined) {
+        issues.push({
+          path: [key],
+          message: `"${key}" configures the Ethernet TAP driver, which an offloaded-sockets (NSOS) build does not have; remove it or use "interfaces:" for the namespace's addresses`,
+        });
+      }
+    }
+    issues.push(...(hostKind.check?.(offloadedHostSpec(spec), node) ?? []));
+    return issues;
+  }
+  for (const key of ['interfaces', 'routes'] as const) {
+    if (spec[key] !== undefined) {
+      issues.push({
+        path: [key],
+        message: `"${key}" is for "sockets: offloaded"; a TAP-mode node is addressed by Zephyr itself (Kconfig, or "ipv4:" and "gateway:")`,
+      });
+    }
+  }
+  const ports = nativeSimPorts(spec);
+  if (spec.gateway !== undefined && spec.gateway.includes(':')) {
+    issues.push({
+      path: ['gateway'],
+      message: `--ipv4-gw takes an IPv4 gateway, not ${spec.gateway}`,
+    });
+  }
+  if (spec.mac !== undefined && ports.length > 1) {
+    issues.push({
+      path: ['mac'],
+      message:
+        'Zephyr refuses a static MAC with more than one TAP interface (ETH_NATIVE_TAP_INTERFACE_COUNT > 1); remove "mac" or keep one port',
+    });
+  }
+  const seen = new Map<string, string>();
+  ports.forEach(([name, port], i) => {
+    const tap = nativeSimTapName(spec, port, i, ports.length);
+    const other = seen.get(tap);
+    if (other !== undefined) {
+      issues.push({
+        path: ['ports', name, 'tap'],
+        message: `TAP "${tap}" is already used by port "${other}"; give each port its own TAP`,
+      });
+    }
+    seen.set(tap, name);
+    if (
+      spec.flags === '3.x' &&
+      ports.length > 1 &&
+      port.flag === undefined &&
+      tap !== `${spec.drvName}${i}`
+    ) {
+      issues.push({
+        path: ['ports', name, 'tap'],
+        message: `with flags "3.x" and several ports zephyr.exe opens ${listChoices(ports.map((_, j) => `${spec.drvName}${j}`))} by itself (--eth-if would rename them all); remove "tap" here, or use flags "4.5" or a per-port "flag"`,
+      });
+    }
+    if (spec.flags === '4.5' && i > 0 && port.flag === undefined && port.dtNode === undefined) {
+      issues.push({
+        path: ['ports', name],
+        message: `with flags "4.5" every port after the first needs "dtNode:" (its devicetree node, passed as --<dtNode>_eth-if) or "flag:"`,
+      });
+    }
+  });
+  return issues;
+}
+
+/** The native-sim kind. */
+export const nativeSimKind = defineNodeKind({
+  kind: 'native-sim',
+  description: 'Zephyr native_sim (zephyr.exe) on TAPs or offloaded sockets.',
+  schema: nativeSimSchema,
+  attach: 'port',
+  portsKey: 'ports',
+  declaredPorts: (spec) =>
+    spec.sockets === 'offloaded'
+      ? Object.keys(spec.interfaces ?? {})
+      : nativeSimPorts(spec).map(([name]) => name),
+  addresses,
+  check,
+});

@@ -1,0 +1,346 @@
+// The "qemu" node kind: a QEMU machine running a Zephyr board (a known board table) or any guest
+// (generic mode: binary, machine, kernel...). Each NIC is a port of the fabric; the facts come
+// from ZEPHYR-NETWORKING.md section 2.
+import { z } from 'zod';
+import {
+  argvSchema,
+  durationSchema,
+  expected,
+  intRange,
+  macSchema,
+  oneOf,
+  portNameSchema,
+  regexSchema,
+} from '../fields.js';
+import { listChoices } from '../text.js';
+import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
+
+/** How a board's NIC is attached: pluggable with -device, or on-board with -net nic. */
+export type QemuNicAttach = 'device' | 'on-board';
+
+/** One row of the board table: the QEMU command line Zephyr's board.cmake uses. */
+export interface QemuBoard {
+  /** qemu-system-* binary. */
+  readonly binary: string;
+  /** -machine value. */
+  readonly machine: string;
+  /** -cpu value, if the board sets one. */
+  readonly cpu?: string;
+  /** -m value, if the board sets one. */
+  readonly memory?: string;
+  /** NIC models the board's Zephyr drivers support; the first is the default. */
+  readonly nicModels: readonly [string, ...string[]];
+  readonly nicAttach: QemuNicAttach;
+  /** How many NICs the board can have (on-board controllers are fixed). */
+  readonly maxNics: number;
+  /** Further flags of the board (e.g. the isa-debug-exit device of x86 boards). */
+  readonly extraArgs: readonly string[];
+}
+
+/** The isa-debug-exit device Zephyr's x86 boards use to end QEMU with an exit code. */
+const X86_DEBUG_EXIT = ['-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'] as const;
+/** Enough PCI slots on q35 for any lab; a bound keeps a typo from asking for thousands. */
+const MAX_PCI_NICS = 8;
+
+/** Zephyr's QEMU boards with Ethernet, by board name (ZEPHYR-NETWORKING.md section 2). */
+export const QEMU_BOARDS = {
+  qemu_x86: {
+    binary: 'qemu-system-i386',
+    machine: 'q35',
+    cpu: 'qemu32,+nx,+pae',
+    memory: '32',
+    nicModels: ['e1000'],
+    nicAttach: 'device',
+    maxNics: MAX_PCI_NICS,
+    extraArgs: X86_DEBUG_EXIT,
+  },
+  qemu_x86_64: {
+    binary: 'qemu-system-x86_64',
+    machine: 'q35',
+    cpu: 'qemu64,+x2apic',
+    nicModels: ['e1000', 'virtio-net-pci'],
+    nicAttach: 'device',
+    maxNics: MAX_PCI_NICS,
+    extraArgs: X86_DEBUG_EXIT,
+  },
+  qemu_cortex_m3: {
+    binary: 'qemu-system-arm',
+    machine: 'lm3s6965evb',
+    cpu: 'cortex-m3',
+    nicModels: ['stellaris'],
+    nicAttach: 'on-board',
+    maxNics: 1,
+    extraArgs: [],
+  },
+  'mps2/an385': {
+    binary: 'qemu-system-arm',
+    machine: 'mps2-an385',
+    cpu: 'cortex-m3',
+    nicModels: ['lan9118'],
+    nicAttach: 'on-board',
+    maxNics: 1,
+    extraArgs: [],
+  },
+  qemu_cortex_a53: {
+    binary: 'qemu-system-aarch64',
+    machine: 'virt,secure=on,gic-version=3',
+    cpu: 'cortex-a53',
+    nicModels: ['e1000'],
+    nicAttach: 'device',
+    maxNics: MAX_PCI_NICS,
+    extraArgs: [],
+  },
+  qemu_cortex_a9: {
+    binary: 'qemu-system-arm',
+    machine: 'xilinx-zynq-a9',
+    cpu: 'cortex-a9',
+    nicModels: ['cadence_gem'],
+    nicAttach: 'on-board',
+    maxNics: 1,
+    extraArgs: [],
+  },
+} as const satisfies Record<string, QemuBoard>;
+
+/** A board name of the table. */
+export type QemuBoardName = keyof typeof QEMU_BOARDS;
+
+/** Other spellings accepted for a board (Zephyr 3.x names before hardware model v2). */
+export const QEMU_BOARD_ALIASES: Readonly<Record<string, QemuBoardName>> = {
+  mps2_an385: 'mps2/an385',
+};
+
+/** Every board name accepted in a file, table names first. */
+export const QEMU_BOARD_NAMES = [
+  ...(Object.keys(QEMU_BOARDS) as QemuBoardName[]),
+  ...Object.keys(QEMU_BOARD_ALIASES),
+] as [string, ...string[]];
+
+/** The board-table row for a board name or alias. */
+export function qemuBoard(name: string): QemuBoard | undefined {
+  const canonical = QEMU_BOARD_ALIASES[name] ?? name;
+  return Object.hasOwn(QEMU_BOARDS, canonical)
+    ? QEMU_BOARDS[canonical as QemuBoardName]
+    : undefined;
+}
+
+/**
+ * NIC models that are built into a machine and cannot be created with -device; a generic
+ * guest using one of them gets `-net nic,model=...` as a board would.
+ */
+export const ON_BOARD_NIC_MODELS: readonly string[] = [
+  'stellaris',
+  'lan9118',
+  'cadence_gem',
+  'smc91c111',
+];
+
+/** NIC model of a generic guest when the file names none: QEMU's most widely driven NIC. */
+export const DEFAULT_GENERIC_NIC_MODEL = 'e1000';
+
+/** Zephyr's boot banner, printed once the kernel runs: the default ready pattern. */
+export const ZEPHYR_BOOT_BANNER = '\\*\\*\\* Booting Zephyr OS';
+
+/**
+ * Default ready timeout: Zephyr boots in about 1.5 s and a Linux test guest in 7-9 s under
+ * TCG; 60 s covers several guests booting at once on a loaded 2-core machine.
+ */
+export const DEFAULT_QEMU_READY_TIMEOUT_S = 60;
+
+const SAFE_VALUE = /^[A-Za-z0-9_.+,=-]+$/;
+
+/** A QEMU option value (model, machine, cpu): no spaces, nothing a shell or QEMU's parser splits oddly. */
+function qemuValue(what: string, example: string, description: string) {
+  return z
+    .string({ error: expected(`${what}, e.g. ${example}`) })
+    .regex(SAFE_VALUE, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a valid ${what}; use letters, digits and _ . + , = - only, e.g. ${example}`,
+    })
+    .meta({ description });
+}
+
+/** A path to a file (kernel, initrd, disk); relative paths resolve against the topology file. */
+function pathField(description: string) {
+  return z
+    .string({ error: expected('a file path') })
+    .min(1, { error: 'the path is empty; give a file path' })
+    .meta({ description });
+}
+
+/** Settings of one NIC. */
+export const qemuNicSchema = z
+  .strictObject(
+    {
+      model: qemuValue(
+        'NIC model',
+        'e1000',
+        "QEMU NIC model; default the board's first supported model (e1000 for a generic guest).",
+      ).optional(),
+      mac: macSchema.optional(),
+    },
+    { error: expected('a map of NIC settings (model, mac)', undefined, 'write {} for defaults') },
+  )
+  .meta({ description: 'NIC settings.' });
+
+/** Settings of a qemu node. */
+export const qemuSchema = z
+  .strictObject({
+    kind: z.literal('qemu'),
+    board: oneOf(
+      QEMU_BOARD_NAMES,
+      'board',
+      'Zephyr board: picks the QEMU binary, machine, CPU and NIC model.',
+    ).optional(),
+    binary: z
+      .string({ error: expected('a qemu-system binary, e.g. qemu-system-x86_64') })
+      .min(1, { error: 'the binary is empty; name a qemu-system binary' })
+      .optional()
+      .meta({ description: 'qemu-system binary (name on PATH or path); overrides the board.' }),
+    machine: qemuValue('machine', 'q35', 'QEMU -machine; overrides the board.').optional(),
+    cpu: qemuValue('CPU model', 'qemu64', 'QEMU -cpu; overrides the board.').optional(),
+    memory: z
+      .union(
+        [
+          intRange('memory', 1, 1024 * 1024, 'Memory in MiB.'),
+          z.string().regex(/^[0-9]+[MG]?$/, { error: 'write memory as 256, 256M or 1G' }),
+        ],
+        { error: expected('memory such as 256 (MiB), 256M or 1G') },
+      )
+      .optional()
+      .meta({ description: 'Guest memory (QEMU -m): MiB, or a number with M or G.' }),
+    smp: intRange('smp', 1, 64, 'Number of virtual CPUs (QEMU -smp).').optional(),
+    kernel: pathField('Kernel: zephyr.elf of a Zephyr build, or a Linux bzImage.').optional(),
+    initrd: pathField('Initial ramdisk of a Linux guest.').optional(),
+    append: z
+      .string({ error: expected('a kernel command line') })
+      .optional()
+      .meta({ description: 'Kernel command line of a Linux guest.' }),
+    disk: pathField('Disk image attached as a virtio or IDE drive (-drive).').optional(),
+    accel: oneOf(
+      ['tcg', 'kvm'],
+      'accelerator',
+      'QEMU accelerator; tcg (default) works everywhere.',
+    ).default('tcg'),
+    extraArgs: argvSchema
+      .optional()
+      .meta({ description: 'More QEMU arguments, appended as given (no shell).' }),
+    nics: z
+      .record(portNameSchema, qemuNicSchema, {
+        error: expected('a map of port name to NIC settings, e.g. eth0: {model: e1000}'),
+      })
+      .optional()
+      .meta({ description: 'NICs by port name; link them as "node:port".' }),
+    restart: oneOf(
+      ['never', 'on-failure'],
+      'restart policy',
+      'Restart policy; default never, so a crash stays visible.',
+      'restart policies',
+    ).optional(),
+    ready: z
+      .strictObject(
+        {
+          pattern: regexSchema.optional(),
+          timeout: durationSchema.optional().meta({ description: 'How long to wait.' }),
+        },
+        { error: expected('a map with pattern and timeout') },
+      )
+      .optional()
+      .meta({
+        description: "When the node is ready: a console match (default Zephyr's boot banner).",
+      }),
+  })
+  .meta({
+    title: 'qemu',
+    description: 'A QEMU machine: a Zephyr board or any guest, each NIC a port of the lab.',
+  });
+
+/** A qemu node as validated. */
+export type QemuNodeSpec = z.output<typeof qemuSchema>;
+/** One NIC as validated. */
+export type QemuNicSpec = z.output<typeof qemuNicSchema>;
+
+/** The NIC model a port gets: the file's, else the board's default, else e1000. */
+export function nicModel(spec: QemuNodeSpec, nic: QemuNicSpec): string {
+  if (nic.model !== undefined) return nic.model;
+  const board = spec.board !== undefined ? qemuBoard(spec.board) : undefined;
+  return board?.nicModels[0] ?? DEFAULT_GENERIC_NIC_MODEL;
+}
+
+/** How a NIC model is attached: on-board models with -net nic, others with -device. */
+export function nicAttach(spec: QemuNodeSpec, model: string): QemuNicAttach {
+  const board = spec.board !== undefined ? qemuBoard(spec.board) : undefined;
+  if (board?.nicAttach === 'on-board' && board.nicModels.includes(model)) return 'on-board';
+  return ON_BOARD_NIC_MODELS.includes(model) ? 'on-board' : 'device';
+}
+
+function checkQemu(spec: QemuNodeSpec): KindIssue[] {
+  const issues: KindIssue[] = [];
+  const board = spec.board !== undefined ? qemuBoard(spec.board) : undefined;
+  if (spec.board === undefined) {
+    if (spec.binary === undefined) {
+      issues.push({
+        path: ['binary'],
+        message: `a qemu node needs "board:" (one of ${listChoices(QEMU_BOARD_NAMES)}) or, for any other guest, "binary:" and "machine:"`,
+        choices: [...QEMU_BOARD_NAMES],
+      });
+    } else if (spec.machine === undefined) {
+      issues.push({
+        path: ['machine'],
+        message: 'a generic qemu node needs "machine:", e.g. q35 or virt',
+      });
+    }
+  }
+  if (spec.kernel === undefined && spec.disk === undefined) {
+    issues.push({
+      path: ['kernel'],
+      message:
+        'required key is missing; add kernel: with the path of zephyr.elf (or a Linux kernel), or disk: with an image',
+    });
+  }
+  if ((spec.initrd !== undefined || spec.append !== undefined) && spec.kernel === undefined) {
+    issues.push({
+      path: [spec.initrd !== undefined ? 'initrd' : 'append'],
+      message: 'initrd and append need kernel:; add the kernel they belong to',
+    });
+  }
+  const nics = Object.entries(spec.nics ?? {});
+  if (board !== undefined && nics.length > board.maxNics) {
+    issues.push({
+      path: ['nics'],
+      message: `board ${spec.board ?? ''} has ${board.maxNics} NIC${board.maxNics === 1 ? '' : 's'} but ${nics.length} are declared; remove ${nics.length - board.maxNics}`,
+    });
+  }
+  for (const [port, nic] of nics) {
+    if (board === undefined || nic.model === undefined) continue;
+    if (board.nicAttach === 'on-board' && !board.nicModels.includes(nic.model)) {
+      issues.push({
+        path: ['nics', port, 'model'],
+        message: `board ${spec.board ?? ''} has the on-board NIC ${board.nicModels[0]} only, so model ${JSON.stringify(nic.model)} cannot be added; remove model: or use ${board.nicModels[0]}`,
+        choices: [...board.nicModels],
+      });
+    }
+  }
+  return issues;
+}
+
+function qemuAddresses(spec: QemuNodeSpec): PortAddress[] {
+  const out: PortAddress[] = [];
+  for (const [port, nic] of Object.entries(spec.nics ?? {})) {
+    if (nic.mac !== undefined) {
+      out.push({ port, type: 'mac', value: nic.mac, path: ['nics', port, 'mac'] });
+    }
+  }
+  return out;
+}
+
+/** The qemu kind. */
+export const qemuKind = defineNodeKind({
+  kind: 'qemu',
+  description: 'A QEMU machine: a Zephyr board or any guest; each NIC is a port of the lab.',
+  schema: qemuSchema,
+  attach: 'port',
+  portsKey: 'nics',
+  declaredPorts: (spec) => Object.keys(spec.nics ?? {}),
+  addresses: qemuAddresses,
+  check: checkQemu,
+});

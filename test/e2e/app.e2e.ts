@@ -1,0 +1,197 @@
+// The app in a real browser against a real `netweave serve` and real labs: build a lab on an
+// empty canvas, save it, reopen it, launch it, ping through a console, watch the link's
+// counters, stop it; and open a bad file without losing the canvas.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { IS_ROOT, leftovers, ROOT } from '../helpers/cli.js';
+import { serveAndOpen, type ServedApp } from './browser.js';
+
+/** Screenshots land here (gitignored). */
+const ARTIFACTS = resolve(ROOT, 'test-artifacts');
+const LAB = 'e2e-canvas';
+
+let app: ServedApp;
+let work: string;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  work = mkdtempSync(join(tmpdir(), 'nwe2e-files-'));
+  app = await serveAndOpen();
+});
+
+afterAll(async () => {
+  await app?.close();
+  app?.env.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function dropKind(page: Page, kind: string, x: number, y: number): Promise<void> {
+  await page.dragAndDrop(
+    `[data-testid=palette-${kind}]`,
+    '[data-testid=canvas] .react-flow__pane',
+    {
+      targetPosition: { x, y },
+    },
+  );
+}
+
+async function connect(page: Page, a: string, b: string): Promise<void> {
+  const from = await page.locator(`[data-testid=handle-${a}]`).boundingBox();
+  const to = await page.locator(`[data-testid=node-${b}]`).boundingBox();
+  if (!from || !to) throw new Error(`nodes ${a} or ${b} are not on the canvas`);
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
+  const handle = await page.locator(`[data-testid=handle-${b}]`).boundingBox();
+  if (handle)
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2, { steps: 4 });
+  await page.mouse.up();
+}
+
+async function setField(page: Page, node: string, field: string, value: string): Promise<void> {
+  await page.locator(`[data-testid=node-${node}]`).click();
+  const input = page.locator(`[data-testid="field-${field}"]`);
+  await input.fill(value);
+  await input.press('Enter');
+}
+
+async function answerPath(page: Page, path: string): Promise<void> {
+  await page.locator('[data-testid=path-input]').fill(path);
+  await page.locator('[data-testid=path-ok]').click();
+}
+
+async function consoleText(page: Page, node: string): Promise<string> {
+  return page.locator(`[data-testid=console-${node}] .xterm-rows`).innerText();
+}
+
+describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
+  test('builds a lab from an empty canvas, saves, reopens, launches, pings through a console, shows counters and stops', async () => {
+    const { page } = app;
+    await page.locator('[data-testid=start-new]').click();
+    await dropKind(page, 'host', 200, 150);
+    await dropKind(page, 'host', 200, 450);
+    await dropKind(page, 'switch', 550, 300);
+    for (const n of ['h1', 'h2', 'sw1'])
+      await expect.poll(() => page.locator(`[data-testid=node-${n}]`).count()).toBe(1);
+
+    await connect(page, 'h1', 'sw1');
+    await connect(page, 'h2', 'sw1');
+    await expect.poll(() => page.locator('[data-testid="link-h1:eth0--sw1"]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="link-h2:eth0--sw1"]').count()).toBe(1);
+    // An impossible link is refused with the reason: a second link between two switches
+    // closes a loop. The extra switch is then deleted with the Delete key.
+    await dropKind(page, 'switch', 750, 300);
+    await connect(page, 'sw1', 'sw2');
+    await expect.poll(() => page.locator('[data-testid="link-sw1--sw2"]').count()).toBe(1);
+    await connect(page, 'sw2', 'sw1');
+    await expect
+      .poll(() => page.locator('[data-testid=notice]').innerText())
+      .toMatch(/cannot link sw2 and sw1: .*loop/);
+    await page.locator('[data-testid=node-sw2]').click();
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.locator('[data-testid=node-sw2]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-testid="link-sw1--sw2"]').count()).toBe(0);
+
+    await setField(page, 'h1', 'interfaces.eth0.ipv4', '10.0.0.1/24');
+    await setField(page, 'h2', 'interfaces.eth0.ipv4', '10.0.0.2/24');
+    // Inline validation: an address that is not one shows its problem next to the field.
+    await setField(page, 'h2', 'interfaces.eth0.ipv6', 'not-an-address');
+    await expect.poll(() => page.locator('.field.invalid').count()).toBeGreaterThan(0);
+    // Undo (focus on the canvas: inside a text field Ctrl+Z is the field's own undo).
+    await page.locator('[data-testid=node-h2]').click();
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('.field.invalid').count()).toBe(0);
+    await expect
+      .poll(() => page.locator('[data-testid="field-interfaces.eth0.ipv4"]').inputValue())
+      .toBe('10.0.0.2/24');
+
+    await page.locator('.react-flow__pane').click({ position: { x: 700, y: 650 } });
+    const name = page.locator('[data-testid=lab-name]');
+    await name.fill(LAB);
+    await name.blur();
+
+    const file = join(work, 'e2e-canvas.yaml');
+    await page.locator('[data-testid=save]').click();
+    await answerPath(page, file);
+    await expect.poll(() => page.locator('[data-testid=file-name]').innerText()).toBe(file);
+    const saved = readFileSync(file, 'utf8');
+    expect(saved).toMatch(/name: e2e-canvas/);
+    expect(saved).toMatch(/10\.0\.0\.1\/24/);
+    const check = await app.env.run(['validate', file]);
+    expect(check.stderr).toBe('');
+    expect(check.code).toBe(0);
+    const layout = JSON.parse(readFileSync(`${file}.layout.json`, 'utf8')) as {
+      nodes: Record<string, unknown>;
+    };
+    expect(Object.keys(layout.nodes).sort()).toEqual(['h1', 'h2', 'sw1']);
+
+    // Reopen: a fresh page, the file from disk.
+    await page.reload();
+    await page.locator('[data-testid=open]').click();
+    await answerPath(page, file);
+    for (const n of ['h1', 'h2', 'sw1'])
+      await expect.poll(() => page.locator(`[data-testid=node-${n}]`).count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="link-h1:eth0--sw1"]').count()).toBe(1);
+
+    await page.locator('[data-testid=launch]').click();
+    await expect
+      .poll(() => page.locator('[data-testid=lab-state]').innerText(), { timeout: 90_000 })
+      .toBe('running');
+    await expect
+      .poll(() => page.locator('[data-testid=node-h1]').getAttribute('data-state'))
+      .toBe('ready');
+
+    await page.locator('[data-testid=node-h1]').click();
+    await page.locator('[data-testid=open-console]').click();
+    const term = page.locator('[data-testid=console-h1]');
+    await term.click();
+    await expect.poll(() => consoleText(page, 'h1'), { timeout: 20_000 }).toMatch(/h1#/);
+    await page.keyboard.type('ping -c 3 10.0.0.2\n');
+    await expect
+      .poll(() => consoleText(page, 'h1'), { timeout: 30_000 })
+      .toMatch(/3 packets transmitted, 3 (packets )?received/);
+    expect(await consoleText(page, 'h1')).toMatch(/bytes from 10\.0\.0\.2/);
+
+    const rate = page.locator('[data-testid="rate-h1:eth0--sw1"]');
+    await expect
+      .poll(async () => Number(await rate.getAttribute('data-frames')), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(6);
+    // Traffic while we watch: the rate label shows frames per second above zero.
+    await page.keyboard.type('ping -c 20 -i 0.2 10.0.0.2\n');
+    await expect.poll(() => rate.innerText(), { timeout: 10_000 }).toMatch(/→ [1-9]/);
+    await page
+      .locator('[data-testid=canvas]')
+      .screenshot({ path: join(ARTIFACTS, 'e2e-canvas-running.png') });
+    await page.locator('.console-panel').screenshot({ path: join(ARTIFACTS, 'e2e-console.png') });
+
+    await page.locator('[data-testid=stop]').click();
+    await expect
+      .poll(() => page.locator('[data-testid=lab-state]').innerText(), { timeout: 60_000 })
+      .toBe('stopped');
+    expect(await leftovers(app.env, LAB)).toEqual([]);
+    expect(app.errors.filter((e) => !/favicon/.test(e))).toEqual([]);
+  });
+
+  test('a bad file shows the same error as the CLI and the canvas keeps its state', async () => {
+    const { page } = app;
+    const bad = join(work, 'bad.yaml');
+    writeFileSync(
+      bad,
+      'name: bad\nnodes:\n  h1: {kind: host}\n  x: {kind: router}\nlinks:\n  - endpoints: [h1:eth0, nowhere]\n',
+    );
+    const before = await page.locator('.react-flow__node').count();
+    expect(before).toBeGreaterThan(0);
+    await page.locator('[data-testid=open]').click();
+    await answerPath(page, bad);
+    const cli = await app.env.run(['validate', bad]);
+    expect(cli.code).toBe(1);
+    await expect
+      .poll(() => page.locator('[data-testid=open-problems-text]').innerText())
+      .toBe(cli.stderr.trimEnd());
+    expect(await page.locator('.react-flow__node').count()).toBe(before);
+    expect(await page.locator('[data-testid=node-h1]').count()).toBe(1);
+  });
+});

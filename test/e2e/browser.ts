@@ -1,0 +1,84 @@
+// Runs `netweave serve` in a private runtime directory and drives the page in Chromium through
+// playwright-core (the system Chromium; never a downloaded browser).
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CliEnv } from '../helpers/cli.js';
+
+/** The Chromium the tests drive (Debian's package; /usr/bin/chromium is a wrapper script). */
+export const CHROMIUM = process.env['NETWEAVE_CHROMIUM'] ?? '/usr/lib/chromium/chromium';
+
+/** Flags for a quiet, headless, network-free Chromium in a container (DEVELOPERS.md). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A running `netweave serve` and a browser page on it. */
+export interface ServedApp {
+  env: CliEnv;
+  url: string;
+  page: Page;
+  /** What the page logged as errors (uncaught exceptions and console errors). */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Starts `netweave serve --port 0`, waits for its URL, opens it in a fresh Chromium profile. */
+export async function serveAndOpen(): Promise<ServedApp> {
+  const config = mkdtempSync(join(tmpdir(), 'nwe2e-config-'));
+  const env = new CliEnv({ NETWEAVE_CONFIG_DIR: config });
+  const server: ChildProcess = env.spawn(['serve', '--port', '0']);
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${output}`)), 30_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const m = /(http:\/\/\S+token=\S+)/.exec(output);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    server.stdout?.on('data', onData);
+    server.stderr?.on('data', onData);
+    server.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+  });
+  const profile = mkdtempSync(join(tmpdir(), 'nwe2e-chromium-'));
+  const context: BrowserContext = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(url);
+  return {
+    env,
+    url,
+    page,
+    errors,
+    close: async () => {
+      await context.close();
+      const exited = new Promise<void>((r) => server.once('exit', () => r()));
+      server.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+      rmSync(profile, { recursive: true, force: true });
+      rmSync(config, { recursive: true, force: true });
+    },
+  };
+}
