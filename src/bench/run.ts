@@ -3,11 +3,13 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { benchFabric } from './fabric.js';
+import { benchQemuBringup } from './qemuBringup.js';
 
 type Bench = () => Promise<Record<string, unknown>>;
 
 const benches: Record<string, Bench> = {
   fabric: benchFabric,
+  qemuBringup: benchQemuBringup,
 };
 
 async function main(): Promise<void> {

@@ -190,7 +190,11 @@ export class AppService implements AppClient, Disposable {
         const text = typeof p['text'] === 'string' ? p['text'] : '';
         const empty = readGraph(text).nodes.length === 0;
         if (empty) {
-          return { text: imported.yaml, nodes: readGraph(imported.yaml).nodes.map((n) => n.name), notes: imported.notes };
+          return {
+            text: imported.yaml,
+            nodes: readGraph(imported.yaml).nodes.map((n) => n.name),
+            notes: imported.notes,
+          };
         }
         return { ...mergeTopology(text, imported.yaml), notes: imported.notes };
       },

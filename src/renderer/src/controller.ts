@@ -174,7 +174,10 @@ export async function openFile(file: string, force = false): Promise<void> {
 }
 
 /** Chooses a file path: a native dialog in Electron, an in-page prompt in a browser. */
-export async function choosePath(mode: 'open' | 'save'): Promise<string | null> {
+export async function choosePath(
+  mode: 'open' | 'save' | 'directory',
+  hint?: string,
+): Promise<string | null> {
   const info = await attempt(() => appClient().call('appInfo', {}));
   const st = useStore.getState();
   if (info?.nativeDialogs) {
@@ -184,7 +187,11 @@ export async function choosePath(mode: 'open' | 'save'): Promise<string | null> 
     return r?.file ?? null;
   }
   const name = readGraph(st.doc.text).name || 'untitled';
-  const initial = st.file ?? `${info?.homeDir ?? ''}/${name}.yaml`;
+  const home = info?.homeDir ?? '';
+  const initial =
+    mode === 'directory'
+      ? `${home}/${hint ?? 'zephyrproject/zephyr/build'}`
+      : (st.file ?? `${home}/${name}.yaml`);
   return new Promise((resolve) => {
     st.setUi({ prompt: { mode, initial } });
     const unsub = useStore.subscribe((state, prev) => {
@@ -340,4 +347,25 @@ export async function capture(target: string): Promise<void> {
       setTimeout(() => URL.revokeObjectURL(url), 1000);
     });
   }, 10_000);
+}
+
+/** Imports Zephyr build directories into the document (an undoable edit). */
+export async function importZephyrBuild(hint?: string): Promise<void> {
+  const dir = await choosePath('directory', hint);
+  if (!dir) return;
+  const st = useStore.getState();
+  const r = await attempt(() =>
+    appClient().call('importZephyr', { buildDirs: [dir], text: st.doc.text }),
+  );
+  if (!r) return;
+  const doc = useStore.getState().doc;
+  const positions = completePositions(readGraph(r.text), doc.positions);
+  useStore.getState().commit({ text: r.text, positions }, 'record');
+  useStore.getState().setUi({ startScreen: false, selection: { nodes: r.nodes, links: [] } });
+  useStore
+    .getState()
+    .setNotice(
+      `imported ${r.nodes.join(', ')}${r.notes.length > 0 ? `; ${r.notes.join('; ')}` : ''}`,
+      'info',
+    );
 }

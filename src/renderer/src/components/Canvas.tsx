@@ -17,6 +17,7 @@ import {
 import { useCallback, useEffect, useMemo, useRef, type DragEvent, type JSX } from 'react';
 import { readGraph } from '../../../shared/editor/index.js';
 import { addNodeAction, connectAction, run } from '../actions.js';
+import { importZephyrBuild } from '../controller.js';
 import { useStore } from '../store/index.js';
 import type { DocState, NodeRuntime } from '../store/types.js';
 import { LinkEdge, type LinkEdgeData } from './LinkEdge.js';
@@ -119,7 +120,7 @@ export function Canvas(): JSX.Element {
   }, []);
 
   const onDragOver = useCallback((e: DragEvent) => {
-    if (e.dataTransfer.types.includes(KIND_MIME)) {
+    if (e.dataTransfer.types.includes(KIND_MIME) || e.dataTransfer.types.includes('Files')) {
       e.preventDefault();
       e.dataTransfer.dropEffect = 'copy';
     }
@@ -128,7 +129,15 @@ export function Canvas(): JSX.Element {
   const onDrop = useCallback(
     (e: DragEvent) => {
       const kind = e.dataTransfer.getData(KIND_MIME);
-      if (!kind) return;
+      if (!kind) {
+        // A dropped folder: browsers give its name, not its path, so confirm the path.
+        const dropped = e.dataTransfer.files[0];
+        if (dropped) {
+          e.preventDefault();
+          void importZephyrBuild(dropped.name);
+        }
+        return;
+      }
       e.preventDefault();
       const p = screenToFlowPosition({ x: e.clientX, y: e.clientY });
       run(addNodeAction, { kind, position: { x: Math.round(p.x - 60), y: Math.round(p.y - 30) } });

@@ -14,7 +14,9 @@ function PathPrompt(): JSX.Element | null {
     <div
       className="modal"
       role="dialog"
-      aria-label={prompt.mode === 'open' ? 'Open file' : 'Save file'}
+      aria-label={
+        prompt.mode === 'open' ? 'Open file' : prompt.mode === 'save' ? 'Save file' : 'Import'
+      }
     >
       <form
         onSubmit={(e) => {
@@ -25,12 +27,14 @@ function PathPrompt(): JSX.Element | null {
         <label>
           {prompt.mode === 'open'
             ? 'Open topology file (path on the netweave machine)'
-            : 'Save topology as (.yaml)'}
+            : prompt.mode === 'save'
+              ? 'Save topology as (.yaml)'
+              : 'Zephyr build directory to import (path on the netweave machine)'}
           <input ref={input} defaultValue={prompt.initial} data-testid="path-input" autoFocus />
         </label>
         <div className="buttons">
           <button type="submit" data-testid="path-ok">
-            {prompt.mode === 'open' ? 'Open' : 'Save'}
+            {prompt.mode === 'open' ? 'Open' : prompt.mode === 'save' ? 'Save' : 'Import'}
           </button>
           <button type="button" onClick={() => answerPrompt(null)}>
             Cancel

@@ -1,7 +1,7 @@
 // The toolbar: files, history, layout, and lab control with deploy progress.
 import type { JSX } from 'react';
 import { layoutAction, run } from '../actions.js';
-import { launch, newFile, openDialog, save, stop } from '../controller.js';
+import { importZephyrBuild, launch, newFile, openDialog, save, stop } from '../controller.js';
 import { isDirty, useStore } from '../store/index.js';
 
 /** The toolbar. */
@@ -36,6 +36,13 @@ export function Toolbar(): JSX.Element {
       </button>
       <button type="button" onClick={() => void save(true)} title="Save as (Ctrl+Shift+S)">
         Save as
+      </button>
+      <button
+        type="button"
+        onClick={() => void importZephyrBuild()}
+        title="Import a Zephyr build directory (or drop it on the canvas)"
+      >
+        Import Zephyr…
       </button>
       <span className="sep" />
       <button

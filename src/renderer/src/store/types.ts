@@ -77,7 +77,7 @@ export interface ConsoleTab {
 
 /** A modal prompt for a file path (web mode has no native dialogs). */
 export interface PathPrompt {
-  mode: 'open' | 'save';
+  mode: 'open' | 'save' | 'directory';
   initial: string;
 }
 
