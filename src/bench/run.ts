@@ -5,7 +5,7 @@ import { cpus, loadavg } from 'node:os';
 import { benchFabric } from './fabric.js';
 import { benchQemuBringup } from './qemuBringup.js';
 
-type Bench = () => Promise<Record<string, unknown>>;
+type Bench = () => Promise<object>;
 
 const benches: Record<string, Bench> = {
   fabric: benchFabric,
