@@ -34,6 +34,7 @@ Usage:
                                   run a command inside a node
   netweave link NODE:PORT up|down [--lab LAB]
                                   plug or pull a port's cable (a QEMU guest sees carrier change)
+  netweave reset NODE [--lab LAB] reset a node as its reset button would (QEMU: QMP system_reset)
   netweave stats [--lab LAB] [--watch] [--json]
                                   per-port frame, byte and drop counters
   netweave capture LINK|NODE:PORT [--lab LAB] [-w FILE.pcapng] [--duration SECONDS]
@@ -420,6 +421,20 @@ async function cmdLink(args: string[]): Promise<number> {
   return 0;
 }
 
+async function cmdReset(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { lab: { type: 'string' } },
+  });
+  const node = positionals[0];
+  if (!node || positionals.length > 1)
+    throw new UsageError('reset needs a node: netweave reset NODE');
+  const r = await withLab(values.lab, (c) => c.call('nodeReset', { node }));
+  out(`${r.name} was reset (${r.state})`);
+  return 0;
+}
+
 async function cmdValidate(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -478,6 +493,8 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdStats(rest);
       case 'link':
         return await cmdLink(rest);
+      case 'reset':
+        return await cmdReset(rest);
       case 'capture':
         return await cmdCapture(rest);
       case 'import-zephyr':

@@ -25,7 +25,7 @@ import { parseEndpoint } from '../shared/topology/index.js';
 import { Fabric, type Port } from './fabric/index.js';
 import { Journal } from './host/journal.js';
 import { NetnsManager } from './host/netns.js';
-import { LAB_FILES, LAB_TAG_ENV } from './paths.js';
+import { LAB_DIR_ENV, LAB_FILES, LAB_TAG_ENV } from './paths.js';
 import { nodeKind } from './nodes/registry.js';
 import type { LabContext, NodeInstance } from './nodes/types.js';
 import { linkKind } from './links/registry.js';
@@ -85,7 +85,7 @@ export class Lab implements EngineClient {
       journal: this.journal,
       netns,
       fabric: this.fabric,
-      env: { [LAB_TAG_ENV]: opts.labId },
+      env: { [LAB_TAG_ENV]: opts.labId, [LAB_DIR_ENV]: opts.labDir },
       topologyDir: opts.file !== undefined ? dirname(opts.file) : process.cwd(),
       topology: opts.topology,
       nodeState: (node, state, reason, exit) => this.fireNodeState(node, state, reason, exit),
@@ -328,6 +328,17 @@ export class Lab implements EngineClient {
         cap.dispose();
         this.captures.delete(id);
         return { frames: cap.frames() };
+      }
+      case 'nodeReset': {
+        const node = this.mustNode(str('node'));
+        if (!node.reset) {
+          throw new EngineError(
+            'bad-request',
+            `node "${node.name}" (${node.kind}) has no reset; stop and start it instead`,
+          );
+        }
+        await node.reset();
+        return node.status();
       }
       case 'linkSet': {
         const id = str('port');

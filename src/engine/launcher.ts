@@ -19,7 +19,7 @@ import { hostModeRefusal } from './host/caps.js';
 import { cleanupLab, engineAlive, readEngineRecord, type EngineRecord } from './host/cleanup.js';
 import { Journal } from './host/journal.js';
 import { childPids, processStartTime } from './host/procfs.js';
-import { LAB_FILES, LAB_TAG_ENV, labDir, labId, logBase } from './paths.js';
+import { LAB_DIR_ENV, LAB_FILES, LAB_TAG_ENV, labDir, labId, logBase } from './paths.js';
 import { SocketEngineClient } from './rpc/client.js';
 import { loadTopologyFile } from './topology/index.js';
 import { findExecutable } from './process/executable.js';
@@ -172,7 +172,7 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
   const child = spawn(cmd, args, {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { ...process.env, [LAB_TAG_ENV]: id },
+    env: { ...process.env, [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: dir },
   });
   closeSync(out);
   child.unref();

@@ -34,11 +34,16 @@ export function labDir(labName: string): string {
 
 /**
  * Short id of a lab, used to tag host objects (namespace names, interface aliases, process
- * environment). Derived from the user and lab name so the same lab gets the same tag again
- * after a crash, and two users' labs of the same name do not collide.
+ * environment). Derived from the user, the runtime directory and the lab name, so the same lab
+ * gets the same tag again after a crash, and labs of the same name run by two users (or from
+ * two runtime directories, as parallel test runs do) do not collide.
  */
-export function labId(labName: string, uid: number = process.getuid?.() ?? 0): string {
-  return createHash('sha256').update(`${uid}:${labName}`).digest('hex').slice(0, 8);
+export function labId(
+  labName: string,
+  uid: number = process.getuid?.() ?? 0,
+  base: string = runtimeBase(),
+): string {
+  return createHash('sha256').update(`${uid}:${base}:${labName}`).digest('hex').slice(0, 8);
 }
 
 /** Files inside a lab's runtime directory. */
@@ -52,6 +57,9 @@ export const LAB_FILES = {
 
 /** The environment variable that tags every process a lab starts with the lab's id. */
 export const LAB_TAG_ENV = 'NETWEAVE_LAB_ID';
+
+/** The environment variable that tells which runtime directory a tagged process belongs to. */
+export const LAB_DIR_ENV = 'NETWEAVE_LAB_DIR';
 
 /** Prefix of every tag netweave writes on host objects. */
 export const TAG_PREFIX = 'netweave';

@@ -154,6 +154,8 @@ export interface EngineCommands {
   consoleScrollback: { params: { node: string }; result: { data: string } };
   nodeStart: { params: { node: string }; result: NodeStatus };
   nodeStop: { params: { node: string }; result: NodeStatus };
+  /** Resets a node as its reset button would (QEMU: QMP system_reset); the node boots again. */
+  nodeReset: { params: { node: string }; result: NodeStatus };
   stats: { params: Record<string, never>; result: CounterSnapshot };
   captureStart: {
     params: { target: string };
@@ -233,6 +235,7 @@ export const ENGINE_COMMAND_NAMES = Object.keys({
   consoleScrollback: true,
   nodeStart: true,
   nodeStop: true,
+  nodeReset: true,
   stats: true,
   captureStart: true,
   captureStop: true,

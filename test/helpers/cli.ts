@@ -85,7 +85,7 @@ export async function leftovers(
   uid = process.getuid?.() ?? 0,
 ): Promise<string[]> {
   const found: string[] = [];
-  const id = labId(lab, uid);
+  const id = labId(lab, uid, env.runtime);
   if (existsSync(env.labDir(lab))) found.push(`runtime dir ${env.labDir(lab)}`);
   for (const p of taggedProcesses(id, uid)) found.push(`process ${p.pid}`);
   if (existsSync('/run/netns')) {

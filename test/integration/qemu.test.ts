@@ -219,6 +219,24 @@ links:
         expect((await env.run(['link', 'g1:eth0', 'up', '--lab', lab])).code).toBe(0);
         expect(await pingFrom(env, lab, 'h1', '192.0.2.1')).toBe(true);
 
+        // Reset (QMP system_reset): the guest boots again and comes back on the network.
+        const readyLines = async (): Promise<number> => {
+          const cl = await connectLab(lab);
+          try {
+            const { data } = await cl.call('consoleScrollback', { node: 'g1' });
+            return data.match(/NETWEAVE-GUEST-READY/g)?.length ?? 0;
+          } finally {
+            cl.dispose();
+          }
+        };
+        const bootsBefore = await readyLines();
+        const reset = await env.run(['reset', 'g1', '--lab', lab]);
+        expect(reset.code, reset.stderr).toBe(0);
+        expect(await until(async () => (await readyLines()) > bootsBefore, 120_000, 1000)).toBe(
+          true,
+        );
+        expect(await pingFrom(env, lab, 'h1', '192.0.2.1')).toBe(true);
+
         // A killed QEMU with restart: on-failure comes back and its port rejoins the fabric.
         // `exec` runs in the engine's pid namespace, where status pids are valid.
         const g2pid = node(await status(env, lab), 'g2').pid;

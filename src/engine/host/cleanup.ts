@@ -129,7 +129,10 @@ export async function cleanupLab(name: string): Promise<number> {
   const id = rec?.labId ?? labIdOf(name);
   await stopEngine(name, rec);
   let removed = 0;
-  for (const { pid } of taggedProcesses(id)) if (signal(pid, 'SIGKILL')) removed++;
+  for (const p of taggedProcesses(id)) {
+    if (p.labDir !== undefined && p.labDir !== dir) continue; // a namesake in another runtime dir
+    if (signal(p.pid, 'SIGKILL')) removed++;
+  }
   const outstanding = readOutstanding(join(dir, LAB_FILES.journal)).reverse();
   for (const o of outstanding) {
     try {
@@ -172,6 +175,24 @@ async function taggedHostObjects(): Promise<
 }
 
 /**
+ * Ids of labs whose engine is alive, found from the tagged processes of this user whatever
+ * runtime directory they run from (an engine carries its lab's id and directory).
+ */
+function liveLabIds(): Set<string> {
+  const live = new Set<string>();
+  for (const p of taggedProcesses()) {
+    if (p.labDir === undefined || live.has(p.labId)) continue;
+    try {
+      const rec = JSON.parse(readFileSync(join(p.labDir, LAB_FILES.state), 'utf8')) as EngineRecord;
+      if (rec.labId === p.labId && engineAlive(rec)) live.add(p.labId);
+    } catch {
+      // no record: not a live engine's lab
+    }
+  }
+  return live;
+}
+
+/**
  * Takes down every lab of this user and sweeps every orphan it can identify by tag (named
  * namespaces, tagged interfaces, tagged processes) whose lab has no live engine.
  */
@@ -179,10 +200,15 @@ export async function cleanupAll(): Promise<{ labs: string[]; orphans: number }>
   const labs = listLabDirs();
   for (const name of labs) await cleanupLab(name);
   let orphans = 0;
-  for (const { pid } of taggedProcesses()) if (signal(pid, 'SIGKILL')) orphans++;
+  // Labs of other runtime directories may be running: only what no live engine owns goes.
+  const live = liveLabIds();
+  for (const p of taggedProcesses()) {
+    if (!live.has(p.labId) && signal(p.pid, 'SIGKILL')) orphans++;
+  }
   const uid = process.getuid?.() ?? 0;
   if (uid === 0) {
     for (const o of await taggedHostObjects()) {
+      if (live.has(o.labId)) continue;
       try {
         if (await removeObject({ type: o.type, ref: o.ref, mode: 'host' })) orphans++;
       } catch {

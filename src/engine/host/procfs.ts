@@ -1,6 +1,6 @@
 // Reading processes from /proc: start times (so a reused pid is never killed) and lab tags.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { LAB_TAG_ENV } from '../paths.js';
+import { LAB_DIR_ENV, LAB_TAG_ENV } from '../paths.js';
 
 /** The start time of a process (field 22 of /proc/PID/stat), or undefined if it is gone. */
 export function processStartTime(pid: number): string | undefined {
@@ -21,16 +21,25 @@ export function isSameProcessAlive(pid: number, startTime?: string): boolean {
   return startTime === undefined || st === startTime;
 }
 
+/** A process that carries a lab's tag. */
+export interface TaggedProcess {
+  pid: number;
+  labId: string;
+  /** The runtime directory of the lab that started it, when the process says so. */
+  labDir?: string;
+}
+
 /**
- * Pids of one user's (by default this user's) processes whose environment carries the lab tag (any lab when labId is
- * omitted). Other users' processes are never listed, even for root.
+ * One user's (by default this user's) processes whose environment carries the lab tag (any
+ * lab when labId is omitted). Other users' processes are never listed, even for root.
  */
 export function taggedProcesses(
   labId?: string,
   uid: number = process.getuid?.() ?? 0,
-): { pid: number; labId: string }[] {
-  const out: { pid: number; labId: string }[] = [];
-  const prefix = `${LAB_TAG_ENV}=`;
+): TaggedProcess[] {
+  const out: TaggedProcess[] = [];
+  const idPrefix = `${LAB_TAG_ENV}=`;
+  const dirPrefix = `${LAB_DIR_ENV}=`;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
@@ -42,12 +51,14 @@ export function taggedProcesses(
     } catch {
       continue; // gone, or not ours to read
     }
+    let id: string | undefined;
+    let dir: string | undefined;
     for (const kv of env.split('\0')) {
-      if (kv.startsWith(prefix)) {
-        const id = kv.slice(prefix.length);
-        if (labId === undefined || id === labId) out.push({ pid, labId: id });
-        break;
-      }
+      if (kv.startsWith(idPrefix)) id = kv.slice(idPrefix.length);
+      else if (kv.startsWith(dirPrefix)) dir = kv.slice(dirPrefix.length);
+    }
+    if (id !== undefined && (labId === undefined || id === labId)) {
+      out.push({ pid, labId: id, ...(dir !== undefined ? { labDir: dir } : {}) });
     }
   }
   return out;

@@ -80,6 +80,8 @@ export interface NodeInstance extends Disposable {
    * NIC); kinds without it get only their fabric port taken down.
    */
   setLink?(port: string, up: boolean): Promise<PortStatus>;
+  /** Resets the node as its reset button would, if the kind has one. */
+  reset?(): Promise<void>;
 }
 
 /** A node kind: one per folder under src/engine/nodes, registered in registry.ts. */

@@ -187,6 +187,14 @@ export class QmpClient implements Disposable {
     await this.execute('system_reset');
   }
 
+  /**
+   * What a reboot request does: "shutdown" is -no-reboot (QEMU exits, as Zephyr wants for
+   * sys_reboot), "reset" reboots the machine.
+   */
+  async setRebootAction(action: 'reset' | 'shutdown'): Promise<void> {
+    await this.execute('set-action', { reboot: action });
+  }
+
   /** Sets a NIC's link (carrier) up or down; `name` is the netdev id or the NIC device id. */
   async setLink(name: string, up: boolean): Promise<void> {
     await this.execute('set_link', { name, up });

@@ -42,6 +42,9 @@ import { allocateMacs } from './macs.js';
  */
 export const QEMU_QUIT_TIMEOUT_MS = 5_000;
 
+/** Console text kept while watching for the ready pattern after a reset (one boot's worth of tail). */
+const RESET_WATCH_CHARS = 64 * 1024;
+
 /** Longest unix socket path (sun_path is 108 bytes with its terminating NUL). */
 const MAX_SOCKET_PATH = 107;
 
@@ -365,7 +368,31 @@ export class QemuNode implements NodeInstance {
   /** Resets the machine through QMP, as the reset button would. */
   async reset(): Promise<void> {
     const q = await this.qmpClient();
+    const proc = this.proc;
+    // Zephyr runs QEMU with -no-reboot, which turns every reset request into an exit, QMP's
+    // too; and firmware resets the machine again early in a warm boot. So reboots reset the
+    // machine until the guest prints its ready pattern again, then -no-reboot holds again.
+    await q.setRebootAction('reset');
     await q.systemReset();
+    if (!proc) return;
+    const pattern = new RegExp(this.spec.ready?.pattern ?? ZEPHYR_BOOT_BANNER);
+    let seen = '';
+    const restore = (): void => {
+      sub.dispose();
+      clearTimeout(timer);
+      void this.qmpClient()
+        .then((c) => c.setRebootAction('shutdown'))
+        .catch(() => undefined); // QEMU gone: nothing to restore
+    };
+    const sub = proc.onData((d) => {
+      seen = (seen + d).slice(-RESET_WATCH_CHARS);
+      if (pattern.test(seen)) restore();
+    });
+    const timer = setTimeout(
+      restore,
+      (this.spec.ready?.timeout ?? DEFAULT_QEMU_READY_TIMEOUT_S) * 1000,
+    );
+    timer.unref();
   }
 
   private portStatus(port: string): PortStatus {
