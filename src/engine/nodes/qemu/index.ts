@@ -378,7 +378,7 @@ export class QemuNode implements NodeInstance {
     const pattern = new RegExp(this.spec.ready?.pattern ?? ZEPHYR_BOOT_BANNER);
     let seen = '';
     const restore = (): void => {
-      sub.dispose();
+      void sub.dispose();
       clearTimeout(timer);
       void this.qmpClient()
         .then((c) => c.setRebootAction('shutdown'))
