@@ -4,12 +4,14 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { benchFabric } from './fabric.js';
 import { benchQemuBringup } from './qemuBringup.js';
+import { benchUi } from './ui.js';
 
 type Bench = () => Promise<object>;
 
 const benches: Record<string, Bench> = {
   fabric: benchFabric,
   qemuBringup: benchQemuBringup,
+  ui: benchUi,
 };
 
 async function main(): Promise<void> {

@@ -121,7 +121,7 @@ async function handle(
       return {};
     }
     case 'serviceRestart':
-      host.restart();
+      await host.restart();
       return {};
     default:
       return host.call(cmd, params);
@@ -185,6 +185,5 @@ void app.whenReady().then(() => {
 });
 
 app.on('window-all-closed', () => {
-  host.stop();
-  app.quit();
+  void host.stop().finally(() => app.quit());
 });

@@ -10,6 +10,9 @@ import {
 import type { AppClientMessage, AppServerMessage } from '../shared/appProtocol.js';
 import { MessageAppClient } from '../shared/appProtocol.js';
 
+/** How long the host may take to take its labs down when the app quits before it is killed. */
+const STOP_TIMEOUT_MS = 60_000;
+
 /** How to start the host process. */
 export interface ServiceHostOptions {
   /** The compiled host entry (dist/engine/app/host.js). */
@@ -73,17 +76,33 @@ export class ServiceHost {
     return this.client.call<AppCommandName>(cmd, params as AppParams<AppCommandName>);
   }
 
+  /** Pid of the host process while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Restarts the host (after a crash). */
-  restart(): void {
-    if (this.child) this.stop();
+  async restart(): Promise<void> {
+    await this.stop();
     this.start();
   }
 
-  /** Stops the host: it takes down the labs it launched as it exits. */
-  stop(): void {
+  /**
+   * Stops the host: it takes down the labs it launched as it exits. Resolves once it has
+   * exited (killed if it takes longer than STOP_TIMEOUT_MS).
+   */
+  stop(): Promise<void> {
     this.stopping = true;
     const child = this.child;
-    if (!child) return;
-    child.disconnect();
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (child.connected) child.disconnect();
+      else child.kill('SIGTERM');
+    });
   }
 }

@@ -95,8 +95,8 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
     await expect.poll(() => page.locator('[data-testid=node-sw2]').count()).toBe(0);
     await expect.poll(() => page.locator('[data-testid="link-sw1--sw2"]').count()).toBe(0);
 
-    await setField(page, 'h1', 'interfaces.eth0.ipv4', '10.0.0.1/24');
-    await setField(page, 'h2', 'interfaces.eth0.ipv4', '10.0.0.2/24');
+    await setField(page, 'h1', 'interfaces.eth0.ipv4', '192.0.2.1/24');
+    await setField(page, 'h2', 'interfaces.eth0.ipv4', '192.0.2.2/24');
     // Inline validation: an address that is not one shows its problem next to the field.
     await setField(page, 'h2', 'interfaces.eth0.ipv6', 'not-an-address');
     await expect.poll(() => page.locator('.field.invalid').count()).toBeGreaterThan(0);
@@ -106,7 +106,13 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
     await expect.poll(() => page.locator('.field.invalid').count()).toBe(0);
     await expect
       .poll(() => page.locator('[data-testid="field-interfaces.eth0.ipv4"]').inputValue())
-      .toBe('10.0.0.2/24');
+      .toBe('192.0.2.2/24');
+    // Copy and paste a node (it gets a fresh name), then undo the paste.
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await expect.poll(() => page.locator('[data-testid=node-h3]').count()).toBe(1);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('[data-testid=node-h3]').count()).toBe(0);
 
     await page.locator('.react-flow__pane').click({ position: { x: 700, y: 650 } });
     const name = page.locator('[data-testid=lab-name]');
@@ -144,12 +150,12 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
       .poll(() => page.locator('[data-testid=node-h1]').getAttribute('data-state'))
       .toBe('ready');
 
-    await page.locator('[data-testid=node-h1]').click();
-    await page.locator('[data-testid=open-console]').click();
+    // Double-click a node for its console.
+    await page.locator('[data-testid=node-h1]').dblclick();
     const term = page.locator('[data-testid=console-h1]');
     await term.click();
     await expect.poll(() => consoleText(page, 'h1'), { timeout: 20_000 }).toMatch(/h1#/);
-    await page.keyboard.type('ping -c 3 10.0.0.2\n');
+    await page.keyboard.type('ping -c 3 192.0.2.2\n');
     await expect
       .poll(() => consoleText(page, 'h1'), { timeout: 30_000 })
       .toMatch(/3 packets transmitted, 3 (packets )?received/);
@@ -160,12 +166,56 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
       .poll(async () => Number(await rate.getAttribute('data-frames')), { timeout: 10_000 })
       .toBeGreaterThanOrEqual(6);
     // Traffic while we watch: the rate label shows frames per second above zero.
-    await page.keyboard.type('ping -c 20 -i 0.2 10.0.0.2\n');
+    await page.keyboard.type('ping -c 20 -i 0.2 192.0.2.2\n');
     await expect.poll(() => rate.innerText(), { timeout: 10_000 }).toMatch(/→ [1-9]/);
     await page
       .locator('[data-testid=canvas]')
       .screenshot({ path: join(ARTIFACTS, 'e2e-canvas-running.png') });
     await page.locator('.console-panel').screenshot({ path: join(ARTIFACTS, 'e2e-console.png') });
+
+    // A console popped out into its own window replays the scrollback.
+    const [popup] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.locator('.console-tools button', { hasText: 'Pop out' }).click(),
+    ]);
+    await expect
+      .poll(() => popup.locator('[data-testid=console-h1] .xterm-rows').innerText(), {
+        timeout: 15_000,
+      })
+      .toMatch(/3 packets transmitted/);
+    await popup.close();
+
+    // Capture on the link: without Wireshark the pcapng stream is downloaded.
+    await page.locator('[data-testid="link-h1:eth0--sw1"]').click({ force: true });
+    await expect.poll(() => page.locator('[data-testid=link-inspector]').count()).toBe(1);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 30_000 }),
+      page.locator('[data-testid=link-inspector] button', { hasText: 'Capture link' }).click(),
+    ]);
+    const pcap = join(work, 'capture.pcapng');
+    await download.saveAs(pcap);
+    // pcapng starts with a Section Header Block (0x0A0D0D0A).
+    expect(readFileSync(pcap).subarray(0, 4).toString('hex')).toBe('0a0d0d0a');
+    // The link details: totals and drops by cause, and a sparkline of the rate.
+    await expect
+      .poll(() => page.locator('[data-testid=link-details]').innerText())
+      .toMatch(/total\s+[1-9]\d* frames[\s\S]*drops: no-destination/);
+    expect(await page.locator('[data-testid=sparkline]').count()).toBe(1);
+
+    // One node stopped and started again, its state drawn on the canvas.
+    await page.locator('[data-testid=node-h2]').click();
+    await page.locator('[data-testid=node-inspector] button', { hasText: /^Stop$/ }).click();
+    await expect
+      .poll(() => page.locator('[data-testid=node-h2]').getAttribute('data-state'), {
+        timeout: 30_000,
+      })
+      .toBe('stopped');
+    await page.locator('[data-testid=node-inspector] button', { hasText: /^Start$/ }).click();
+    await expect
+      .poll(() => page.locator('[data-testid=node-h2]').getAttribute('data-state'), {
+        timeout: 30_000,
+      })
+      .toBe('ready');
 
     await page.locator('[data-testid=stop]').click();
     await expect
@@ -193,5 +243,35 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
       .toBe(cli.stderr.trimEnd());
     expect(await page.locator('.react-flow__node').count()).toBe(before);
     expect(await page.locator('[data-testid=node-h1]').count()).toBe(1);
+  });
+});
+
+describe.skipIf(!IS_ROOT)('attaching to a lab started from the command line', () => {
+  test('a lab started with `netweave up` is listed, attached to, and shown running', async () => {
+    const { page } = app;
+    const file = join(work, 'cli-lab.yaml');
+    const text = readFileSync(join(ROOT, 'examples', 'two-hosts.yaml'), 'utf8');
+    writeFileSync(file, text.replace(/^name: two-hosts/m, 'name: e2e-cli'));
+    const up = await app.env.run(['up', file, '--detach']);
+    expect(up.code, up.stderr).toBe(0);
+    try {
+      await page.reload();
+      const entry = page.locator('[data-testid=running-labs] button', { hasText: 'e2e-cli' });
+      await entry.click();
+      await expect
+        .poll(() => page.locator('[data-testid=lab-state]').innerText(), { timeout: 30_000 })
+        .toBe('running');
+      await expect
+        .poll(() => page.locator('[data-testid=node-h1]').getAttribute('data-state'))
+        .toBe('ready');
+      await expect.poll(() => page.locator('[data-testid=file-name]').innerText()).toBe(file);
+    } finally {
+      await app.env.run(['down', 'e2e-cli']);
+    }
+    // Taken down from the command line: the app shows it stopped, not crashed.
+    await expect
+      .poll(() => page.locator('[data-testid=lab-state]').innerText(), { timeout: 30_000 })
+      .toBe('stopped');
+    expect(await leftovers(app.env, 'e2e-cli')).toEqual([]);
   });
 });

@@ -26,7 +26,7 @@ import {
   type LabState,
   type LabSummary,
 } from '../../shared/contract.js';
-import { DisposableStore, Emitter, toDisposable, type Disposable } from '../../shared/lifecycle.js';
+import { DisposableStore, Emitter, type Disposable } from '../../shared/lifecycle.js';
 import { validateTopologyText, type Layout } from '../../shared/topology/index.js';
 import { cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../host/cleanup.js';
 import { connectLab, launchLab, loadOrThrow } from '../launcher.js';
@@ -76,7 +76,8 @@ interface CaptureHandle {
   lab: string;
   sink: CaptureSink;
   write?: (chunk: Buffer) => void;
-  close: () => Promise<void>;
+  /** Ends the sink (and the engine's capture unless `stopped` says it is already stopped). */
+  close: (stopped?: boolean) => Promise<void>;
 }
 
 type Handler = (params: Record<string, unknown>) => Promise<unknown>;
@@ -368,10 +369,12 @@ export class AppService implements AppClient, Disposable {
         if (h.client !== client) return;
         h.client = undefined;
         for (const v of [...this.viewers.values()]) if (v.lab === lab) this.detachViewer(v.id);
-        // When stopping, stop() reports "stopped" once everything is removed.
-        if (!h.stopping) {
+        // When stopping, stop() reports "stopped" once everything is removed; a lab taken down
+        // elsewhere (`netweave down`) said "destroying" first; anything else is a crash.
+        if (h.stopping) return;
+        if (h.summary.state === 'destroying') this.setLabState(h, 'stopped');
+        else
           this.setLabState(h, 'failed', 'the lab engine stopped unexpectedly; see its engine.log');
-        }
       }),
     );
   }
@@ -535,8 +538,8 @@ export class AppService implements AppClient, Disposable {
       lab,
       sink,
       ...(write ? { write } : {}),
-      close: async () => {
-        await client.call('captureStop', { captureId }).catch(() => undefined);
+      close: async (stopped = false) => {
+        if (!stopped) await client.call('captureStop', { captureId }).catch(() => undefined);
         await sub?.dispose();
         await closeSink();
       },
@@ -555,7 +558,7 @@ export class AppService implements AppClient, Disposable {
           () => -1,
         )
       : -1;
-    await c.close();
+    await c.close(true);
     return { frames };
   }
 
@@ -574,6 +577,3 @@ export class AppService implements AppClient, Disposable {
     for (const e of this.emitters.values()) e.dispose();
   }
 }
-
-/** A disposable that runs `fn` once: re-exported for transports built on the service. */
-export { toDisposable };

@@ -55,11 +55,15 @@ async function discardOk(): Promise<boolean> {
 
 async function refreshLists(): Promise<void> {
   const c = appClient();
-  const [examples, recent] = await Promise.all([
+  const [examples, recent, labs] = await Promise.all([
     c.call('listExamples', {}).catch(() => ({ examples: [] })),
     c.call('recentFiles', {}).catch(() => ({ files: [] })),
+    c.call('labList', {}).catch(() => ({ labs: [] })),
   ]);
-  useStore.getState().setUi({ examples: examples.examples, recent: recent.files });
+  useStore.getState().setUi({ examples: examples.examples, recent: recent.files, labs: labs.labs });
+  // After a reconnect, pick up where the lab is now.
+  const mine = labs.labs.find((l) => l.name === useStore.getState().lab);
+  if (mine?.state === 'running') void refreshStatus();
 }
 
 /** Connects the store to the client's events; dispose to disconnect. */
@@ -94,16 +98,13 @@ export function connectClient(c: AppClient): DisposableStore {
   );
   store.add(
     c.on('labs', (e) => {
+      s().setUi({ labs: e.labs });
       const lab = s().lab;
       const me = e.labs.find((l) => l.name === lab);
       if (!me) return;
       if (me.state === 'launching') return;
       s().setLab({ labState: me.state, labReason: me.reason });
-      if (me.state === 'stopped') {
-        resetCounters();
-        s().setLab({ progress: null });
-        useStore.setState({ nodeStates: {} });
-      }
+      if (me.state === 'stopped') labStopped(me.name);
     }),
   );
   store.add(
@@ -271,9 +272,15 @@ export async function stop(): Promise<void> {
   if (!lab) return;
   useStore.getState().setLab({ labState: 'destroying' });
   await attempt(() => appClient().call('labStop', { lab }));
+  labStopped(lab);
+}
+
+/** Clears what belonged to a lab that stopped: counters, node states, its console tabs. */
+function labStopped(lab: string): void {
   resetCounters();
   useStore.getState().setLab({ labState: 'stopped', progress: null, links: [] });
-  useStore.setState({ nodeStates: {} });
+  const tabs = useStore.getState().tabs.filter((t) => t.lab !== lab);
+  useStore.setState({ nodeStates: {}, tabs, activeTab: 0 });
 }
 
 /** Starts or stops one node of the running lab. */
@@ -304,9 +311,12 @@ export async function capture(target: string): Promise<void> {
   const lab = useStore.getState().lab;
   if (!lab) return;
   const c = appClient();
-  const live = await c
-    .call('captureOpen', { lab, target, sink: 'wireshark' })
-    .catch(() => undefined);
+  // In a browser the capture is downloaded (Wireshark would open on the server's machine).
+  const info = await c.call('appInfo', {}).catch(() => undefined);
+  const live =
+    info?.transport === 'electron'
+      ? await c.call('captureOpen', { lab, target, sink: 'wireshark' }).catch(() => undefined)
+      : undefined;
   if (live) {
     useStore.getState().setNotice(`capturing ${target} into Wireshark; stop it there`, 'info');
     return;
@@ -330,10 +340,7 @@ export async function capture(target: string): Promise<void> {
   id = started.captureId;
   useStore
     .getState()
-    .setNotice(
-      `capturing ${target} for 10 s (Wireshark is not installed); the pcapng file downloads then`,
-      'info',
-    );
+    .setNotice(`capturing ${target} for 10 s; the pcapng file downloads then`, 'info');
   setTimeout(() => {
     void c.call('captureClose', { lab, captureId: id }).finally(() => {
       void sub.dispose();
@@ -368,4 +375,16 @@ export async function importZephyrBuild(hint?: string): Promise<void> {
       `imported ${r.nodes.join(', ')}${r.notes.length > 0 ? `; ${r.notes.join('; ')}` : ''}`,
       'info',
     );
+}
+
+/** Attaches to a lab that is already running (e.g. started with `netweave up`) and opens its file. */
+export async function attachLab(name: string): Promise<void> {
+  const summary = await attempt(() => appClient().call('labAttach', { lab: name }));
+  if (!summary) return;
+  if (summary.file) await openFile(summary.file);
+  resetCounters();
+  useStore
+    .getState()
+    .setLab({ lab: name, labState: summary.state === 'launching' ? 'deploying' : summary.state });
+  await refreshStatus();
 }

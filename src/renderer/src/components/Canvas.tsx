@@ -14,7 +14,7 @@ import {
   type NodeChange,
   type EdgeChange,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, type DragEvent, type JSX } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type JSX } from 'react';
 import { readGraph } from '../../../shared/editor/index.js';
 import { addNodeAction, connectAction, run } from '../actions.js';
 import { importZephyrBuild } from '../controller.js';
@@ -25,6 +25,14 @@ import { LabNode, type LabNodeData } from './LabNode.js';
 import { KIND_MIME } from './Palette.js';
 
 const nodeTypes = { lab: LabNode };
+
+/** A node's measured size. */
+type Size = { width: number; height: number };
+
+function measuredOf(sizes: Map<string, Size>, id: string): { measured?: Size } {
+  const m = sizes.get(id);
+  return m ? { measured: m } : {};
+}
 const edgeTypes = { link: LinkEdge };
 
 type FlowNode = Node<LabNodeData, 'lab'>;
@@ -51,20 +59,52 @@ export function Canvas(): JSX.Element {
   }, [loads, measured, fitView]);
 
   const graph = useMemo(() => readGraph(text), [text]);
-  const nodes = useMemo<FlowNode[]>(
-    () =>
-      graph.nodes.map((n) => {
-        const rt: NodeRuntime | undefined = nodeStates[n.name];
-        return {
-          id: n.name,
-          type: 'lab',
-          position: positions[n.name] ?? { x: 0, y: 0 },
-          selected: selection.nodes.includes(n.name),
-          data: { name: n.name, kind: n.kind, ...(rt ? { runtime: rt } : {}) },
-        };
-      }),
-    [graph, positions, selection.nodes, nodeStates],
-  );
+  // Node data objects keep their identity while their node is unchanged, so a selection or a
+  // move re-renders only the nodes it touches (LabNode is memoised on its props).
+  const nodeData = useMemo(() => {
+    const out = new Map<string, LabNodeData>();
+    for (const n of graph.nodes) {
+      const rt: NodeRuntime | undefined = nodeStates[n.name];
+      out.set(n.name, { name: n.name, kind: n.kind, ...(rt ? { runtime: rt } : {}) });
+    }
+    return out;
+  }, [graph, nodeStates]);
+  // Unchanged nodes keep their object too, so React Flow does not rebuild their internals (and
+  // redraw their links) when something else on the canvas changes.
+  const nodeCache = useRef(new Map<string, FlowNode>());
+  // Measured sizes are kept on the nodes we hand back, or React Flow hides a replaced node
+  // until it is measured again (a double-click would then land on the pane).
+  const [sizes, setSizes] = useState(() => new Map<string, Size>());
+  const nodes = useMemo<FlowNode[]>(() => {
+    const cache = nodeCache.current;
+    const next = new Map<string, FlowNode>();
+    const list = graph.nodes.map((n) => {
+      const position = positions[n.name] ?? { x: 0, y: 0 };
+      const selected = selection.nodes.includes(n.name);
+      const data = nodeData.get(n.name) ?? { name: n.name, kind: n.kind };
+      const old = cache.get(n.name);
+      const node: FlowNode =
+        old &&
+        old.data === data &&
+        old.selected === selected &&
+        old.position.x === position.x &&
+        old.position.y === position.y &&
+        old.measured === sizes.get(n.name)
+          ? old
+          : {
+              id: n.name,
+              type: 'lab',
+              position,
+              selected,
+              data,
+              ...measuredOf(sizes, n.name),
+            };
+      next.set(n.name, node);
+      return node;
+    });
+    nodeCache.current = next;
+    return list;
+  }, [graph, positions, selection.nodes, nodeData, sizes]);
   const edges = useMemo<FlowEdge[]>(
     () =>
       graph.links.map((l) => ({
@@ -84,11 +124,14 @@ export function Canvas(): JSX.Element {
     let moved = false;
     const picked = new Set(st.selection.nodes);
     let selecting = false;
+    const measured: [string, Size][] = [];
     for (const c of changes) {
       if (c.type === 'position' && c.position) {
         if (!moved) next = { ...next };
         moved = true;
         next[c.id] = { x: Math.round(c.position.x), y: Math.round(c.position.y) };
+      } else if (c.type === 'dimensions' && c.dimensions) {
+        measured.push([c.id, c.dimensions]);
       } else if (c.type === 'select') {
         selecting = true;
         if (c.selected) picked.add(c.id);
@@ -97,6 +140,14 @@ export function Canvas(): JSX.Element {
       // 'remove' changes never come: deleting goes through the delete action (Delete key).
     }
     if (moved) st.commit({ ...st.doc, positions: next }, 'none');
+    if (measured.length > 0) {
+      setSizes((prev) => {
+        const changed = measured.filter(
+          ([id, d]) => prev.get(id)?.width !== d.width || prev.get(id)?.height !== d.height,
+        );
+        return changed.length === 0 ? prev : new Map([...prev, ...changed]);
+      });
+    }
     if (selecting)
       st.setSelection({ nodes: [...picked], links: useStore.getState().selection.links });
   }, []);

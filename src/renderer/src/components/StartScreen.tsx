@@ -1,12 +1,14 @@
 // The start screen: a new lab, the bundled examples, recent files.
 import type { JSX } from 'react';
-import { newFile, openDialog, openFile } from '../controller.js';
+import { attachLab, newFile, openDialog, openFile } from '../controller.js';
 import { useStore } from '../store/index.js';
 
 /** The start screen over an empty canvas. */
 export function StartScreen(): JSX.Element {
   const examples = useStore((s) => s.examples);
   const recent = useStore((s) => s.recent);
+  const labs = useStore((s) => s.labs);
+  const running = labs.filter((l) => l.state === 'running');
   const setUi = useStore((s) => s.setUi);
   return (
     <div className="start-screen" data-testid="start-screen">
@@ -34,6 +36,21 @@ export function StartScreen(): JSX.Element {
           </li>
         ))}
       </ul>
+      {running.length > 0 ? (
+        <>
+          <h2>Running labs</h2>
+          <ul data-testid="running-labs">
+            {running.map((l) => (
+              <li key={l.name}>
+                <button type="button" className="link" onClick={() => void attachLab(l.name)}>
+                  {l.name}
+                </button>{' '}
+                <span className="muted">{l.file ?? ''}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
       {recent.length > 0 ? (
         <>
           <h2>Recent</h2>

@@ -1,7 +1,8 @@
 // One zustand store built from typed slices (zustand slices pattern); counters live in a
 // separate store read through transient subscriptions (see counters.ts).
 import { create, type StateCreator } from 'zustand';
-import type { AppState, DocSlice, DocState, LabSlice, UiSlice } from './types.js';
+import { readGraph } from '../../../shared/editor/index.js';
+import type { AppState, DocSlice, DocState, LabSlice, Selection, UiSlice } from './types.js';
 
 /** Undo keeps this many steps: far more than anyone undoes, small since a step is one text. */
 const MAX_HISTORY = 200;
@@ -32,14 +33,25 @@ const createDocSlice: StateCreator<AppState, [], [], DocSlice> = (set, get) => (
     const prev = past[past.length - 1];
     if (!prev) return;
     set({ doc: prev, past: past.slice(0, -1), future: [doc, ...future] });
+    set({ selection: existing(prev, get().selection) });
   },
   redo: () => {
     const { past, doc, future } = get();
     const next = future[0];
     if (!next) return;
     set({ doc: next, past: [...past, doc], future: future.slice(1) });
+    set({ selection: existing(next, get().selection) });
   },
 });
+
+/** The part of a selection that still exists in a document (after undo or redo). */
+function existing(doc: DocState, sel: Selection): Selection {
+  const graph = readGraph(doc.text);
+  return {
+    nodes: sel.nodes.filter((n) => graph.nodes.some((g) => g.name === n)),
+    links: sel.links.filter((l) => graph.links.some((g) => g.id === l)),
+  };
+}
 
 const createLabSlice: StateCreator<AppState, [], [], LabSlice> = (set, get) => ({
   lab: null,
@@ -71,6 +83,7 @@ const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set, get) => ({
   startScreen: true,
   examples: [],
   recent: [],
+  labs: [],
   serviceState: 'running',
   selectedDetails: false,
   setSelection: (selection) => set({ selection }),

@@ -4,6 +4,7 @@ import type {
   DeployProgress,
   ExampleFile,
   LabState,
+  LabSummary,
   LinkStatus,
   NodeState,
   TopologyProblem,
@@ -95,6 +96,8 @@ export interface UiSlice {
   startScreen: boolean;
   examples: ExampleFile[];
   recent: string[];
+  /** Labs the service knows (running ones can be attached to). */
+  labs: LabSummary[];
   serviceState: 'running' | 'crashed' | 'disconnected';
   serviceReason?: string;
   selectedDetails: boolean;

@@ -1,0 +1,63 @@
+// The editor's pure document functions: edits keep comments and formatting, links pick ports,
+// impossible links are refused by validation, merges rename.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import {
+  addNode,
+  connectNodes,
+  mergeTopology,
+  readGraph,
+  removeNodes,
+  renameNode,
+  setValue,
+} from '../../../src/shared/editor/index.js';
+import { validateTopologyText } from '../../../src/shared/topology/index.js';
+import { ROOT } from '../../helpers/cli.js';
+
+const example = readFileSync(join(ROOT, 'examples', 'two-hosts.yaml'), 'utf8');
+
+describe('topology document edits', () => {
+  test('an edit elsewhere keeps every comment and leaves other lines as written', () => {
+    const next = setValue(example, ['nodes', 'h2', 'interfaces', 'eth0', 'mtu'], 1400);
+    for (const line of example.split('\n')) {
+      if (line.includes('#')) expect(next).toContain(line);
+    }
+    expect(next).toContain('mtu: 1400');
+    expect(validateTopologyText(next, 'x.yaml').ok).toBe(true);
+  });
+
+  test('a new link declares the next free interface on a host and attaches bare to a switch', () => {
+    let text = 'name: t\nnodes: {}\nlinks: []\n';
+    text = addNode(text, 'h1', { kind: 'host' });
+    text = addNode(text, 'sw1', { kind: 'switch' });
+    const r = connectNodes(text, 'h1', 'sw1');
+    expect(r.ok && r.endpoints).toEqual(['h1:eth0', 'sw1']);
+    if (!r.ok) return;
+    const again = connectNodes(r.text, 'h1', 'sw1');
+    expect(again.ok && again.endpoints).toEqual(['h1:eth1', 'sw1']);
+    expect(validateTopologyText(r.text, 'x.yaml').ok).toBe(true);
+    expect(r.text).toMatch(/- endpoints: \[ h1:eth0, sw1 \]|- endpoints: \[h1:eth0, sw1\]/);
+  });
+
+  test('a declared but unlinked interface is reused before a new one is made', () => {
+    const text =
+      'name: t\nnodes:\n  h1: {kind: host, interfaces: {lan: {ipv4: [192.0.2.1/24]}}}\n  sw: {kind: switch}\n';
+    const r = connectNodes(text, 'h1', 'sw');
+    expect(r.ok && r.endpoints).toEqual(['h1:lan', 'sw']);
+  });
+
+  test('removing a node removes its links; renaming follows the endpoints', () => {
+    const removed = removeNodes(example, ['h1']);
+    expect(readGraph(removed).links.map((l) => l.id)).toEqual(['h2:eth0--sw']);
+    const renamed = renameNode(example, 'sw', 'core');
+    expect(readGraph(renamed).links.map((l) => l.id)).toEqual(['h1:eth0--core', 'h2:eth0--core']);
+    expect(renamed).toContain('# examples/two-hosts.yaml');
+  });
+
+  test('a merge renames nodes that are taken and keeps links between them', () => {
+    const merged = mergeTopology(example, example);
+    expect(merged.nodes).toEqual(['h3', 'h4', 'sw1']);
+    expect(readGraph(merged.text).links.map((l) => l.id)).toContain('h3:eth0--sw1');
+  });
+});
