@@ -125,7 +125,7 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
     await expect.poll(() => page.locator('[data-testid=file-name]').innerText()).toBe(file);
     const saved = readFileSync(file, 'utf8');
     expect(saved).toMatch(/name: e2e-canvas/);
-    expect(saved).toMatch(/10\.0\.0\.1\/24/);
+    expect(saved).toMatch(/192\.0\.2\.1\/24/);
     const check = await app.env.run(['validate', file]);
     expect(check.stderr).toBe('');
     expect(check.code).toBe(0);
@@ -159,7 +159,7 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
     await expect
       .poll(() => consoleText(page, 'h1'), { timeout: 30_000 })
       .toMatch(/3 packets transmitted, 3 (packets )?received/);
-    expect(await consoleText(page, 'h1')).toMatch(/bytes from 10\.0\.0\.2/);
+    expect(await consoleText(page, 'h1')).toMatch(/bytes from 192\.0\.2\.2/);
 
     const rate = page.locator('[data-testid="rate-h1:eth0--sw1"]');
     await expect
