@@ -1,21 +1,10 @@
 // The security settings of every netweave window, in a module that does not import electron at
 // run time, so a unit test can pin them.
+import { APP_CSP } from '../shared/csp.js';
 import type { BrowserWindowConstructorOptions } from 'electron';
 
-/** The Content-Security-Policy of the app's pages: nothing remote, no eval, no plugins. */
-export const APP_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // React Flow and xterm.js position elements with inline style attributes.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+/** The Content-Security-Policy of the app's pages (shared with web mode). */
+export { APP_CSP };
 
 /** The webPreferences every window gets: isolated, sandboxed, no Node in the page. */
 export function secureWebPreferences(

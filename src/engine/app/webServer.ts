@@ -1,6 +1,7 @@
 // Web mode: serves the built renderer over HTTP and carries the app contract over a WebSocket.
 // Binds 127.0.0.1 by default; a random token, printed in the URL, is required for the page and
 // for the WebSocket upgrade, and Host/Origin are checked so another site cannot drive it.
+import { APP_CSP } from '../../shared/csp.js';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -52,23 +53,6 @@ export interface WebServerOptions {
   port?: number;
   /** Fixed token (tests); random otherwise. */
   token?: string;
-}
-
-/** The Content-Security-Policy of the page: only its own scripts and its own WebSocket. */
-export function webCsp(): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    // React Flow and xterm.js position elements with inline style attributes.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'none'",
-  ].join('; ');
 }
 
 function sameToken(a: string, b: string): boolean {
@@ -181,7 +165,7 @@ export class WebServer implements Disposable {
         'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
-        'content-security-policy': webCsp(),
+        'content-security-policy': APP_CSP,
         'cache-control': path === '/index.html' ? 'no-store' : 'max-age=60',
       });
       res.end(req.method === 'HEAD' ? undefined : body);

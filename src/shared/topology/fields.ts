@@ -276,3 +276,22 @@ export const regexSchema = checkedString(
   },
   { description: 'JavaScript regular expression matched against each console line.' },
 );
+
+/**
+ * The `ready` setting every process-backed kind shares: a console pattern and a timeout.
+ * `description` says what the kind's default is.
+ */
+export function readySchema(description: string) {
+  return z
+    .strictObject(
+      {
+        pattern: regexSchema.optional(),
+        timeout: durationSchema
+          .optional()
+          .meta({ description: 'How long to wait for the pattern (seconds, or "30s", "2m").' }),
+      },
+      { error: expected('a map with pattern and timeout') },
+    )
+    .optional()
+    .meta({ description });
+}

@@ -4,7 +4,7 @@
 // checked here because a model silently ignores a bad parameter.
 import { z } from 'zod';
 import { parseIPv4 } from '../address.js';
-import { cidrSchema, durationSchema, expected, oneOf, regexSchema } from '../fields.js';
+import { cidrSchema, expected, oneOf, readySchema } from '../fields.js';
 import { defineNodeKind, type KindIssue } from './types.js';
 
 /** FVP families netweave knows: Base/BaseR (parameters under "bp.") and Corstone (MPS3). */
@@ -142,18 +142,7 @@ export const fvpSchema = z
       'Restart policy of the model (default never).',
       'restart policies',
     ).optional(),
-    ready: z
-      .strictObject(
-        {
-          pattern: regexSchema.optional(),
-          timeout: durationSchema
-            .optional()
-            .meta({ description: 'How long to wait for the pattern.' }),
-        },
-        { error: expected('a map with pattern and timeout') },
-      )
-      .optional()
-      .meta({ description: "When the node counts as ready; default Zephyr's boot banner." }),
+    ready: readySchema("When the node counts as ready; default Zephyr's boot banner."),
   })
   .meta({ title: 'fvp', description: 'An Arm FVP running Zephyr with user-mode networking.' });
 

@@ -14,7 +14,6 @@ import {
 import {
   addressListSchema,
   argvSchema,
-  durationSchema,
   envNameSchema,
   expected,
   ipSchema,
@@ -22,7 +21,7 @@ import {
   mtuSchema,
   oneOf,
   portNameSchema,
-  regexSchema,
+  readySchema,
   routeDestinationSchema,
 } from '../fields.js';
 import { listChoices } from '../text.js';
@@ -99,18 +98,7 @@ export const hostSchema = z
       "Restart policy of the node; when absent the engine picks the kind's default.",
       'restart policies',
     ).optional(),
-    ready: z
-      .strictObject(
-        {
-          pattern: regexSchema.optional(),
-          timeout: durationSchema
-            .optional()
-            .meta({ description: 'How long to wait for the pattern (seconds after validation).' }),
-        },
-        { error: expected('a map with pattern and timeout') },
-      )
-      .optional()
-      .meta({ description: 'When the node counts as ready: a console line matching pattern.' }),
+    ready: readySchema('When the node counts as ready: a console line matching pattern.'),
   })
   .meta({ title: 'host', description: 'A Linux network namespace with interfaces and routes.' });
 

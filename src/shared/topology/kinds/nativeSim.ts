@@ -6,14 +6,13 @@
 import { z } from 'zod';
 import {
   cidrSchema,
-  durationSchema,
   expected,
   intRange,
   ipSchema,
   macSchema,
   oneOf,
   portNameSchema,
-  regexSchema,
+  readySchema,
 } from '../fields.js';
 import { listChoices } from '../text.js';
 import { hostInterfaceSchema, hostKind, hostRouteSchema, type HostNodeSpec } from './host.js';
@@ -139,18 +138,7 @@ export const nativeSimSchema = z
       'Restart policy of zephyr.exe (default never).',
       'restart policies',
     ).optional(),
-    ready: z
-      .strictObject(
-        {
-          pattern: regexSchema.optional(),
-          timeout: durationSchema
-            .optional()
-            .meta({ description: 'How long to wait for the pattern.' }),
-        },
-        { error: expected('a map with pattern and timeout') },
-      )
-      .optional()
-      .meta({ description: "When the node counts as ready; default Zephyr's boot banner." }),
+    ready: readySchema("When the node counts as ready; default Zephyr's boot banner."),
   })
   .meta({
     title: 'native-sim',

@@ -4,13 +4,12 @@
 import { z } from 'zod';
 import {
   argvSchema,
-  durationSchema,
   expected,
   intRange,
   macSchema,
   oneOf,
   portNameSchema,
-  regexSchema,
+  readySchema,
 } from '../fields.js';
 import { listChoices } from '../text.js';
 import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
@@ -236,18 +235,7 @@ export const qemuSchema = z
       'Restart policy; default never, so a crash stays visible.',
       'restart policies',
     ).optional(),
-    ready: z
-      .strictObject(
-        {
-          pattern: regexSchema.optional(),
-          timeout: durationSchema.optional().meta({ description: 'How long to wait.' }),
-        },
-        { error: expected('a map with pattern and timeout') },
-      )
-      .optional()
-      .meta({
-        description: "When the node is ready: a console match (default Zephyr's boot banner).",
-      }),
+    ready: readySchema("When the node is ready: a console match (default Zephyr's boot banner)."),
   })
   .meta({
     title: 'qemu',
