@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { cleanupLab } from '../engine/host/cleanup.js';
 import { launchLab } from '../engine/launcher.js';
 import { Fabric, MemoryPort } from '../engine/fabric/index.js';
+import { benchFabricDrain } from './fabricDrain.js';
 
 /** Seconds each iperf3 run lasts: long enough to pass TCP slow start, short enough for CI. */
 const IPERF_SECONDS = 5;
@@ -288,6 +289,7 @@ export async function benchFabric(): Promise<Record<string, unknown>> {
   return {
     fabric,
     fabricSwitchInProcess: switchOnly(),
+    fabricDrain64: await benchFabricDrain(),
     kernelBridgeOffloadsOff: bridgeNoOffload,
     kernelBridgeOffloadsOn: bridge,
     ratios: {
