@@ -41,7 +41,7 @@ function sendBurst(ns: string): Promise<void> {
   ].join('\n');
   return new Promise((resolve, reject) => {
     execFile('ip', ['netns', 'exec', ns, 'python3', '-c', program], { timeout: 120_000 }, (e) =>
-      e ? reject(e) : resolve(),
+      e ? reject(new Error(`the frame generator failed: ${e.message}`)) : resolve(),
     );
   });
 }
@@ -112,7 +112,7 @@ export async function benchFabricDrain(): Promise<DrainResult> {
       frameBytes: 60,
     };
   } finally {
-    await fabric.dispose();
+    fabric.dispose();
     for (const ns of [a, b]) await runChecked(['ip', 'netns', 'del', ns]).catch(() => undefined);
   }
 }
