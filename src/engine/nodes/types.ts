@@ -12,6 +12,7 @@ import type { NetworkMode } from '../../shared/kinds.js';
 import type { Topology } from '../../shared/topology/index.js';
 import type { Fabric, Port } from '../fabric/index.js';
 import type { Journal } from '../host/journal.js';
+import type { SupervisedProcess } from '../process/supervisedProcess.js';
 import type { NetnsManager } from '../host/netns.js';
 
 /** Everything a node needs from its lab. */
@@ -49,6 +50,16 @@ export interface NodeConsole {
   write(data: string): void;
   resize(cols: number, rows: number): void;
   scrollback(): string;
+}
+
+/** The console of a node whose console is a supervised process's pty, or undefined. */
+export function processConsole(proc: SupervisedProcess | undefined): NodeConsole | undefined {
+  if (!proc) return undefined;
+  return {
+    write: (d) => proc.write(d),
+    resize: (c, r) => proc.resize(c, r),
+    scrollback: () => proc.scrollback(),
+  };
 }
 
 /** One node of a running lab. Stages are called in order; dispose undoes everything. */

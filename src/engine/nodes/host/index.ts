@@ -14,7 +14,14 @@ import { inNetns, type NetnsHandle } from '../../host/netns.js';
 import { interfaceTag } from '../../paths.js';
 import { runChecked, runCommand } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
-import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
+import {
+  processConsole,
+  type ExecOptions,
+  type LabContext,
+  type NodeConsole,
+  type NodeInstance,
+  type NodeKind,
+} from '../types.js';
 
 /** The shell a host node's console runs when the file names none. */
 export const DEFAULT_SHELL = ['/bin/sh', '-i'];
@@ -212,13 +219,7 @@ export class HostNode implements NodeInstance {
   }
 
   console(): NodeConsole | undefined {
-    const shell = this.shell;
-    if (!shell) return undefined;
-    return {
-      write: (d) => shell.write(d),
-      resize: (c, r) => shell.resize(c, r),
-      scrollback: () => shell.scrollback(),
-    };
+    return processConsole(this.shell);
   }
 
   status(): NodeStatus {

@@ -32,7 +32,13 @@ import { LAB_FILES } from '../../paths.js';
 import { findExecutable } from '../../process/executable.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import { QmpClient } from '../../qmp/client.js';
-import type { LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
+import {
+  processConsole,
+  type LabContext,
+  type NodeConsole,
+  type NodeInstance,
+  type NodeKind,
+} from '../types.js';
 import { buildQemuArgv, netdevId, qemuBinary, type QemuNic } from './commandLine.js';
 import { allocateMacs } from './macs.js';
 
@@ -410,13 +416,7 @@ export class QemuNode implements NodeInstance {
   }
 
   console(): NodeConsole | undefined {
-    const proc = this.proc;
-    if (!proc) return undefined;
-    return {
-      write: (d) => proc.write(d),
-      resize: (c, r) => proc.resize(c, r),
-      scrollback: () => proc.scrollback(),
-    };
+    return processConsole(this.proc);
   }
 
   status(): NodeStatus {
