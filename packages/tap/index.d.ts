@@ -21,9 +21,10 @@ export interface TapError extends Error {
  * Creates a non-persistent TAP (IFF_TAP | IFF_NO_PI) named `name` (at most 15 bytes). With
  * `netnsPath` (e.g. "/run/netns/lab1") the calling thread enters that network namespace,
  * creates the TAP there and returns to its own namespace, also on error. Throws a TapError
- * naming the interface and the errno.
+ * naming the interface and the errno. With `tun` true the device is a TUN (IFF_TUN | IFF_NO_PI:
+ * raw IP packets, no Ethernet header) instead.
  */
-export function open(name: string, netnsPath?: string | null): TapHandle;
+export function open(name: string, netnsPath?: string | null, tun?: boolean): TapHandle;
 
 /** Same as open(); the name reads better where `open` is ambiguous. */
 export function openTap(name: string, netnsPath?: string | null): TapHandle;

@@ -100,6 +100,11 @@ export interface PortCounters {
   linkType: LinkType;
   rx: DirectionCounters;
   tx: DirectionCounters;
+  /**
+   * Kind-specific event counts: a serial codec's errors ('bad-escape', 'oversize',
+   * 'between-frames', 'malformed'), a radio medium's 'lost' frames.
+   */
+  extra?: Record<string, number>;
 }
 
 /** A snapshot of every port's counters, taken at `time` (ms since the epoch). */

@@ -13,6 +13,7 @@
 #include <linux/if_tun.h>
 #include <node_api.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,11 +133,11 @@ static long get_string(napi_env env, napi_value value, char *buf, size_t cap, co
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) {
-    napi_throw_type_error(env, NULL, "open(name, netnsPath?) needs an interface name");
+    napi_throw_type_error(env, NULL, "open(name, netnsPath?, tun?) needs an interface name");
     return NULL;
   }
 
@@ -152,6 +153,14 @@ static napi_value Open(napi_env env, napi_callback_info info) {
       if (get_string(env, argv[1], netns, sizeof netns, "netnsPath") < 0) return NULL;
       has_netns = 1;
     }
+  }
+
+  // A third argument `true` asks for a TUN (raw IP packets) instead of a TAP.
+  bool tun = false;
+  if (argc >= 3) {
+    napi_valuetype type;
+    CHECK(env, napi_typeof(env, argv[2], &type));
+    if (type == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[2], &tun));
   }
 
   int original_ns = -1, target_ns = -1, entered = 0, fd = -1;
@@ -197,7 +206,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     snprintf(message, sizeof message, "cannot create TAP %s: cannot open /dev/net/tun", name);
     goto out;
   }
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = (tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI;
   memcpy(ifr.ifr_name, name, strlen(name));
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     err = errno;

@@ -43,9 +43,13 @@ export {
 } from './port.js';
 export {
   encodeStreamFrames,
+  LENGTH_PREFIX_CODEC,
   MAX_STREAM_FRAME,
   StreamFramer,
   StreamSocketPort,
+  type CodecEventCounter,
+  type FrameCodec,
+  type FrameDecoder,
   type StreamSocketPortOptions,
 } from './streamSocketPort.js';
 export { TapPort, type TapPortOpenOptions, type TapPortOptions } from './tapPort.js';

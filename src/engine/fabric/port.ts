@@ -65,6 +65,8 @@ export abstract class Port implements Disposable {
   /** Stages every outgoing batch passes before the device writer. */
   readonly egress: EgressPipeline;
 
+  /** Kind-specific event counts (codec errors, medium losses), by event name. */
+  private readonly extra = new Map<string, number>();
   private adminUp = true;
   private disposed = false;
   private handler: FrameHandler | undefined;
@@ -160,6 +162,19 @@ export abstract class Port implements Disposable {
     this.egress.run(frames);
   }
 
+  /**
+   * Counts a kind-specific event (a SLIP decoder's 'bad-escape', a radio medium's 'lost'), shown
+   * with the port's counters under `extra`.
+   */
+  countExtra(event: string, count = 1): void {
+    this.extra.set(event, (this.extra.get(event) ?? 0) + count);
+  }
+
+  /** The count of one kind-specific event (0 when never counted). */
+  extraCount(event: string): number {
+    return this.extra.get(event) ?? 0;
+  }
+
   /** The port's counters in the contract's shape. */
   snapshot(): PortCounters {
     return {
@@ -167,6 +182,7 @@ export abstract class Port implements Disposable {
       linkType: this.linkType,
       rx: this.rx.snapshot(),
       tx: this.tx.snapshot(),
+      ...(this.extra.size > 0 ? { extra: Object.fromEntries(this.extra) } : {}),
     };
   }
 

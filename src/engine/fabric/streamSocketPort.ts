@@ -1,8 +1,11 @@
-// A fabric port whose device is a QEMU NIC on `-netdev stream`: the port listens on a unix
-// socket (QEMU 7.2's stream client has no reconnect, so the listener must exist before QEMU
-// starts), accepts QEMU's connection, and frames are a 4-byte big-endian length then the frame.
+// A fabric port whose device is a QEMU peer on a unix stream socket: the port listens (QEMU
+// 7.2's stream client has no reconnect, so the listener must exist before QEMU starts) and
+// accepts QEMU's connection. How frames sit in the byte stream is the port's codec: by default
+// QEMU's `-netdev stream` framing (a 4-byte big-endian length, then the frame); a serial port
+// used as a link (SLIP, the 802.15.4 UART pipe, PPP) brings its own codec.
 import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { LinkType } from '../../shared/kinds.js';
 import { Emitter } from '../../shared/lifecycle.js';
 import { Port } from './port.js';
 
@@ -21,21 +24,50 @@ export const MAX_STREAM_FRAME = 4096 + 65536;
  */
 export const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
 
+/**
+ * Counts a kind-specific event of a codec (e.g. 'bad-escape' for SLIP); shown with the port's
+ * counters under `extra`.
+ */
+export type CodecEventCounter = (event: string, count?: number) => void;
+
+/** Splits a byte stream into frames; one per connection. */
+export interface FrameDecoder {
+  /**
+   * Frames completed by `chunk` (possibly none); keeps the rest. Throws only when the stream
+   * cannot get back in step, which closes the connection.
+   */
+  push(chunk: Buffer): Buffer[];
+  /** Forgets a partial frame (a new connection starts in step). */
+  reset(): void;
+}
+
+/** How frames are written into and read from a byte stream. */
+export interface FrameCodec {
+  /** A fresh decoder; `count` records the codec's own events (bad bytes, oversize frames). */
+  decoder(count: CodecEventCounter): FrameDecoder;
+  /** The first `count` frames as one buffer for one write. */
+  encode(frames: readonly Buffer[], count: number): Buffer;
+}
+
 /** Options of a StreamSocketPort. */
 export interface StreamSocketPortOptions {
   /** "node:port". */
   id: string;
   /** The unix socket path the port listens on (removed first if a stale file is there). */
   path: string;
-  /** Largest frame accepted; default DEFAULT_MTU.ethernet. */
+  /** Kind of frame carried; default 'ethernet'. */
+  linkType?: LinkType;
+  /** Largest frame accepted; default DEFAULT_MTU[linkType]. */
   mtu?: number;
+  /** Framing in the byte stream; default QEMU's length-prefixed stream framing. */
+  codec?: FrameCodec;
 }
 
 /**
  * Splits a byte stream of length-prefixed frames. Feed it chunks as they arrive; it returns
  * the whole frames each chunk completed (possibly none) and keeps the rest.
  */
-export class StreamFramer {
+export class StreamFramer implements FrameDecoder {
   private pending: Buffer | undefined;
 
   /** Frames completed by `chunk`; throws when a length exceeds MAX_STREAM_FRAME. */
@@ -66,6 +98,12 @@ export class StreamFramer {
   }
 }
 
+/** QEMU's `-netdev stream` framing as a codec. */
+export const LENGTH_PREFIX_CODEC: FrameCodec = {
+  decoder: () => new StreamFramer(),
+  encode: (frames, count) => encodeStreamFrames(frames, count),
+};
+
 /** Encodes frames as one buffer of length-prefixed frames (one write per batch). */
 export function encodeStreamFrames(frames: readonly Buffer[], count = frames.length): Buffer {
   let size = 0;
@@ -83,7 +121,7 @@ export function encodeStreamFrames(frames: readonly Buffer[], count = frames.len
 }
 
 /**
- * An Ethernet port behind a listening unix stream socket. While no peer is connected the port
+ * A port behind a listening unix stream socket. While no peer is connected the port
  * is down (frames either way are 'port-down' drops); a new connection (QEMU restarted)
  * replaces the old one and the port rejoins with its administrative state.
  */
@@ -91,7 +129,8 @@ export class StreamSocketPort extends Port {
   /** The socket path. */
   readonly path: string;
   private readonly server: Server;
-  private readonly framer = new StreamFramer();
+  private readonly codec: FrameCodec;
+  private readonly framer: FrameDecoder;
   private peer: Socket | undefined;
   private wantUp = true;
   private closed = false;
@@ -124,10 +163,12 @@ export class StreamSocketPort extends Port {
   private constructor(options: StreamSocketPortOptions) {
     super({
       id: options.id,
-      linkType: 'ethernet',
+      linkType: options.linkType ?? 'ethernet',
       ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
     });
     this.path = options.path;
+    this.codec = options.codec ?? LENGTH_PREFIX_CODEC;
+    this.framer = this.codec.decoder((event, count) => this.countExtra(event, count));
     rmSync(options.path, { force: true });
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', () => {
@@ -190,7 +231,7 @@ export class StreamSocketPort extends Port {
     const peer = this.peer;
     if (peer === undefined || peer.destroyed) return 0;
     if (peer.writableLength > STREAM_HIGH_WATER_BYTES) return 0;
-    peer.write(encodeStreamFrames(frames));
+    peer.write(this.codec.encode(frames, frames.length));
     return frames.length;
   }
 

@@ -7,6 +7,8 @@ import { Port } from './port.js';
 export interface TapPortOptions {
   /** Largest frame accepted (interface MTU + 14); default DEFAULT_MTU.ethernet. */
   mtu?: number;
+  /** 'raw-ip' for a TUN device (IP packets without an Ethernet header); default 'ethernet'. */
+  linkType?: 'ethernet' | 'raw-ip';
 }
 
 /** Options of TapPort.open(). */
@@ -19,6 +21,8 @@ export interface TapPortOpenOptions {
   netnsPath?: string;
   /** Largest frame accepted (interface MTU + 14); default DEFAULT_MTU.ethernet. */
   mtu?: number;
+  /** Opens a TUN (raw IP, link type 'raw-ip') instead of a TAP. */
+  tun?: boolean;
 }
 
 /**
@@ -39,8 +43,11 @@ export class TapPort extends Port {
   static open(options: TapPortOpenOptions): TapPort {
     return new TapPort(
       options.id,
-      () => open(options.ifname, options.netnsPath),
-      options.mtu !== undefined ? { mtu: options.mtu } : {},
+      () => open(options.ifname, options.netnsPath, options.tun === true),
+      {
+        ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+        ...(options.tun === true ? { linkType: 'raw-ip' as const } : {}),
+      },
     );
   }
 
@@ -51,7 +58,7 @@ export class TapPort extends Port {
   constructor(id: string, source: TapHandle | (() => TapHandle), options: TapPortOptions = {}) {
     super({
       id,
-      linkType: 'ethernet',
+      linkType: options.linkType ?? 'ethernet',
       ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
     });
     const handle = typeof source === 'function' ? source() : source;

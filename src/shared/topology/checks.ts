@@ -3,7 +3,7 @@
 import { formatIp, formatMac, parseCidr, parseMac } from './address.js';
 import { formatEndpoint, linkId, parseEndpoint, type Endpoint } from './endpoint.js';
 import { findNodeKind } from './kinds/index.js';
-import { findLinkKind } from './links/index.js';
+import { findLinkKind, LINK_KINDS } from './links/index.js';
 import type { PathIssue } from './issues.js';
 import type { Topology } from './schema.js';
 import {
@@ -34,6 +34,7 @@ function resolveEndpoint(
   text: string,
   path: PathIssue['path'],
   issues: PathIssue[],
+  serialLink: boolean,
 ): Endpoint | undefined {
   const ep = parseEndpoint(text);
   if (!ep) return undefined;
@@ -58,6 +59,7 @@ function resolveEndpoint(
     return undefined;
   }
   const declared = kind.declaredPorts?.(spec);
+  if (serialLink && ep.port !== undefined && kind.serialPorts?.includes(ep.port)) return ep;
   if (kind.attach === 'port' && ep.port === undefined) {
     const example = `${ep.node}:${declared?.[0] ?? 'eth0'}`;
     issues.push({
@@ -73,14 +75,45 @@ function resolveEndpoint(
         ? `declare it under ${formatPath(['nodes', ep.node, kind.portsKey])}`
         : 'declare it';
     const noun = kind.portsKey === 'interfaces' ? 'interface' : 'port';
+    const serialHint =
+      !serialLink && kind.serialPorts?.includes(ep.port)
+        ? `; ${JSON.stringify(ep.port)} is a serial port, which only a ${listChoices(SERIAL_LINK_KINDS)} link can use`
+        : '';
     issues.push({
       path,
-      message: `${spec.kind} ${JSON.stringify(ep.node)} has no ${noun} ${JSON.stringify(ep.port)}; ${where}${declared.length > 0 ? ` or use one of ${listChoices(declared)}` : ''}`,
+      message: `${spec.kind} ${JSON.stringify(ep.node)} has no ${noun} ${JSON.stringify(ep.port)}; ${where}${declared.length > 0 ? ` or use one of ${listChoices(declared)}` : ''}${serialHint}`,
       choices: [...declared],
     });
     return undefined;
   }
   return ep;
+}
+
+/** Link kinds carried by a serial port. */
+const SERIAL_LINK_KINDS = LINK_KINDS.filter((k) => k.serial === true).map((k) => k.kind);
+
+/** The issue when a serial link's first endpoint is not a serial port. */
+function checkSerialEndpoint(
+  topology: Topology,
+  link: LinkSpec,
+  first: Endpoint,
+  i: number,
+): PathIssue | undefined {
+  if (findLinkKind(link.kind)?.serial !== true) return undefined;
+  const spec = topology.nodes[first.node];
+  const serials = (spec && findNodeKind(spec.kind)?.serialPorts) ?? [];
+  if (first.port !== undefined && serials.includes(first.port)) return undefined;
+  const withSerial = Object.entries(topology.nodes)
+    .filter(([, n]) => (findNodeKind(n.kind)?.serialPorts?.length ?? 0) > 0)
+    .map(
+      ([name]) =>
+        `${name}:${findNodeKind(topology.nodes[name]?.kind ?? '')?.serialPorts?.[0] ?? ''}`,
+    );
+  return {
+    path: ['links', i, 'endpoints', 0],
+    message: `a ${link.kind} link starts at a serial port such as "z1:serial1", but ${JSON.stringify(formatEndpoint(first))} is not one${withSerial.length > 0 ? `; serial ports here include ${listChoices(withSerial)}` : '; add a qemu node, whose serial ports are serial1-serial3'}`,
+    ...(withSerial.length > 0 ? { choices: withSerial } : {}),
+  };
 }
 
 /** The issue when a link kind limits its endpoints to some node kinds and one is another kind. */
@@ -131,12 +164,14 @@ function checkLinks(topology: Topology): { issues: PathIssue[]; good: LinkSpec[]
     }
     ids.set(id, i);
     const before = issues.length;
+    const serialLink = findLinkKind(link.kind)?.serial === true;
     const ends = link.endpoints.map((text, j) =>
-      resolveEndpoint(topology, text, ['links', i, 'endpoints', j], issues),
+      resolveEndpoint(topology, text, ['links', i, 'endpoints', j], issues, serialLink),
     );
     const [a, b] = ends;
     if (issues.length > before || !a) return;
-    const kindIssue = checkEndpointKinds(topology, link, [a, b], i);
+    const kindIssue =
+      checkSerialEndpoint(topology, link, a, i) ?? checkEndpointKinds(topology, link, [a, b], i);
     if (kindIssue) {
       issues.push(kindIssue);
       return;

@@ -21,6 +21,13 @@ export interface QemuNic {
   backend: QemuNicBackend;
 }
 
+/** A serial port used as a link: QEMU connects it to the engine's unix socket. */
+export interface QemuSerial {
+  /** "serial1".."serial3": the index in QEMU's -serial order (serial0 is the console). */
+  port: string;
+  socket: string;
+}
+
 /** Everything the command line is built from; paths are already resolved. */
 export interface QemuCommandInput {
   spec: QemuNodeSpec;
@@ -30,6 +37,48 @@ export interface QemuCommandInput {
   /** The QMP socket QEMU listens on. */
   qmpSocket: string;
   nics: readonly QemuNic[];
+  /** Serial ports used by serial links (slip, ppp, uart-pipe-154). */
+  serials?: readonly QemuSerial[];
+}
+
+/** The chardev id of a serial port. */
+export function serialChardevId(port: string): string {
+  return `nw-${port}`;
+}
+
+/** The -serial index of "serialN", or undefined for another name. */
+export function serialIndex(port: string): number | undefined {
+  const m = /^serial([1-9])$/.exec(port);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The chardevs and -serial flags of the serial ports after the console, in index order; an
+ * unused index below a used one gets `-serial null` so each UART keeps its number.
+ */
+function serialArgs(serials: readonly QemuSerial[]): string[] {
+  const byIndex = new Map<number, QemuSerial>();
+  for (const s of serials) {
+    const i = serialIndex(s.port);
+    if (i !== undefined) byIndex.set(i, s);
+  }
+  const highest = Math.max(0, ...byIndex.keys());
+  const argv: string[] = [];
+  for (let i = 1; i <= highest; i++) {
+    const s = byIndex.get(i);
+    if (!s) {
+      argv.push('-serial', 'null');
+      continue;
+    }
+    const id = serialChardevId(s.port);
+    argv.push(
+      '-chardev',
+      `socket,id=${id},path=${qemuOptionValue(s.socket)},server=off`,
+      '-serial',
+      `chardev:${id}`,
+    );
+  }
+  return argv;
 }
 
 /** The netdev id of a port (also the name QMP set_link takes). */
@@ -100,6 +149,7 @@ export function buildQemuArgv(input: QemuCommandInput): string[] {
     'chardev=con,mode=readline',
     '-no-reboot',
   );
+  argv.push(...serialArgs(input.serials ?? []));
   argv.push(...(board?.extraArgs ?? []));
   argv.push('-qmp', `unix:${qemuOptionValue(input.qmpSocket)},server=on,wait=off`);
   if (input.kernel !== undefined) argv.push('-kernel', input.kernel);

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { LinkType } from '../../../shared/kinds.js';
 import {
   EngineError,
   type NodeState,
@@ -16,6 +17,7 @@ import {
   nicAttach,
   nicModel,
   QEMU_BOARD_NAMES,
+  QEMU_SERIAL_PORTS,
   qemuBoard,
   ZEPHYR_BOOT_BANNER,
   type QemuNodeSpec,
@@ -27,7 +29,7 @@ import {
   type SlirpLinkSpec,
 } from '../../../shared/topology/links/index.js';
 import { listChoices } from '../../../shared/topology/text.js';
-import { StreamSocketPort, type Port } from '../../fabric/index.js';
+import { StreamSocketPort, type FrameCodec, type Port } from '../../fabric/index.js';
 import { LAB_FILES } from '../../paths.js';
 import { findExecutable } from '../../process/executable.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
@@ -39,7 +41,7 @@ import {
   type NodeInstance,
   type NodeKind,
 } from '../types.js';
-import { buildQemuArgv, netdevId, qemuBinary, type QemuNic } from './commandLine.js';
+import { buildQemuArgv, netdevId, qemuBinary, serialIndex, type QemuNic } from './commandLine.js';
 import { allocateMacs } from './macs.js';
 
 /**
@@ -126,6 +128,9 @@ export class QemuNode implements NodeInstance {
   readonly kind = 'qemu';
   readonly isSegment = false;
   private readonly ports = new Map<string, StreamSocketPort>();
+  /** Serial ports a serial link claimed (slip, ppp, uart-pipe-154), by port name. */
+  private readonly serials = new Map<string, StreamSocketPort>();
+  private readonly serialLinks = new Map<string, string>();
   private readonly userNets = new Map<string, UserNet>();
   /** Link state asked for per NIC (linkSet), re-applied after QEMU restarts. */
   private readonly linkUp = new Map<string, boolean>();
@@ -183,6 +188,39 @@ export class QemuNode implements NodeInstance {
     this.ctx.journal.willCreate({ type: 'socket', ref: path });
     const port = await StreamSocketPort.listen({ id: `${this.name}:${name}`, path });
     this.ports.set(name, port);
+    this.ctx.fabric.addPort(port);
+    return port;
+  }
+
+  /**
+   * The fabric port of a serial port ("serial1".."serial3") used as a link: the engine listens
+   * on a unix socket that QEMU's chardev connects to, and `codec` turns the bytes into frames.
+   * Called by a serial link kind while wiring; one link per serial port.
+   */
+  async serialPort(
+    name: string,
+    options: { link: string; linkType: LinkType; codec: FrameCodec; mtu?: number },
+  ): Promise<StreamSocketPort> {
+    if (serialIndex(name) === undefined || !QEMU_SERIAL_PORTS.includes(name)) {
+      throw new EngineError(
+        'bad-request',
+        `qemu node "${this.name}" has no serial port "${name}"; serial ports are ${listChoices(QEMU_SERIAL_PORTS)}`,
+      );
+    }
+    if (this.serials.has(name)) {
+      throw new EngineError('bad-request', `${this.name}:${name} is on another link already`);
+    }
+    const path = socketPath(this.ctx.labDir, `${this.name}-${name}`, 'sock');
+    this.ctx.journal.willCreate({ type: 'socket', ref: path });
+    const port = await StreamSocketPort.listen({
+      id: `${this.name}:${name}`,
+      path,
+      linkType: options.linkType,
+      codec: options.codec,
+      ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+    });
+    this.serials.set(name, port);
+    this.serialLinks.set(name, options.link);
     this.ctx.fabric.addPort(port);
     return port;
   }
@@ -249,6 +287,7 @@ export class QemuNode implements NodeInstance {
       ...(disk !== undefined ? { disk } : {}),
       qmpSocket: this.qmpSocket,
       nics: this.nics(),
+      serials: [...this.serials].map(([port, p]) => ({ port, socket: p.path })),
     });
   }
 
@@ -286,6 +325,7 @@ export class QemuNode implements NodeInstance {
     if (this.proc && this.proc.state !== 'stopped' && this.proc.state !== 'failed') return;
     await this.proc?.dispose();
     for (const [name, p] of this.ports) p.setUp(this.linkUp.get(name) ?? true);
+    for (const [name, p] of this.serials) p.setUp(this.linkUp.get(name) ?? true);
     this.ctx.journal.willCreate({ type: 'socket', ref: this.qmpSocket });
     const ready = this.spec.ready;
     const proc = new SupervisedProcess({
@@ -350,9 +390,17 @@ export class QemuNode implements NodeInstance {
     await this.proc?.stop();
     this.dropQmp();
     for (const p of this.ports.values()) p.setUp(false);
+    for (const p of this.serials.values()) p.setUp(false);
   }
 
   async setLink(port: string, up: boolean): Promise<PortStatus> {
+    const serial = this.serials.get(port);
+    if (serial) {
+      // A serial line has no carrier to drop in QEMU: the fabric port alone goes down.
+      this.linkUp.set(port, up);
+      serial.setUp(up);
+      return this.portStatus(port);
+    }
     this.mustNic(port);
     this.linkUp.set(port, up);
     this.ports.get(port)?.setUp(up);
@@ -402,6 +450,16 @@ export class QemuNode implements NodeInstance {
   }
 
   private portStatus(port: string): PortStatus {
+    const serial = this.serials.get(port);
+    if (serial) {
+      const link = this.serialLinks.get(port);
+      return {
+        id: serial.id,
+        linkType: serial.linkType,
+        up: serial.up,
+        ...(link !== undefined ? { link } : {}),
+      };
+    }
     const mac = this.macs.get(`${this.name}:${port}`);
     const user = this.userNets.get(port);
     const stream = this.ports.get(port);
@@ -429,7 +487,7 @@ export class QemuNode implements NodeInstance {
       ...(this.reason !== undefined ? { reason: this.reason } : {}),
       ...(pid !== undefined ? { pid } : {}),
       hasConsole: this.proc !== undefined,
-      ports: this.nicNames.map((p) => this.portStatus(p)),
+      ports: [...this.nicNames, ...this.serials.keys()].map((p) => this.portStatus(p)),
       ...(exit && (this.state === 'failed' || this.state === 'restarting') ? { exit } : {}),
     };
   }
@@ -440,11 +498,12 @@ export class QemuNode implements NodeInstance {
     } finally {
       this.proc = undefined;
       this.dropQmp();
-      for (const p of this.ports.values()) {
+      for (const p of [...this.ports.values(), ...this.serials.values()]) {
         p.dispose();
         this.ctx.journal.didRemove({ type: 'socket', ref: p.path });
       }
       this.ports.clear();
+      this.serials.clear();
       await rm(this.qmpSocket, { force: true });
       this.ctx.journal.didRemove({ type: 'socket', ref: this.qmpSocket });
     }

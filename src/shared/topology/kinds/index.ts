@@ -87,6 +87,7 @@ export {
   ON_BOARD_NIC_MODELS,
   QEMU_BOARD_NAMES,
   QEMU_BOARDS,
+  QEMU_SERIAL_PORTS,
   qemuBoard,
   qemuKind,
   ZEPHYR_BOOT_BANNER,

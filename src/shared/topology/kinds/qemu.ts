@@ -136,6 +136,13 @@ export const ON_BOARD_NIC_MODELS: readonly string[] = [
 /** NIC model of a generic guest when the file names none: QEMU's most widely driven NIC. */
 export const DEFAULT_GENERIC_NIC_MODEL = 'e1000';
 
+/**
+ * The serial ports a serial link (slip, ppp, uart-pipe-154) can use, in QEMU's -serial order
+ * after the console (serial0): "serial1" is UART1, where Zephyr's SLIP, PPP and 802.15.4 UART
+ * pipe drivers sit.
+ */
+export const QEMU_SERIAL_PORTS: readonly string[] = ['serial1', 'serial2', 'serial3'];
+
 /** Zephyr's boot banner, printed once the kernel runs: the default ready pattern. */
 export const ZEPHYR_BOOT_BANNER = '\\*\\*\\* Booting Zephyr OS';
 
@@ -329,6 +336,7 @@ export const qemuKind = defineNodeKind({
   attach: 'port',
   portsKey: 'nics',
   declaredPorts: (spec) => Object.keys(spec.nics ?? {}),
+  serialPorts: QEMU_SERIAL_PORTS,
   addresses: qemuAddresses,
   check: checkQemu,
 });

@@ -44,6 +44,11 @@ export interface NodeKindDefinition<
   readonly portsKey?: string;
   /** Ports declared in the settings, or undefined when any valid port name is accepted. */
   declaredPorts?(spec: z.output<S>): readonly string[] | undefined;
+  /**
+   * Serial ports a serial link kind (slip, ppp, uart-pipe-154) may attach to as "node:port";
+   * other link kinds never see them.
+   */
+  readonly serialPorts?: readonly string[];
   /** Addresses and MACs configured on the node's ports, for the per-segment duplicate check. */
   addresses?(spec: z.output<S>): PortAddress[];
   /** Kind-specific consistency checks that need more than one field. */

@@ -55,6 +55,11 @@ export interface LinkKindDefinition<
   readonly schema: S;
   /** Node kinds whose ports this link may attach to; any kind when absent. */
   readonly endpointKinds?: readonly string[];
+  /**
+   * True for kinds carried by a serial port (slip, ppp, uart-pipe-154): the first endpoint must
+   * be a serial port of a node (NodeKindDefinition.serialPorts, e.g. "z1:serial1").
+   */
+  readonly serial?: boolean;
 }
 
 /** Declares a link kind (identity function that keeps the literal types). */
