@@ -47,6 +47,12 @@ function drops(p: PortCounters): string {
   return parts.join(' ') || '0';
 }
 
+/** A port's kind-specific events (e.g. a SLIP decoder's bad-escape=2), or "-". */
+function extras(p: PortCounters): string {
+  const parts = Object.entries(p.extra ?? {}).map(([event, n]) => `${event}=${n}`);
+  return parts.join(' ') || '-';
+}
+
 /**
  * Per-port counters as text, each port with the link it carries; with a previous snapshot,
  * frame rates too.
@@ -60,6 +66,8 @@ export function formatCounters(
   const before = new Map(prev?.ports.map((p) => [p.port, p]));
   const linkOf = new Map<string, string>();
   for (const l of links) for (const p of l.ports) linkOf.set(p, l.id);
+  // Kind-specific events (codec errors, medium losses) get a column when any port has some.
+  const withEvents = snap.ports.some((p) => p.extra !== undefined);
   const rows = snap.ports.map((p) => {
     const row = [
       linkOf.get(p.port) ?? '-',
@@ -71,6 +79,7 @@ export function formatCounters(
       String(p.tx.bytes),
       drops(p),
     ];
+    if (withEvents) row.push(extras(p));
     const b = before.get(p.port);
     if (dt > 0 && b) {
       row.push(
@@ -89,6 +98,7 @@ export function formatCounters(
     'TX BYTES',
     'DROPS',
   ];
+  if (withEvents) header.push('EVENTS');
   if (dt > 0) header.push('RX/TX FRAMES/S');
   return `${table(header, rows)}\n(RX: from the node into the fabric; TX: from the fabric to the node)`;
 }

@@ -1,7 +1,6 @@
 // The `host` node kind: a network namespace inside the lab with interfaces (each a TAP port
 // into the fabric), addresses, routes, a shell as its console, and `exec` of commands in it.
 import { join } from 'node:path';
-import { openTap } from '@netweave/tap';
 import {
   EngineError,
   type ExecResult,
@@ -33,6 +32,14 @@ const SHELL_RESPAWN_MS = 300;
 function list(v: string | string[] | undefined): string[] {
   if (v === undefined) return [];
   return Array.isArray(v) ? v : [v];
+}
+
+/** How a link asks a host node for an interface's port. */
+export interface HostPortOptions {
+  /** A TUN (raw IP packets, link type 'raw-ip') instead of a TAP. */
+  tun?: boolean;
+  /** MTU of a TUN when the interface sets none (the link's IP MTU). */
+  mtu?: number;
 }
 
 /** A running host node. */
@@ -77,15 +84,35 @@ export class HostNode implements NodeInstance {
     this.ns = await this.ctx.netns.create(this.name);
   }
 
-  async port(name: string): Promise<Port> {
+  /**
+   * The fabric port of an interface, created on first request: a TAP (Ethernet), or with `tun`
+   * a TUN (raw IP, for a link that carries IP packets such as legacy SLIP), whose MTU is the
+   * interface's `mtu` or else `options.mtu`. A host with a TUN forwards between its interfaces
+   * (in its own namespace only), so the TUN's peer reaches the host's other segments.
+   */
+  async port(name: string, options: HostPortOptions = {}): Promise<Port> {
     const existing = this.ports.get(name);
-    if (existing) return existing;
+    if (existing) {
+      if ((existing.linkType === 'raw-ip') !== (options.tun === true)) {
+        throw new EngineError(
+          'bad-request',
+          `${this.name}:${name} is already a ${existing.linkType === 'raw-ip' ? 'TUN (raw IP)' : 'TAP (Ethernet)'} interface; connect it to one link only`,
+        );
+      }
+      return existing;
+    }
     const ifspec: HostInterfaceSpec = this.spec.interfaces?.[name] ?? {};
+    const tun = options.tun === true;
+    // A TUN's frames are IP packets, so its fabric MTU is the interface MTU itself.
+    const mtu = ifspec.mtu ?? (tun ? options.mtu : undefined);
     // A non-persistent TAP: it disappears when the engine closes its fd, even after kill -9.
     this.ctx.journal.willCreate({ type: 'interface', ref: name, netns: this.netns.path });
-    const handle = openTap(name, this.netns.path);
-    const port = new TapPort(`${this.name}:${name}`, handle, {
-      ...(ifspec.mtu !== undefined ? { mtu: ifspec.mtu + 14 } : {}),
+    const port = TapPort.open({
+      id: `${this.name}:${name}`,
+      ifname: name,
+      netnsPath: this.netns.path,
+      ...(tun ? { tun: true } : {}),
+      ...(mtu !== undefined ? { mtu: tun ? mtu : mtu + 14 } : {}),
     });
     this.ports.set(name, port);
     this.ctx.fabric.addPort(port);
@@ -99,16 +126,32 @@ export class HostNode implements NodeInstance {
       'alias',
       interfaceTag(this.ctx.labId, this.name),
     ]);
-    if (ifspec.mac) await this.inside(['ip', 'link', 'set', 'dev', name, 'address', ifspec.mac]);
-    if (ifspec.mtu)
-      await this.inside(['ip', 'link', 'set', 'dev', name, 'mtu', String(ifspec.mtu)]);
+    if (ifspec.mac && !tun) {
+      await this.inside(['ip', 'link', 'set', 'dev', name, 'address', ifspec.mac]);
+    }
+    if (mtu !== undefined)
+      await this.inside(['ip', 'link', 'set', 'dev', name, 'mtu', String(mtu)]);
     await this.inside(['ip', 'link', 'set', 'dev', name, 'up']);
+    if (tun) {
+      // The namespace is the node's own, so this changes nothing outside the lab. -e: a
+      // namespace without IPv6 has no IPv6 key, which is fine.
+      await this.inside([
+        'sysctl',
+        '-q',
+        '-e',
+        '-w',
+        'net.ipv4.ip_forward=1',
+        'net.ipv6.conf.all.forwarding=1',
+      ]);
+    }
     return port;
   }
 
   async wire(): Promise<void> {
     // Interfaces declared without a link still exist (unplugged ports).
-    for (const name of Object.keys(this.spec.interfaces ?? {})) await this.port(name);
+    for (const name of Object.keys(this.spec.interfaces ?? {})) {
+      if (!this.ports.has(name)) await this.port(name);
+    }
     for (const [name, ifspec] of Object.entries(this.spec.interfaces ?? {})) {
       for (const cidr of list(ifspec.ipv4)) {
         await this.inside(['ip', '-4', 'addr', 'add', cidr, 'dev', name]);

@@ -1,0 +1,183 @@
+// The `slip` link kind: a node's serial port (a chardev socket the engine owns) decoded as RFC
+// 1055 SLIP into fabric frames. Mode tap carries Ethernet frames (Zephyr's SLIP-TAP): the far
+// end is a switch, an Ethernet port, or another serial port. Mode ip carries raw IP packets
+// (legacy SLIP): the far end is a host interface, opened as a TUN, or another serial port.
+import { EngineError, type LinkStatus } from '../../../shared/contract.js';
+import type { LinkType } from '../../../shared/kinds.js';
+import { DisposableStore } from '../../../shared/lifecycle.js';
+import {
+  findNodeKind,
+  formatEndpoint,
+  linkId,
+  parseEndpoint,
+  type Endpoint,
+} from '../../../shared/topology/index.js';
+import { slipLinkType, slipMtu, type SlipLinkSpec } from '../../../shared/topology/links/index.js';
+import type { FrameCodec, Port } from '../../fabric/index.js';
+import { HostNode } from '../../nodes/host/index.js';
+import type { NodeInstance } from '../../nodes/types.js';
+import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
+import { slipCodec } from './codec.js';
+
+/** Ethernet header (14) plus one VLAN tag (4): an Ethernet frame's bytes beyond its IP MTU. */
+const ETHERNET_OVERHEAD = 18;
+/** An Ethernet frame without FCS has at least its 14-byte header. */
+const MIN_ETHERNET_FRAME = 14;
+/** An IP packet has at least IPv4's 20-byte header. */
+const MIN_IP_PACKET = 20;
+
+/** What a serial link needs from a node with serial ports (qemu today). */
+interface SerialPortOwner extends NodeInstance {
+  serialPort(
+    name: string,
+    options: { link: string; linkType: LinkType; codec: FrameCodec; mtu?: number },
+  ): Promise<Port>;
+}
+
+function hasSerialPorts(n: NodeInstance): n is SerialPortOwner {
+  return typeof (n as Partial<SerialPortOwner>).serialPort === 'function';
+}
+
+interface Segment extends NodeInstance {
+  attach(port: Port): { dispose(): void };
+}
+
+function isSegment(n: NodeInstance): n is Segment {
+  return n.isSegment && 'attach' in n;
+}
+
+/** One resolved end of the link. */
+interface End {
+  ep: Endpoint;
+  node: NodeInstance;
+  /** True when the end is one of its node's serial ports. */
+  serial: boolean;
+}
+
+/** A wired slip link. */
+export class SlipLink implements LinkInstance {
+  readonly kind = 'slip';
+  readonly id: string;
+  private readonly linkType: LinkType;
+  /** Largest frame in the fabric: the IP MTU, plus the Ethernet header in mode tap. */
+  private readonly frameMtu: number;
+  private readonly codec: FrameCodec;
+  private readonly store = new DisposableStore();
+  private readonly carried: Port[] = [];
+
+  constructor(
+    private readonly spec: SlipLinkSpec,
+    private readonly env: LinkEnv,
+  ) {
+    this.id = linkId(spec);
+    this.linkType = slipLinkType(spec.mode);
+    const tap = spec.mode === 'tap';
+    this.frameMtu = slipMtu(spec) + (tap ? ETHERNET_OVERHEAD : 0);
+    this.codec = slipCodec({
+      maxFrame: this.frameMtu,
+      minFrame: tap ? MIN_ETHERNET_FRAME : MIN_IP_PACKET,
+    });
+  }
+
+  private end(text: string): End {
+    const ep = parseEndpoint(text);
+    if (!ep) throw new EngineError('bad-request', `slip link ${this.id}: bad endpoint "${text}"`);
+    const node = this.env.node(ep.node);
+    const spec = this.env.ctx.topology.nodes[ep.node];
+    const serialPorts = (spec && findNodeKind(spec.kind)?.serialPorts) ?? [];
+    const serial = ep.port !== undefined && serialPorts.includes(ep.port);
+    return { ep, node, serial };
+  }
+
+  private async serialPort(end: End): Promise<Port> {
+    if (!end.serial || end.ep.port === undefined || !hasSerialPorts(end.node)) {
+      throw new EngineError(
+        'bad-request',
+        `slip link ${this.id} starts at a serial port such as "z1:serial1", but "${formatEndpoint(end.ep)}" is not one; use a qemu node's serial1-serial3`,
+      );
+    }
+    const port = await end.node.serialPort(end.ep.port, {
+      link: this.id,
+      linkType: this.linkType,
+      codec: this.codec,
+      mtu: this.frameMtu,
+    });
+    this.carried.push(port);
+    if (!this.spec.up) await end.node.setLink?.(end.ep.port, false);
+    return port;
+  }
+
+  /** The far end's port in the fabric, or undefined after attaching the serial port to a switch. */
+  private async farPort(end: End, serial: Port): Promise<Port | undefined> {
+    const far = formatEndpoint(end.ep);
+    if (end.serial) return this.serialPort(end);
+    if (end.ep.port === undefined) {
+      if (!isSegment(end.node)) {
+        throw new EngineError('bad-request', `slip link ${this.id}: "${far}" needs a port`);
+      }
+      if (this.spec.mode === 'ip') {
+        throw new EngineError(
+          'bad-request',
+          `slip link ${this.id} is in mode ip (raw IP packets), which cannot join switch "${far}"; end it at a host interface, or use mode: tap`,
+        );
+      }
+      this.store.add(end.node.attach(serial));
+      return undefined;
+    }
+    if (this.spec.mode === 'ip') {
+      if (!(end.node instanceof HostNode)) {
+        throw new EngineError(
+          'bad-request',
+          `slip link ${this.id} is in mode ip (raw IP packets), whose far end must be a host interface or a serial port, not "${far}"; use mode: tap for Ethernet`,
+        );
+      }
+      return end.node.port(end.ep.port, { tun: true, mtu: slipMtu(this.spec) });
+    }
+    const port = await end.node.port(end.ep.port);
+    if (port.linkType !== 'ethernet') {
+      throw new EngineError(
+        'bad-request',
+        `slip link ${this.id} carries Ethernet frames (mode tap) but "${far}" carries ${port.linkType}; connect it to an Ethernet port`,
+      );
+    }
+    return port;
+  }
+
+  async wire(): Promise<void> {
+    const [a, b] = this.spec.endpoints.map((e) => this.end(e)) as [End, End];
+    const serial = await this.serialPort(a);
+    const far = await this.farPort(b, serial);
+    if (far !== undefined) {
+      if (!b.serial) this.carried.push(far);
+      this.store.add(this.env.ctx.fabric.connect(serial, far));
+    }
+  }
+
+  ports(): Port[] {
+    return [...this.carried];
+  }
+
+  status(): LinkStatus {
+    return {
+      id: this.id,
+      kind: this.kind,
+      linkType: this.linkType,
+      endpoints: [...this.spec.endpoints],
+      ports: this.carried.map((p) => p.id),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    // The ports belong to their nodes (which dispose them); the link owns the joins.
+    await this.store.dispose();
+  }
+}
+
+/** The `slip` kind. */
+export const slipKind: LinkKind = {
+  kind: 'slip',
+  instantiate: (spec, env) => {
+    if (spec.kind !== 'slip') throw new Error(`slip link kind given a ${spec.kind} link`);
+    return new SlipLink(spec, env);
+  },
+};
