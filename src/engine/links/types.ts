@@ -27,4 +27,9 @@ export interface LinkInstance extends Disposable {
 export interface LinkKind {
   readonly kind: string;
   instantiate(spec: LinkSpec, env: LinkEnv): LinkInstance;
+  /**
+   * Checks what the link needs from the machine (binaries, kernel support) before anything of
+   * the lab is created; rejects with an EngineError of one sentence.
+   */
+  preflight?(spec: LinkSpec, ctx: LabContext): Promise<void>;
 }

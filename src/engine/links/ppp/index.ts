@@ -1,0 +1,208 @@
+// The `ppp` link kind: a node's serial port decoded as RFC 1662 PPP frames, joined point to
+// point in the fabric with a pppd the engine runs in the lab's namespace (the engine's own
+// namespace in isolated mode, the machine's in host mode). pppd talks PPP on its stdin and
+// stdout (`notty`), so every frame crosses the fabric, is counted and can be captured
+// (LINKTYPE_PPP_HDLC). pppd and a kernel with PPP are checked before anything is created.
+import { join } from 'node:path';
+import { EngineError, type LinkStatus } from '../../../shared/contract.js';
+import type { LinkType } from '../../../shared/kinds.js';
+import { DisposableStore } from '../../../shared/lifecycle.js';
+import { linkId, parseEndpoint } from '../../../shared/topology/index.js';
+import {
+  DEFAULT_PPPD_BINARY,
+  pppdOptionWords,
+  type PppLinkSpec,
+} from '../../../shared/topology/links/index.js';
+import type { FrameCodec, Port } from '../../fabric/index.js';
+import type { LabContext, NodeInstance } from '../../nodes/types.js';
+import { findExecutable } from '../../process/executable.js';
+import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
+import { pppCodec } from './codec.js';
+import { PppdPort, pppKernelProblem } from './pppd.js';
+
+export { fcs16, pppCodec, PppDecoder, encodePppFrames, PPP_EVENTS } from './codec.js';
+export { describePppdExit, PppdPort, pppKernelProblem, type PppKernelProblem } from './pppd.js';
+
+/**
+ * Test hook: the PPP device the preflight opens instead of /dev/ppp, so that a test can run a
+ * stand-in for pppd on a kernel without PPP (e.g. NETWEAVE_PPP_DEVICE=/dev/null).
+ */
+export const PPP_DEVICE_ENV = 'NETWEAVE_PPP_DEVICE';
+
+/** The device pppd opens to create a PPP unit. */
+export const PPP_DEVICE = '/dev/ppp';
+
+/** PPP's default MRU (RFC 1661): the information field pppd and Zephyr accept by default. */
+const DEFAULT_MRU = 1500;
+
+/** Address, control and a 2-byte protocol field in front of the information field. */
+const PPP_HEADER_BYTES = 4;
+
+/**
+ * The options every pppd of a ppp link gets, after Zephyr's net-tools (loop-pppd.sh): no
+ * authentication, no modem lines, no Van Jacobson, compression or multilink (Zephyr's PPP has
+ * none of them), no address/control compression (so every frame keeps 0xFF 0x03), IPv6CP
+ * enabled, no default route, and `silent`: wait for the node's first LCP packet, since the
+ * node boots after pppd starts. `notty` makes pppd speak PPP on stdin/stdout, `nodetach` keeps
+ * it our child, and `logfd 2` keeps its log out of the data on stdout.
+ */
+export const PPPD_BASE_OPTIONS: readonly string[] = [
+  'notty',
+  'nodetach',
+  'logfd',
+  '2',
+  'noauth',
+  'local',
+  '+ipv6',
+  'novj',
+  'noccp',
+  'noaccomp',
+  'nodefaultroute',
+  'nomp',
+  'silent',
+];
+
+/** The pppd argv of a link (binary already resolved). */
+export function pppdArgv(binary: string, spec: PppLinkSpec): string[] {
+  return [binary, ...PPPD_BASE_OPTIONS, ...pppdOptionWords(spec), `${spec.local}:${spec.peer}`];
+}
+
+/** Largest frame in the fabric: the larger of the default MRU and any mru/mtu option, plus the header. */
+export function pppFrameMtu(spec: PppLinkSpec): number {
+  const words = pppdOptionWords(spec);
+  let unit = DEFAULT_MRU;
+  words.forEach((w, i) => {
+    if (w === 'mru' || w === 'mtu') unit = Math.max(unit, Number(words[i + 1] ?? 0));
+  });
+  return unit + PPP_HEADER_BYTES;
+}
+
+/** What a ppp link needs from a node with serial ports (qemu today). */
+interface SerialPortOwner extends NodeInstance {
+  serialPort(
+    name: string,
+    options: { link: string; linkType: LinkType; codec: FrameCodec; mtu?: number },
+  ): Promise<Port>;
+}
+
+function hasSerialPorts(n: NodeInstance): n is SerialPortOwner {
+  return typeof (n as Partial<SerialPortOwner>).serialPort === 'function';
+}
+
+/** A file name from a link id (ids hold ":" and other characters a file name should not). */
+function fileSafe(id: string): string {
+  return id.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** Finds the link's pppd; the EngineError says how to install it. */
+async function resolvePppd(spec: PppLinkSpec, ctx: LabContext, id: string): Promise<string> {
+  const binary = spec.binary ?? DEFAULT_PPPD_BINARY;
+  const found = await findExecutable(binary, ctx.topologyDir, process.env);
+  if (found.ok) return found.path;
+  const fix =
+    spec.binary === undefined
+      ? 'install it with "apt install ppp"'
+      : 'install pppd ("apt install ppp") or fix "binary:" of the link';
+  throw new EngineError(
+    'missing-binary',
+    `ppp link ${id} needs ${binary}, which is not installed (${found.problem}); ${fix}`,
+  );
+}
+
+/** Checks pppd and the kernel's PPP support before anything of the lab exists. */
+async function preflightPpp(spec: PppLinkSpec, ctx: LabContext): Promise<void> {
+  const id = linkId(spec);
+  await resolvePppd(spec, ctx, id);
+  const device = process.env[PPP_DEVICE_ENV] ?? PPP_DEVICE;
+  const problem = pppKernelProblem(device);
+  if (problem !== undefined) {
+    throw new EngineError(
+      problem.permission ? 'permission' : 'missing-binary',
+      `ppp link ${id} needs pppd, but ${problem.message}`,
+    );
+  }
+}
+
+/** A wired ppp link. */
+export class PppLink implements LinkInstance {
+  readonly kind = 'ppp';
+  readonly id: string;
+  private readonly store = new DisposableStore();
+  private serial: Port | undefined;
+  private pppd: PppdPort | undefined;
+
+  constructor(
+    private readonly spec: PppLinkSpec,
+    private readonly env: LinkEnv,
+  ) {
+    this.id = linkId(spec);
+  }
+
+  async wire(): Promise<void> {
+    const [text] = this.spec.endpoints;
+    const ep = parseEndpoint(text);
+    const node = ep ? this.env.node(ep.node) : undefined;
+    if (ep?.port === undefined || node === undefined || !hasSerialPorts(node)) {
+      throw new EngineError(
+        'bad-request',
+        `ppp link ${this.id} starts at a serial port such as "z1:serial1", but "${text}" is not one; use a qemu node's serial1-serial3`,
+      );
+    }
+    const { ctx } = this.env;
+    const mtu = pppFrameMtu(this.spec);
+    const codec = pppCodec();
+    const serial = await node.serialPort(ep.port, { link: this.id, linkType: 'ppp', codec, mtu });
+    this.serial = serial;
+    const binary = await resolvePppd(this.spec, ctx, this.id);
+    const pppd = PppdPort.start({
+      id: `${this.id}:pppd`,
+      argv: pppdArgv(binary, this.spec),
+      cwd: ctx.labDir,
+      env: { ...process.env, ...ctx.env },
+      logFile: join(ctx.logDir, `${fileSafe(this.id)}.pppd.log`),
+      codec,
+      mtu,
+    });
+    this.pppd = pppd;
+    this.store.add(pppd);
+    ctx.fabric.addPort(pppd);
+    this.store.add(ctx.fabric.connect(serial, pppd));
+    if (!this.spec.up) {
+      pppd.setUp(false);
+      await node.setLink?.(ep.port, false);
+    }
+  }
+
+  ports(): Port[] {
+    return [this.serial, this.pppd].filter((p): p is Port => p !== undefined);
+  }
+
+  status(): LinkStatus {
+    return {
+      id: this.id,
+      kind: this.kind,
+      linkType: 'ppp',
+      endpoints: [this.spec.endpoints[0]],
+      ports: this.ports().map((p) => p.id),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    // pppd first, while the node still runs: it terminates the link with the node politely.
+    await this.pppd?.stop();
+    await this.store.dispose();
+  }
+}
+
+/** The `ppp` kind. */
+export const pppKind: LinkKind = {
+  kind: 'ppp',
+  instantiate: (spec, env) => {
+    if (spec.kind !== 'ppp') throw new Error(`ppp link kind given a ${spec.kind} link`);
+    return new PppLink(spec, env);
+  },
+  preflight: (spec, ctx) => {
+    if (spec.kind !== 'ppp') return Promise.resolve();
+    return preflightPpp(spec, ctx);
+  },
+};
