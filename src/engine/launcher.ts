@@ -23,6 +23,14 @@ import { LAB_DIR_ENV, LAB_FILES, LAB_TAG_ENV, labDir, labId, logBase } from './p
 import { SocketEngineClient } from './rpc/client.js';
 import { loadTopologyFile } from './topology/index.js';
 import { findExecutable } from './process/executable.js';
+import { OUTSIDE_IF_ENV } from './services/nat.js';
+import {
+  needsOutsideLink,
+  openLifetimeFifo,
+  OUTSIDE_IFNAME,
+  requireSlirp4netns,
+  startOutsideLink,
+} from './services/outside.js';
 
 /** How long the engine process may take to open its socket before the launch is called failed. */
 const ENGINE_START_TIMEOUT_MS = 30_000;
@@ -109,6 +117,9 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
       );
     }
   }
+  // Isolated labs with NAT need a way out that only a process outside their namespaces can
+  // give: slirp4netns, started below once the engine's pid is known (see services/outside.ts).
+  const slirp = needsOutsideLink(topology, network) ? await requireSlirp4netns() : undefined;
   const name = topology.name;
   const dir = labDir(name);
   const existing = readEngineRecord(name);
@@ -169,12 +180,16 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
   journal.willCreate({ type: 'dir', ref: dir });
   const out = openSync(engineLog, 'a');
   const [cmd, ...args] = argv as [string, ...string[]];
+  const tagEnv = { ...process.env, [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: dir };
+  const lifetime = slirp !== undefined ? await openLifetimeFifo(dir) : undefined;
   const child = spawn(cmd, args, {
     detached: true,
-    stdio: ['ignore', out, out],
-    env: { ...process.env, [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: dir },
+    // fd 3: the engine's end of the outside link's lifetime FIFO (it must stay open).
+    stdio: ['ignore', out, out, ...(lifetime ? [lifetime.engineFd] : [])],
+    env: { ...tagEnv, ...(lifetime ? { [OUTSIDE_IF_ENV]: OUTSIDE_IFNAME } : {}) },
   });
   closeSync(out);
+  lifetime?.closeEngineEnd();
   child.unref();
   const launcherPid = child.pid;
   if (launcherPid === undefined) {
@@ -189,6 +204,7 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
       ? await waitFor(() => (exited ? -1 : childPids(launcherPid)[0]), ENGINE_START_TIMEOUT_MS)
       : launcherPid;
   if (enginePid === undefined || enginePid < 0) {
+    lifetime?.close();
     await cleanupLab(name);
     throw new EngineError(
       'internal',
@@ -224,6 +240,26 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
   writeFileSync(join(dir, LAB_FILES.state), `${JSON.stringify(record, null, 2)}\n`, {
     mode: 0o600,
   });
+  if (lifetime && slirp !== undefined) {
+    const slirpLog = openSync(join(logDir, 'slirp4netns.log'), 'a');
+    try {
+      const pid = await startOutsideLink({
+        binary: slirp,
+        enginePid,
+        exitFd: lifetime.exitFd,
+        logFd: slirpLog,
+        env: tagEnv,
+      });
+      const st = processStartTime(pid);
+      journal.willCreate({ type: 'process', ref: String(pid), ...(st ? { startTime: st } : {}) });
+    } catch (err) {
+      await cleanupLab(name);
+      throw err;
+    } finally {
+      closeSync(slirpLog);
+      lifetime.close();
+    }
+  }
 
   const sock = join(dir, LAB_FILES.socket);
   const client = await waitForClient(sock, () => exited);

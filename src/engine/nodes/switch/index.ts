@@ -1,12 +1,41 @@
-// The `switch` node kind: an Ethernet segment, a learning switch in the fabric.
-import type { NodeStatus } from '../../../shared/contract.js';
+// The `switch` node kind: an Ethernet segment, a learning switch in the fabric. With `host` it
+// also has the lab's own interface on the segment (an engine-owned TAP in the lab's namespace,
+// attached to the switch as one more fabric port), and with `services` it runs dnsmasq (DHCPv4,
+// router advertisements, DNS) and NAT to the outside on that interface.
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openTap } from '@netweave/tap';
+import { EngineError, type NodeStatus } from '../../../shared/contract.js';
 import type { Disposable } from '../../../shared/lifecycle.js';
 import type { SwitchNodeSpec } from '../../../shared/topology/index.js';
-import type { EthernetSwitch, Port } from '../../fabric/index.js';
+import { parseCidr, formatCidr, networkOf } from '../../../shared/topology/address.js';
+import { resolveServices, type ResolvedServices } from '../../../shared/topology/kinds/switch.js';
+import { TapPort, type EthernetSwitch, type Port } from '../../fabric/index.js';
+import type { JournalObject } from '../../host/journal.js';
+import { interfaceTag } from '../../paths.js';
+import { runChecked, runCommand } from '../../process/run.js';
+import { DnsmasqService, needsDnsmasq } from '../../services/dnsmasq.js';
+import { SegmentNat } from '../../services/nat.js';
+import { findTool } from '../../services/tools.js';
 import type { LabContext, NodeInstance, NodeKind } from '../types.js';
 
 /** Default MAC aging of a switch, as in IEEE 802.1D. */
 export const DEFAULT_AGING_SECONDS = 300;
+
+/** Longest interface name (IFNAMSIZ - 1). */
+const MAX_IFNAME = 15;
+
+/**
+ * The default name of the lab's interface on a switch: "nw" + 5 hex digits of the lab id + "-"
+ * + the switch name, or a hash of the name when it does not fit in IFNAMSIZ.
+ */
+export function defaultHostIfname(labId: string, switchName: string): string {
+  const prefix = `nw${labId.slice(0, 5)}-`;
+  if (prefix.length + switchName.length <= MAX_IFNAME) return `${prefix}${switchName}`;
+  const hash = createHash('sha256').update(switchName).digest('hex');
+  return `${prefix}${switchName.slice(0, 2)}${hash.slice(0, MAX_IFNAME - prefix.length - 2)}`;
+}
 
 /** A running switch node. */
 export class SwitchNode implements NodeInstance {
@@ -14,18 +43,74 @@ export class SwitchNode implements NodeInstance {
   readonly isSegment = true;
   private sw: EthernetSwitch | undefined;
   private readonly attached: Port[] = [];
+  private readonly services: ResolvedServices | undefined;
+  private hostPort: TapPort | undefined;
+  private hostAttach: Disposable | undefined;
+  private hostObject: JournalObject | undefined;
+  private dnsmasq: DnsmasqService | undefined;
+  private nat: SegmentNat | undefined;
 
   constructor(
     readonly name: string,
     private readonly spec: SwitchNodeSpec,
     private readonly ctx: LabContext,
-  ) {}
+  ) {
+    this.services = resolveServices(spec);
+  }
 
-  create(): Promise<void> {
+  /** The lab's interface on this segment, when it has one. */
+  get hostIfname(): string | undefined {
+    if (!this.spec.host) return undefined;
+    return this.spec.host.name ?? defaultHostIfname(this.ctx.labId, this.name);
+  }
+
+  async create(): Promise<void> {
     this.sw = this.ctx.fabric.addSwitch(this.name, {
       agingMs: (this.spec.aging ?? DEFAULT_AGING_SECONDS) * 1000,
     });
-    return Promise.resolve();
+    const ifname = this.hostIfname;
+    if (ifname !== undefined) await this.createHostInterface(ifname);
+  }
+
+  /** The lab's own TAP on the segment, in the lab's namespace (where the engine runs). */
+  private async createHostInterface(ifname: string): Promise<void> {
+    const exists = await runCommand(['ip', 'link', 'show', 'dev', ifname]);
+    if (exists.exitCode === 0) {
+      throw new EngineError(
+        'busy',
+        `switch "${this.name}": interface ${ifname} already exists ${this.ctx.mode === 'host' ? 'on this machine' : "in the lab's namespace"}; choose another host.name`,
+      );
+    }
+    this.hostObject = { type: 'interface', ref: ifname, mode: this.ctx.mode };
+    this.ctx.journal.willCreate(this.hostObject);
+    // Non-persistent: the TAP disappears when the engine closes its fd, even after kill -9.
+    const port = new TapPort(`${this.name}:host`, openTap(ifname), {
+      ...(this.spec.mtu !== undefined ? { mtu: this.spec.mtu + 14 } : {}),
+    });
+    this.hostPort = port;
+    this.ctx.fabric.addPort(port);
+    this.hostAttach = this.attach(port);
+    await runChecked([
+      'ip',
+      'link',
+      'set',
+      'dev',
+      ifname,
+      'alias',
+      interfaceTag(this.ctx.labId, this.name),
+    ]);
+    // Our own interface: no DAD delay (dnsmasq sends RAs from the link-local address at once),
+    // and it must not configure itself from the RAs of the segment it serves.
+    for (const [key, value] of [
+      ['accept_dad', '0'],
+      ['accept_ra', '0'],
+    ] as const) {
+      writeFileSync(`/proc/sys/net/ipv6/conf/${ifname}/${key}`, `${value}\n`);
+    }
+    if (this.spec.mtu !== undefined) {
+      await runChecked(['ip', 'link', 'set', 'dev', ifname, 'mtu', String(this.spec.mtu)]);
+    }
+    await runChecked(['ip', 'link', 'set', 'dev', ifname, 'up']);
   }
 
   /** Joins a port to this segment. */
@@ -37,27 +122,79 @@ export class SwitchNode implements NodeInstance {
 
   port(name: string): Promise<Port> {
     return Promise.reject(
-      new Error(
+      new EngineError(
+        'bad-request',
         `switch "${this.name}" has no named ports; link to it as "${this.name}", not "${this.name}:${name}"`,
       ),
     );
   }
 
-  wire(): Promise<void> {
-    return Promise.resolve();
+  async wire(): Promise<void> {
+    const ifname = this.hostIfname;
+    const s = this.services;
+    if (ifname === undefined || s === undefined) return;
+    if (s.ipv4 !== undefined) await runChecked(['ip', '-4', 'addr', 'add', s.ipv4, 'dev', ifname]);
+    if (s.ipv6 !== undefined) {
+      await runChecked(['ip', '-6', 'addr', 'add', s.ipv6, 'dev', ifname, 'nodad']);
+    }
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    this.hostPort?.setUp(true);
+    const ifname = this.hostIfname;
+    const s = this.services;
+    if (ifname !== undefined && s !== undefined) {
+      if (s.nat && s.ipv4 !== undefined && !this.nat) {
+        const cidr = parseCidr(s.ipv4, 4);
+        if (!cidr.ok) throw new EngineError('bad-request', `switch "${this.name}": bad host.ipv4`);
+        const nat = new SegmentNat({
+          mode: this.ctx.mode,
+          labId: this.ctx.labId,
+          switchName: this.name,
+          ifname,
+          subnet: formatCidr(networkOf(cidr.value)),
+          tag: interfaceTag(this.ctx.labId, this.name),
+          journal: this.ctx.journal,
+        });
+        this.nat = nat;
+        await nat.up();
+      }
+      if (needsDnsmasq(s) && !this.dnsmasq) {
+        const binary = await findTool('dnsmasq');
+        if (binary === undefined) {
+          throw new EngineError(
+            'missing-binary',
+            `switch "${this.name}" needs dnsmasq for dhcp, ra and dns, and it is not installed; install it (apt install dnsmasq) or remove those services`,
+          );
+        }
+        this.dnsmasq = new DnsmasqService({
+          switchName: this.name,
+          binary,
+          config: {
+            mode: this.ctx.mode,
+            ifname,
+            services: s,
+            leaseFile: join(this.ctx.labDir, `${this.name}-dnsmasq.leases`),
+          },
+          logDir: this.ctx.logDir,
+          env: this.ctx.env,
+          journal: this.ctx.journal,
+        });
+        await this.dnsmasq.start();
+      }
+    }
     this.ctx.nodeState(this.name, 'ready');
-    return Promise.resolve();
   }
 
   ready(): Promise<void> {
     return Promise.resolve();
   }
 
-  stop(): Promise<void> {
-    return Promise.resolve();
+  async stop(): Promise<void> {
+    // The segment keeps switching; its services stop (NAT and the interface stay until down).
+    await this.dnsmasq?.dispose();
+    this.dnsmasq = undefined;
+    this.hostPort?.setUp(false);
   }
 
   status(): NodeStatus {
@@ -65,12 +202,24 @@ export class SwitchNode implements NodeInstance {
       name: this.name,
       kind: this.kind,
       state: this.sw ? 'ready' : 'stopped',
+      ...(this.dnsmasq?.pid !== undefined ? { pid: this.dnsmasq.pid } : {}),
       hasConsole: false,
       ports: this.attached.map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
     };
   }
 
-  dispose(): void {
+  async dispose(): Promise<void> {
+    await this.dnsmasq?.dispose();
+    this.dnsmasq = undefined;
+    await this.nat?.dispose();
+    this.nat = undefined;
+    await this.hostAttach?.dispose();
+    this.hostAttach = undefined;
+    if (this.hostPort) {
+      this.hostPort.dispose();
+      this.hostPort = undefined;
+      if (this.hostObject) this.ctx.journal.didRemove(this.hostObject);
+    }
     this.sw?.dispose();
     this.sw = undefined;
   }
@@ -80,4 +229,19 @@ export class SwitchNode implements NodeInstance {
 export const switchKind: NodeKind<SwitchNodeSpec> = {
   kind: 'switch',
   instantiate: (name, spec, ctx) => new SwitchNode(name, spec, ctx),
+  preflight: async (name, spec) => {
+    const s = resolveServices(spec);
+    if (needsDnsmasq(s) && (await findTool('dnsmasq')) === undefined) {
+      throw new EngineError(
+        'missing-binary',
+        `switch "${name}" needs dnsmasq for dhcp, ra and dns, and it is not installed; install it (apt install dnsmasq) or remove those services`,
+      );
+    }
+    if (s?.nat && (await findTool('nft')) === undefined) {
+      throw new EngineError(
+        'missing-binary',
+        `NAT on switch "${name}" needs nft, which is not installed; install it (apt install nftables) or remove services.nat`,
+      );
+    }
+  },
 };
