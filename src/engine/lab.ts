@@ -87,6 +87,7 @@ export class Lab implements EngineClient {
       fabric: this.fabric,
       env: { [LAB_TAG_ENV]: opts.labId, [LAB_DIR_ENV]: opts.labDir },
       topologyDir: opts.file !== undefined ? dirname(opts.file) : process.cwd(),
+      ...(opts.file !== undefined ? { topologyFile: opts.file } : {}),
       topology: opts.topology,
       nodeState: (node, state, reason, exit) => this.fireNodeState(node, state, reason, exit),
       consoleData: (node, data) => this.emitters.consoleData.fire({ node, data }),
@@ -133,6 +134,9 @@ export class Lab implements EngineClient {
       // Before anything exists: every node's binaries, files and host ports.
       for (const [name, spec] of Object.entries(topology.nodes)) {
         await nodeKind(spec.kind).preflight?.(name, spec, this.ctx);
+      }
+      for (const spec of topology.links) {
+        await linkKind(spec.kind ?? 'ethernet').preflight?.(spec, this.ctx);
       }
       mkdirSync(join(this.opts.labDir, LAB_FILES.sockets), { recursive: true, mode: 0o700 });
       // create
@@ -215,6 +219,10 @@ export class Lab implements EngineClient {
       const port = this.fabric.port(`${ep.node}:${ep.port}`);
       if (port) return [port];
     }
+    // A node that hears everything on it (a radio medium) has a listen-only monitor port: its
+    // bare name captures the whole medium once.
+    const monitor = ep?.port === undefined ? this.fabric.port(`${target}:monitor`) : undefined;
+    if (monitor && this.nodes.has(target)) return [monitor];
     const choices = [...this.links.map((l) => l.id), ...this.fabric.portIds()].join(', ');
     throw new EngineError(
       'no-such-target',

@@ -1,11 +1,14 @@
 /** The kinds of frames a fabric port carries; each maps to one pcapng link type. */
-export type LinkType = 'ethernet' | 'ieee802154' | 'raw-ip';
+export type LinkType = 'ethernet' | 'ieee802154' | 'raw-ip' | 'ppp';
 
 /** pcap/pcapng LINKTYPE_* number for each link type. */
 export const PCAP_LINKTYPE: Readonly<Record<LinkType, number>> = {
   ethernet: 1, // LINKTYPE_ETHERNET
   ieee802154: 230, // LINKTYPE_IEEE802_15_4_NOFCS
   'raw-ip': 101, // LINKTYPE_RAW
+  // PPP in HDLC-like framing (RFC 1662): address, control, protocol, information; no flags,
+  // escapes or FCS.
+  ppp: 50, // LINKTYPE_PPP_HDLC
 };
 
 /** Where a lab's host plumbing lives (see DESIGN.md, "Where the lab's network lives"). */

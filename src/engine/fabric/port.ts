@@ -15,6 +15,8 @@ export const DEFAULT_MTU: Readonly<Record<LinkType, number>> = {
   ieee802154: 127,
   // The IP MTU Zephyr's SLIP and TUN-style links use.
   'raw-ip': 1500,
+  // PPP's default MRU of 1500 plus address, control and a 2-byte protocol field (no FCS).
+  ppp: 1504,
 };
 
 /** Direction of a frame at a port: rx from the device into the fabric, tx out to the device. */

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { LAB_FILES, labDir, labId as labIdOf, runtimeBase, TAG_PREFIX } from '../paths.js';
 import { runCommand } from '../process/run.js';
 import { SocketEngineClient } from '../rpc/client.js';
+import { restoreInterface } from './attachedInterface.js';
+import { undoHostChange } from '../services/nat.js';
 import { readOutstanding, type JournalObject } from './journal.js';
 import { HOST_NETNS_PREFIX, inNetns, removeNetnsObject } from './netns.js';
 import { isSameProcessAlive, signal, taggedProcesses } from './procfs.js';
@@ -97,16 +99,27 @@ async function removeObject(o: JournalObject): Promise<boolean> {
       await removeNetnsObject(o);
       return true;
     case 'interface': {
+      // In the engine's own namespace (isolated mode): it died with the engine. Never look for
+      // it by name here, in the machine's namespace, where another interface may bear it.
+      if (o.mode === 'isolated' && !o.netns) return false;
       const argv = ['ip', 'link', 'del', 'dev', o.ref];
       const r = await runCommand(o.netns ? inNetns(o.netns, argv) : argv);
       return r.exitCode === 0;
     }
+    case 'attached-interface':
+      // Borrowed, not owned: give it back out of the lab's bridge, never delete it.
+      return o.restore ? restoreInterface(o.ref, o.restore) : false;
     case 'process': {
       const pid = Number(o.ref);
       if (!isSameProcessAlive(pid, o.startTime)) return false;
       signal(pid, 'SIGKILL');
       return true;
     }
+    case 'sysctl':
+    case 'nft-table':
+    case 'firewall-rule':
+      // Host settings changed by a segment's NAT: put back (isolated ones died with the engine).
+      return o.mode === 'host' ? undoHostChange(o) : false;
     case 'socket':
     case 'file':
       if (!existsSync(o.ref)) return false;

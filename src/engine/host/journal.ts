@@ -1,9 +1,24 @@
 // The ownership journal: every host object a lab creates is written here *before* it is
 // created, so that cleanup after a crash or kill -9 can find it without the topology file.
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import type { InterfaceSnapshot } from './attachedInterface.js';
 
 /** Kinds of host objects the journal records. */
-export type JournalObjectType = 'dir' | 'file' | 'socket' | 'netns' | 'process' | 'interface';
+export type JournalObjectType =
+  | 'dir'
+  | 'file'
+  | 'socket'
+  | 'netns'
+  | 'process'
+  | 'interface'
+  /** A kernel interface the lab borrowed (never deleted): cleanup gives it back as `restore` says. */
+  | 'attached-interface'
+  /** A host setting the lab changed (ref: its name, e.g. net.ipv4.ip_forward); see `previous`. */
+  | 'sysctl'
+  /** An nftables table of the lab's own (ref: "family name"); removed as a whole. */
+  | 'nft-table'
+  /** A rule the lab inserted into another owner's chain (ref: a description; see `argv`). */
+  | 'firewall-rule';
 
 /** One host object owned by a lab. */
 export interface JournalObject {
@@ -16,6 +31,12 @@ export interface JournalObject {
   startTime?: string;
   /** For interfaces and netns: the namespace file the object lives in, if not the engine's. */
   netns?: string;
+  /** For attached interfaces: their state before the lab borrowed them. */
+  restore?: InterfaceSnapshot;
+  /** For sysctls: the value before the lab changed it, written back on cleanup. */
+  previous?: string;
+  /** For firewall rules: the command that deletes the rule again. */
+  argv?: string[];
 }
 
 /** A line of the journal. */

@@ -1,7 +1,10 @@
 // The one registration point of link kinds. Each kind lives in its own folder.
 import { EngineError } from '../../shared/contract.js';
 import { ethernetKind } from './ethernet/index.js';
+import { pppKind } from './ppp/index.js';
 import { slirpKind } from './slirp/index.js';
+import { slipKind } from './slip/index.js';
+import { uartPipe154Kind } from './uart-pipe-154/index.js';
 import type { LinkKind } from './types.js';
 
 const kinds = new Map<string, LinkKind>();
@@ -14,6 +17,9 @@ export function registerLinkKind(kind: LinkKind): void {
 
 registerLinkKind(ethernetKind);
 registerLinkKind(slirpKind);
+registerLinkKind(pppKind);
+registerLinkKind(slipKind);
+registerLinkKind(uartPipe154Kind);
 
 /** The implementation of a link kind; unknown kinds are refused with the valid ones. */
 export function linkKind(kind: string): LinkKind {

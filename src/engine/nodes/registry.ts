@@ -1,9 +1,11 @@
 // The one registration point of node kinds. Each kind lives in its own folder.
 import { EngineError } from '../../shared/contract.js';
+import { boardKind } from './board/index.js';
 import { fvpKind } from './fvp/index.js';
 import { hostKind } from './host/index.js';
 import { nativeSimKind } from './native-sim/index.js';
 import { qemuKind } from './qemu/index.js';
+import { radio154Kind } from './radio-154/index.js';
 import { switchKind } from './switch/index.js';
 import type { NodeKind } from './types.js';
 
@@ -20,6 +22,8 @@ registerNodeKind(switchKind);
 registerNodeKind(nativeSimKind);
 registerNodeKind(fvpKind);
 registerNodeKind(qemuKind);
+registerNodeKind(boardKind);
+registerNodeKind(radio154Kind);
 
 /** The implementation of a kind; unknown kinds are refused with the list of valid ones. */
 export function nodeKind(kind: string): NodeKind<unknown> {

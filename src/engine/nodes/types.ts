@@ -35,6 +35,8 @@ export interface LabContext {
   injectFailure?: DeployStage;
   /** Folder of the topology file: relative paths in node settings are resolved against it. */
   topologyDir: string;
+  /** The topology file, when the lab came from one (its layout sidecar holds node positions). */
+  topologyFile?: string;
   /** The whole validated topology (for lab-wide facts such as MAC allocation). */
   topology: Topology;
 }

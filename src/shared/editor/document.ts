@@ -2,7 +2,7 @@
 // Document API so comments and formatting elsewhere in the file survive. Text that is never
 // edited is never re-serialised, so opening and saving a file leaves it byte-identical.
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import { findNodeKind } from '../topology/index.js';
+import { findLinkKind, findNodeKind } from '../topology/index.js';
 import { readGraph, type Graph } from './graph.js';
 
 /** Serialisation options: no line folding, so long values are kept as written. */
@@ -89,12 +89,15 @@ export function removeLinks(text: string, indexes: readonly number[]): string {
   return done(doc);
 }
 
-/** Appends a link between two endpoints. */
-export function addLink(text: string, a: string, b: string): string {
+/** Appends a link between two endpoints, of `kind` when given (else the default kind). */
+export function addLink(text: string, a: string, b: string, kind?: string): string {
   const doc = parse(text);
   ensureCollection(doc, 'links', 'seq');
   const links = doc.get('links', true);
-  if (isSeq(links)) links.add(toNode(doc, { endpoints: [a, b] }));
+  if (isSeq(links))
+    links.add(
+      toNode(doc, kind !== undefined ? { kind, endpoints: [a, b] } : { endpoints: [a, b] }),
+    );
   return done(doc);
 }
 
@@ -153,9 +156,10 @@ export type LinkEnd =
 
 /**
  * Chooses the endpoint of a new link on a node: the bare name of a switch-like node, else a
- * declared port no link uses yet, else the next free ethN (declared on the way).
+ * declared port no link uses yet, else the next free ethN (declared on the way). For a link
+ * carried by a serial port (`serial`), the node's first serial port no link uses.
  */
-export function chooseLinkEnd(graph: Graph, node: string): LinkEnd {
+export function chooseLinkEnd(graph: Graph, node: string, serial = false): LinkEnd {
   const gn = graph.nodes.find((n) => n.name === node);
   if (!gn) return { ok: false, reason: `node "${node}" is not in the document` };
   const kind = findNodeKind(gn.kind);
@@ -168,6 +172,18 @@ export function chooseLinkEnd(graph: Graph, node: string): LinkEnd {
   const used = new Set(
     graph.links.flatMap((l) => l.ends.filter((e) => e.node === node).map((e) => e.port ?? '')),
   );
+  if (serial) {
+    const serialPorts = kind.serialPorts ?? [];
+    const port = serialPorts.find((p) => !used.has(p));
+    if (port !== undefined) return { ok: true, endpoint: `${node}:${port}` };
+    return {
+      ok: false,
+      reason:
+        serialPorts.length === 0
+          ? `a ${gn.kind} node has no serial port; connect a qemu node instead`
+          : `every serial port of "${node}" is in use (${serialPorts.join(', ')})`,
+    };
+  }
   const key = kind.portsKey;
   const declaredMap = key !== undefined ? gn.spec[key] : undefined;
   const declared =
@@ -193,9 +209,14 @@ export function connectNodes(
 ): { ok: true; text: string; endpoints: [string, string] } | { ok: false; reason: string } {
   if (a === b) return { ok: false, reason: 'a link needs two different nodes' };
   const graph = readGraph(text);
-  const ea = chooseLinkEnd(graph, a);
+  // A node that fixes the link kind (a radio medium) makes the other end use a serial port.
+  const fixedKind = [a, b]
+    .map((n) => findNodeKind(graph.nodes.find((g) => g.name === n)?.kind ?? '')?.linkKind)
+    .find((k) => k !== undefined);
+  const serial = fixedKind !== undefined && findLinkKind(fixedKind)?.serial === true;
+  const ea = chooseLinkEnd(graph, a, serial);
   if (!ea.ok) return ea;
-  const eb = chooseLinkEnd(graph, b);
+  const eb = chooseLinkEnd(graph, b, serial);
   if (!eb.ok) return eb;
   let next = text;
   for (const [node, end] of [
@@ -205,7 +226,7 @@ export function connectNodes(
     if (end.createPort)
       next = setValue(next, ['nodes', node, end.createPort.key, end.createPort.port], {});
   }
-  next = addLink(next, ea.endpoint, eb.endpoint);
+  next = addLink(next, ea.endpoint, eb.endpoint, fixedKind);
   return { ok: true, text: next, endpoints: [ea.endpoint, eb.endpoint] };
 }
 

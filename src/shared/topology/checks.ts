@@ -3,7 +3,9 @@
 import { formatIp, formatMac, parseCidr, parseMac } from './address.js';
 import { formatEndpoint, linkId, parseEndpoint, type Endpoint } from './endpoint.js';
 import { findNodeKind } from './kinds/index.js';
+import type { KindIssue } from './kinds/types.js';
 import { findLinkKind, LINK_KINDS } from './links/index.js';
+import type { LinkEnd } from './links/types.js';
 import type { PathIssue } from './issues.js';
 import type { Topology } from './schema.js';
 import {
@@ -138,6 +140,64 @@ function checkEndpointKinds(
   return undefined;
 }
 
+/** The link kind's own checks of a link whose endpoints resolved; paths relative to the link. */
+function linkKindIssues(
+  topology: Topology,
+  link: LinkSpec,
+  ends: readonly (Endpoint | undefined)[],
+): KindIssue[] {
+  const kind = findLinkKind(link.kind);
+  if (kind?.check === undefined) return [];
+  const resolved: LinkEnd[] = [];
+  for (const [j, ep] of ends.entries()) {
+    const spec = ep ? topology.nodes[ep.node] : undefined;
+    if (!ep || !spec) return [];
+    const serial =
+      ep.port !== undefined && (findNodeKind(spec.kind)?.serialPorts?.includes(ep.port) ?? false);
+    resolved.push({
+      text: link.endpoints[j] ?? formatEndpoint(ep),
+      node: ep.node,
+      spec,
+      ...(ep.port !== undefined ? { port: ep.port } : {}),
+      serial,
+    });
+  }
+  return kind.check(link, resolved);
+}
+
+/** The issue when a node that fixes its link kind (a radio medium) is joined by another kind. */
+function checkFixedLinkKind(
+  topology: Topology,
+  link: LinkSpec,
+  ends: readonly (Endpoint | undefined)[],
+  i: number,
+): PathIssue | undefined {
+  for (const [j, ep] of ends.entries()) {
+    const spec = ep ? topology.nodes[ep.node] : undefined;
+    const fixed = spec ? findNodeKind(spec.kind)?.linkKind : undefined;
+    if (!ep || !spec || fixed === undefined || fixed === link.kind) continue;
+    return {
+      path: ['links', i, 'endpoints', j],
+      message: `${spec.kind} ${JSON.stringify(ep.node)} is joined only by ${fixed} links, but this link is of kind ${link.kind}; write kind: ${fixed}`,
+    };
+  }
+  return undefined;
+}
+
+/** Runs the checks of bare-attached kinds (a radio medium's members) on the links that passed. */
+function checkAttachedNodes(topology: Topology, good: readonly LinkSpec[]): PathIssue[] {
+  const issues: PathIssue[] = [];
+  for (const [name, spec] of Object.entries(topology.nodes)) {
+    const kind = findNodeKind(spec.kind);
+    if (kind?.checkAttached === undefined) continue;
+    const attached = good
+      .filter((l) => (l.endpoints as readonly string[]).includes(name))
+      .map((l) => ({ index: topology.links.indexOf(l), kind: l.kind, endpoints: l.endpoints }));
+    issues.push(...kind.checkAttached(spec, name, attached));
+  }
+  return issues;
+}
+
 /** Checks links; returns the issues and the links that passed (for the segment checks). */
 function checkLinks(topology: Topology): { issues: PathIssue[]; good: LinkSpec[] } {
   const issues: PathIssue[] = [];
@@ -171,9 +231,16 @@ function checkLinks(topology: Topology): { issues: PathIssue[]; good: LinkSpec[]
     const [a, b] = ends;
     if (issues.length > before || !a) return;
     const kindIssue =
-      checkSerialEndpoint(topology, link, a, i) ?? checkEndpointKinds(topology, link, [a, b], i);
+      checkFixedLinkKind(topology, link, [a, b], i) ??
+      checkSerialEndpoint(topology, link, a, i) ??
+      checkEndpointKinds(topology, link, [a, b], i);
     if (kindIssue) {
       issues.push(kindIssue);
+      return;
+    }
+    const ownIssues = linkKindIssues(topology, link, ends);
+    if (ownIssues.length > 0) {
+      issues.push(...ownIssues.map((x) => ({ ...x, path: ['links', i, ...x.path] })));
       return;
     }
     if (!b) {
@@ -273,5 +340,10 @@ export function crossCheck(topology: Topology): PathIssue[] {
   const nodeIssues = checkNodes(topology);
   const { issues: linkIssues, good } = checkLinks(topology);
   const segments = resolveSegments({ ...topology, links: good });
-  return [...nodeIssues, ...linkIssues, ...checkAddresses(topology, segments)];
+  return [
+    ...nodeIssues,
+    ...linkIssues,
+    ...checkAttachedNodes(topology, good),
+    ...checkAddresses(topology, segments),
+  ];
 }

@@ -47,6 +47,20 @@ describe('topology document edits', () => {
     expect(r.ok && r.endpoints).toEqual(['h1:lan', 'sw']);
   });
 
+  test('a link drawn to a radio medium is a uart-pipe-154 link from a free serial port', () => {
+    let text = 'name: t\nnodes: {}\nlinks: []\n';
+    text = addNode(text, 'z1', { kind: 'qemu', board: 'qemu_x86', kernel: 'zephyr.elf' });
+    text = addNode(text, 'air', { kind: 'radio-154' });
+    const r = connectNodes(text, 'z1', 'air');
+    expect(r.ok && r.endpoints).toEqual(['z1:serial1', 'air']);
+    if (!r.ok) return;
+    expect(r.text).toMatch(/kind: uart-pipe-154/);
+    expect(validateTopologyText(r.text, 'x.yaml').ok).toBe(true);
+    // A host has no serial port: the refusal says what to connect instead.
+    const h = connectNodes(addNode(r.text, 'h1', { kind: 'host' }), 'h1', 'air');
+    expect(h.ok ? '' : h.reason).toMatch(/no serial port; connect a qemu node/);
+  });
+
   test('removing a node removes its links; renaming follows the endpoints', () => {
     const removed = removeNodes(example, ['h1']);
     expect(readGraph(removed).links.map((l) => l.id)).toEqual(['h2:eth0--sw']);

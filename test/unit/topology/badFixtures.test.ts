@@ -68,17 +68,17 @@ const CASES: Expectation[] = [
     line: 4,
     column: 11,
     message:
-      'nodes.h1.kind: unknown kind "hots"; valid kinds are host, switch, native-sim, fvp, qemu',
+      'nodes.h1.kind: unknown kind "hots"; valid kinds are host, switch, native-sim, fvp, qemu, board, radio-154',
     path: ['nodes', 'h1', 'kind'],
-    choices: ['host', 'switch', 'native-sim', 'fvp', 'qemu'],
+    choices: ['host', 'switch', 'native-sim', 'fvp', 'qemu', 'board', 'radio-154'],
   },
   {
     file: 'missing-kind.yaml',
     line: 3,
     column: 3,
     message:
-      'nodes.h1.kind: required key is missing; add kind: with one of host, switch, native-sim, fvp, qemu',
-    choices: ['host', 'switch', 'native-sim', 'fvp', 'qemu'],
+      'nodes.h1.kind: required key is missing; add kind: with one of host, switch, native-sim, fvp, qemu, board, radio-154',
+    choices: ['host', 'switch', 'native-sim', 'fvp', 'qemu', 'board', 'radio-154'],
   },
   {
     file: 'unknown-host-key.yaml',
@@ -179,7 +179,7 @@ const CASES: Expectation[] = [
     file: 'unknown-link-kind.yaml',
     line: 9,
     column: 11,
-    message: 'links[0].kind: unknown link kind "slip"; valid link kinds are ethernet',
+    message: 'links[0].kind: unknown link kind "pigeon"; valid link kinds are ethernet',
   },
   {
     file: 'one-endpoint.yaml',

@@ -46,7 +46,7 @@ describe('loadTopologyFile', () => {
     await writeFile(file, '\ufeffname: lab\nnodes:\n  sw: {kind: swich}\n');
     const result = await loadTopologyFile(file);
     expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([
-      `${file}:3:14: nodes.sw.kind: unknown kind "swich"; valid kinds are host, switch, native-sim, fvp, qemu`,
+      `${file}:3:14: nodes.sw.kind: unknown kind "swich"; valid kinds are host, switch, native-sim, fvp, qemu, board, radio-154`,
     ]);
   });
 });

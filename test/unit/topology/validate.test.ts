@@ -164,7 +164,15 @@ links:
   });
 
   it('lists the registered kinds in kind errors', () => {
-    expect(NODE_KIND_NAMES).toEqual(['host', 'switch', 'native-sim', 'fvp', 'qemu']);
+    expect(NODE_KIND_NAMES).toEqual([
+      'host',
+      'switch',
+      'native-sim',
+      'fvp',
+      'qemu',
+      'board',
+      'radio-154',
+    ]);
   });
 
   it('never throws, whatever the input', () => {

@@ -229,18 +229,96 @@ describe('the lab import-zephyr produces', () => {
     ]);
   });
 
-  it.each([
-    ['qemu_x86-slip-tap', /recognised, not yet supported: SLIP with Ethernet frames/],
-    ['qemu_x86-slip-raw', /recognised, not yet supported: SLIP on the second serial port/],
-    ['qemu_x86-ppp', /recognised, not yet supported: PPP/],
-    ['qemu_x86-802154', /recognised, not yet supported: IEEE 802\.15\.4/],
-    ['usb-legacy', /recognised, not yet supported: USB device networking/],
-    ['usb-next', /recognised, not yet supported: USB device networking/],
-  ])('%s is reported in notes and as a comment, never dropped', async (dir, note) => {
-    const r = await importZephyr([fixture(dir)]);
-    expect(r.notes.some((n) => note.test(n))).toBe(true);
-    expect(r.yaml).toMatch(new RegExp(`# ${note.source}`));
+  it('a SLIP-TAP build: the second serial port joins the switch with a slip link', async () => {
+    const r = await importZephyr([fixture('qemu_x86-slip-tap')]);
+    expect(r.notes).toEqual([]);
+    expectValid(r.yaml);
+    const doc = parse(r.yaml) as LabDoc & { links: Record<string, unknown>[] };
+    expect(doc.nodes['echo_server']).toEqual({
+      kind: 'qemu',
+      board: 'qemu_x86',
+      kernel: `${fixture('qemu_x86-slip-tap')}/zephyr/zephyr.elf`,
+    });
+    expect(doc.links).toEqual([
+      { kind: 'slip', endpoints: ['echo_server:serial1', 'sw'] },
+      { endpoints: ['host:eth0', 'sw'] },
+    ]);
+    expect(doc.nodes['host']).toEqual({
+      kind: 'host',
+      interfaces: { eth0: { ipv4: ['192.0.2.2/24'], ipv6: ['2001:db8::2/64'] } },
+    });
   });
+
+  it('a raw-IP SLIP build: a slip link in ip mode to a host interface with the peer addresses', async () => {
+    const r = await importZephyr([fixture('qemu_x86-slip-raw')]);
+    expectValid(r.yaml);
+    const doc = parse(r.yaml) as LabDoc & { links: Record<string, unknown>[] };
+    expect(doc.links).toEqual([
+      { kind: 'slip', mode: 'ip', endpoints: ['echo_server:serial1', 'host:sl0'] },
+    ]);
+    expect(doc.nodes['host']).toEqual({
+      kind: 'host',
+      interfaces: { sl0: { ipv4: ['192.0.2.2/24'], ipv6: ['2001:db8::2/64'] } },
+    });
+    expect(doc.nodes['sw']).toBeUndefined();
+  });
+
+  it('echo_server + echo_client over SLIP-TAP: one direct serial-to-serial link, no host', async () => {
+    const r = await importZephyr([
+      fixture('qemu_x86-slip-tap'),
+      fixture('qemu_x86-slip-tap-client'),
+    ]);
+    expectValid(r.yaml);
+    const doc = parse(r.yaml) as LabDoc & { links: Record<string, unknown>[] };
+    expect(doc.links).toEqual([
+      { kind: 'slip', endpoints: ['echo_server:serial1', 'echo_client:serial1'] },
+    ]);
+    expect(Object.keys(doc.nodes)).toEqual(['echo_server', 'echo_client']);
+  });
+
+  it('a PPP build: a ppp link whose ends are the Kconfig peer and own addresses', async () => {
+    const r = await importZephyr([fixture('qemu_x86-ppp')]);
+    expectValid(r.yaml);
+    const doc = parse(r.yaml) as LabDoc & { links: Record<string, unknown>[] };
+    expect(doc.links).toEqual([
+      { kind: 'ppp', endpoints: ['echo_server:serial1'], local: '192.0.2.2', peer: '192.0.2.1' },
+    ]);
+  });
+
+  it('802.15.4 UART-pipe builds: both instances join one radio medium', async () => {
+    const r = await importZephyr([fixture('qemu_x86-802154'), fixture('qemu_x86-802154-client')]);
+    expect(r.notes).toEqual([]);
+    expectValid(r.yaml);
+    const doc = parse(r.yaml) as LabDoc & { links: Record<string, unknown>[] };
+    expect(doc.nodes['air']).toEqual({ kind: 'radio-154' });
+    expect(doc.links).toEqual([
+      { kind: 'uart-pipe-154', endpoints: ['echo_server:serial1', 'air'] },
+      { kind: 'uart-pipe-154', endpoints: ['echo_client:serial1', 'air'] },
+    ]);
+  });
+
+  it('a single 802.15.4 build says it needs a peer', async () => {
+    const r = await importZephyr([fixture('qemu_x86-802154')]);
+    expectValid(r.yaml);
+    expect(r.notes.join('\n')).toMatch(/nobody to talk to/);
+  });
+
+  it.each(['usb-legacy', 'usb-next'])(
+    '%s: a board node on the switch with the host, in host mode',
+    async (dir) => {
+      const r = await importZephyr([fixture(dir)]);
+      expectValid(r.yaml);
+      const doc = parse(r.yaml) as LabDoc & { network?: string };
+      expect(doc.network).toBe('host');
+      const board = Object.entries(doc.nodes).find(([, n]) => n['kind'] === 'board');
+      expect(board).toBeDefined();
+      expect(doc.links?.map((l) => l.endpoints)).toEqual([
+        [`${board?.[0] ?? ''}:usb0`, 'sw'],
+        ['host:eth0', 'sw'],
+      ]);
+      expect(r.notes.join('\n')).toMatch(/network: host/);
+    },
+  );
 
   it('a QEMU user-networking build: a slirp link with the network and forwards of NET_QEMU_USER_EXTRA_ARGS', async () => {
     const r = await importZephyr([fixture('qemu_x86-user')]);

@@ -75,6 +75,7 @@ function LinkNumbers({ id }: { id: string }): JSX.Element {
             ['B→A', `${formatRate(r.ba.fps)} frames/s, ${formatRate(r.ba.bps)} B/s`],
             ['total', `${r.frames} frames, ${r.bytes} bytes`],
             ...DROP_CAUSES.map((c): [string, string] => [`drops: ${c}`, String(r.drops[c])]),
+            ...Object.entries(r.extra).map(([e, n]): [string, string] => [e, String(n)]),
           ]
         : [['counters', 'launch the lab to see live counters']];
       body.replaceChildren(

@@ -22,6 +22,8 @@ export interface LinkRates {
   frames: number;
   bytes: number;
   drops: Record<DropCause, number>;
+  /** Kind-specific counts over the link's ports (SLIP 'bad-escape', radio 'lost', ...). */
+  extra: Record<string, number>;
   /** Frames per second (both directions), oldest first. */
   history: number[];
 }
@@ -83,10 +85,13 @@ export function applySnapshot(snap: CounterSnapshot, links: readonly LinkStatus[
       bps: rate(pc.tx.bytes, pp?.tx.bytes),
     };
     const drops = zeroDrops();
+    const extra: Record<string, number> = {};
     for (const port of link.ports) {
       const c = byPort.get(port);
       if (!c) continue;
       for (const cause of DROP_CAUSES) drops[cause] += c.rx.drops[cause] + c.tx.drops[cause];
+      for (const [event, n] of Object.entries(c.extra ?? {}))
+        extra[event] = (extra[event] ?? 0) + n;
     }
     const history = [...(old.get(link.id)?.history ?? []), out.fps + back.fps].slice(
       -SPARK_SAMPLES,
@@ -97,6 +102,7 @@ export function applySnapshot(snap: CounterSnapshot, links: readonly LinkStatus[
       frames: pc.rx.frames + pc.tx.frames,
       bytes: pc.rx.bytes + pc.tx.bytes,
       drops,
+      extra,
       history,
     });
   }

@@ -2,15 +2,25 @@
 // kinds/<kind>.ts with its schema and hooks and add it to NODE_KINDS.
 import { z } from 'zod';
 import { describeValue, listChoices } from '../text.js';
+import { boardKind } from './board.js';
 import { fvpKind } from './fvp.js';
 import { hostKind } from './host.js';
 import { nativeSimKind } from './nativeSim.js';
 import { qemuKind } from './qemu.js';
+import { radio154Kind } from './radio154.js';
 import { switchKind } from './switch.js';
 import type { NodeKindDefinition, NodeKindSchema } from './types.js';
 
 /** Every node kind, in palette order. */
-export const NODE_KINDS = [hostKind, switchKind, nativeSimKind, fvpKind, qemuKind] as const;
+export const NODE_KINDS = [
+  hostKind,
+  switchKind,
+  nativeSimKind,
+  fvpKind,
+  qemuKind,
+  boardKind,
+  radio154Kind,
+] as const;
 
 /** A node kind name. */
 export type NodeKind = (typeof NODE_KINDS)[number]['kind'];
@@ -61,7 +71,20 @@ export type { HostInterfaceSpec, HostNodeSpec, HostRouteSpec } from './host.js';
 export type { SwitchNodeSpec } from './switch.js';
 export type { NativeSimNodeSpec, NativeSimPortSpec, NativeSimFlagStyle } from './nativeSim.js';
 export type { FvpFamily, FvpForward, FvpNodeSpec } from './fvp.js';
-export type { KindIssue, NodeKindDefinition, NodeKindSchema, PortAddress } from './types.js';
+export type { Radio154NodeSpec, RadioDelivery } from './radio154.js';
+export {
+  MAX_RADIO_SEED,
+  RADIO_DELIVERY_MODELS,
+  RADIO_LINK_KIND,
+  radio154Kind,
+} from './radio154.js';
+export type {
+  AttachedLink,
+  KindIssue,
+  NodeKindDefinition,
+  NodeKindSchema,
+  PortAddress,
+} from './types.js';
 export { addressList, DEFAULT_HOST_SHELL, hostKind } from './host.js';
 export { DEFAULT_SWITCH_AGING, switchKind } from './switch.js';
 export {
@@ -92,4 +115,6 @@ export {
   qemuKind,
   ZEPHYR_BOOT_BANNER,
 } from './qemu.js';
+export type { BoardNodeSpec } from './board.js';
+export { BOARD_NO_SERIAL, BOARD_PORT, boardKind, DEFAULT_BOARD_BAUD } from './board.js';
 export { defineNodeKind } from './types.js';

@@ -1,5 +1,6 @@
 // What a node kind declares: its settings schema and the facts the cross-checks need.
 import type { z } from 'zod';
+import type { PathIssue } from '../issues.js';
 import type { DocPath } from '../text.js';
 
 /** The settings schema of a node kind: a strict object whose `kind` is the kind's literal. */
@@ -45,6 +46,12 @@ export interface NodeKindDefinition<
   /** Ports declared in the settings, or undefined when any valid port name is accepted. */
   declaredPorts?(spec: z.output<S>): readonly string[] | undefined;
   /**
+   * The link kind every link to this node uses (e.g. "uart-pipe-154" for a radio medium): the
+   * editor writes it when a link to the node is drawn, and picks a serial port on the other end
+   * when that kind is carried by a serial port.
+   */
+  readonly linkKind?: string;
+  /**
    * Serial ports a serial link kind (slip, ppp, uart-pipe-154) may attach to as "node:port";
    * other link kinds never see them.
    */
@@ -53,6 +60,19 @@ export interface NodeKindDefinition<
   addresses?(spec: z.output<S>): PortAddress[];
   /** Kind-specific consistency checks that need more than one field. */
   check?(spec: z.output<S>, node: string): KindIssue[];
+  /**
+   * Checks of a bare-attached node against the links that join it by name and passed the link
+   * checks (e.g. a radio medium's members); issue paths start at the document root.
+   */
+  checkAttached?(spec: z.output<S>, node: string, links: readonly AttachedLink[]): PathIssue[];
+}
+
+/** A link that names a bare-attached node as an endpoint, for NodeKindDefinition.checkAttached. */
+export interface AttachedLink {
+  /** Index in the document's `links`. */
+  index: number;
+  kind: string;
+  endpoints: readonly string[];
 }
 
 /** Declares a node kind (identity function that keeps the literal types). */

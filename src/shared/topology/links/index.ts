@@ -4,10 +4,19 @@ import { z } from 'zod';
 import { describeValue } from '../text.js';
 import { ethernetLinkKind } from './ethernet.js';
 import { slirpLinkKind } from './slirp.js';
+import { pppLinkKind } from './ppp.js';
+import { slipLinkKind } from './slip.js';
+import { uartPipe154LinkKind } from './uartPipe154.js';
 import { unknownLinkKindMessage, type LinkKindDefinition } from './types.js';
 
 /** Every link kind; the first is the default when `kind` is omitted. */
-export const LINK_KINDS = [ethernetLinkKind, slirpLinkKind] as const;
+export const LINK_KINDS = [
+  ethernetLinkKind,
+  slirpLinkKind,
+  slipLinkKind,
+  uartPipe154LinkKind,
+  pppLinkKind,
+] as const;
 
 /** A link kind name. */
 export type LinkKind = (typeof LINK_KINDS)[number]['kind'];
@@ -64,8 +73,34 @@ export {
   type SlirpLinkSpec,
 } from './slirp.js';
 export {
+  DEFAULT_SLIP_MTU,
+  SLIP_MODES,
+  slipLinkKind,
+  slipLinkType,
+  slipMtu,
+  type SlipLinkSpec,
+  type SlipMode,
+} from './slip.js';
+export {
+  DEFAULT_PPP_LOCAL,
+  DEFAULT_PPP_PEER,
+  DEFAULT_PPPD_BINARY,
+  PPPD_OPTIONS,
+  parsePppdOption,
+  pppdOptionWords,
+  pppLinkKind,
+  pppLinkSchema,
+  type PppLinkSpec,
+} from './ppp.js';
+export {
+  uartPipe154LinkKind,
+  uartPipe154LinkSchema,
+  type UartPipe154LinkSpec,
+} from './uartPipe154.js';
+export {
   defineLinkKind,
   linkBaseShape,
+  type LinkEnd,
   type LinkKindDefinition,
   type LinkKindSchema,
 } from './types.js';

@@ -1,6 +1,8 @@
 // What a link kind declares, and the fields every link kind shares.
 import { z } from 'zod';
 import type { LinkType } from '../../kinds.js';
+import type { NodeSpec } from '../kinds/index.js';
+import type { KindIssue } from '../kinds/types.js';
 import { describeValue, listChoices } from '../text.js';
 import { endpointSchema, expected, linkNameSchema } from '../fields.js';
 
@@ -43,6 +45,19 @@ export type LinkKindSchema = z.ZodObject<
   z.core.$strict
 >;
 
+/** One end of a link as the cross-checks resolved it, for a link kind's own check. */
+export interface LinkEnd {
+  /** As written, e.g. "z1:serial1" or "sw". */
+  text: string;
+  node: string;
+  /** The node's settings. */
+  spec: NodeSpec;
+  /** The port; absent for a switch (bare-attached). */
+  port?: string;
+  /** True when `port` is one of the node's serial ports. */
+  serial: boolean;
+}
+
 /** One link kind. Register it in links/index.ts. */
 export interface LinkKindDefinition<
   K extends string = string,
@@ -60,6 +75,11 @@ export interface LinkKindDefinition<
    * be a serial port of a node (NodeKindDefinition.serialPorts, e.g. "z1:serial1").
    */
   readonly serial?: boolean;
+  /**
+   * Kind-specific checks of a link whose endpoints resolved (both ends exist, ports declared);
+   * `ends` are in endpoint order, issue paths are relative to the link.
+   */
+  check?(link: z.output<S>, ends: readonly LinkEnd[]): KindIssue[];
 }
 
 /** Declares a link kind (identity function that keeps the literal types). */
