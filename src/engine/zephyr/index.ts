@@ -289,12 +289,14 @@ export function composeLab(builds: BuildInfo[]): ZephyrImport {
       } else if (b.mode === 'slip') {
         const itf = `sl${slipCount++}`;
         const v4 = a.peerIpv4 ?? bump(a.myIpv4 ?? '', 1);
-        const v6 = a.peerIpv6 ?? bump(a.myIpv6 ?? '', 1);
         slipInterfaces.push(
-          `      ${itf}: # raw-IP SLIP to ${name} (a TUN: no Ethernet header)`,
+          `      ${itf}: # raw-IP SLIP to ${name} (a TUN: no Ethernet header, MTU 576)`,
           v4 !== undefined ? `        ipv4: [${v4}/${a.ipv4Prefix}]` : '',
-          v6 !== undefined ? `        ipv6: [${scalar(`${v6}/${IPV6_PREFIX}`)}]` : '',
         );
+        if (a.myIpv6 !== undefined)
+          notes.push(
+            `legacy SLIP's MTU of 576 is below IPv6's minimum of 1280, so ${name} is reached over IPv4 only; use SLIP-TAP (CONFIG_NET_SLIP_TAP=y) for IPv6`,
+          );
         links.push(
           '  - kind: slip',
           '    mode: ip',

@@ -26,6 +26,7 @@ nodes:
       sl0: {ipv4: 192.0.2.2/24}
       tapmac: {mac: 00:00:5e:00:53:ff}
       big: {ipv4: 198.51.100.2/24, mtu: 1500}
+      six: {ipv4: 203.0.113.2/24, ipv6: 2001:db8:200::2/64}
   sw: {kind: switch}
 links:
 `;
@@ -90,6 +91,13 @@ describe('slip link topology', () => {
       `lab.yaml:${LINKS_LINE}:52: links[0].endpoints[1]: nodes.h1.interfaces.big has mtu 1500, larger than this slip link's MTU 576; lower the interface's mtu or set the link's mtu to 1500`,
     ]);
     valid(`  - {kind: slip, mode: ip, mtu: 1500, endpoints: [z1:serial1, h1:big]}\n`);
+  });
+
+  it('refuses IPv6 on a raw-IP SLIP interface below 1280 bytes, and takes it at mtu 1280', () => {
+    expect(problems(`  - {kind: slip, mode: ip, endpoints: [z1:serial1, h1:six]}\n`)).toEqual([
+      `lab.yaml:${LINKS_LINE}:52: links[0].endpoints[1]: nodes.h1.interfaces.six has an IPv6 address, but IPv6 needs an MTU of at least 1280 and this raw-IP slip link's MTU is 576 (legacy SLIP's default is 576); drop the ipv6 address or set the link's mtu to 1280 to match a Zephyr build with that MTU`,
+    ]);
+    valid(`  - {kind: slip, mode: ip, mtu: 1280, endpoints: [z1:serial1, h1:six]}\n`);
   });
 
   it('names the valid modes for an unknown one', () => {

@@ -61,6 +61,9 @@ function describeEnd(end: LinkEnd): string {
 }
 
 /** Mode ip needs a host interface (it becomes a TUN) or a serial port at the far end. */
+/** The smallest MTU IPv6 runs on (RFC 8200); Linux removes IPv6 from an interface below it. */
+const IPV6_MIN_MTU = 1280;
+
 function checkSlip(link: SlipLinkSpec, ends: readonly LinkEnd[]): KindIssue[] {
   const far = ends[1];
   if (link.mode !== 'ip' || far === undefined || far.serial) return [];
@@ -84,6 +87,17 @@ function checkSlip(link: SlipLinkSpec, ends: readonly LinkEnd[]): KindIssue[] {
     ];
   }
   const mtu = slipMtu(link);
+  const effective = itf?.mtu ?? mtu;
+  const v6 = itf?.ipv6;
+  const hasV6 = typeof v6 === 'string' || (Array.isArray(v6) && v6.length > 0);
+  if (hasV6 && effective < IPV6_MIN_MTU) {
+    return [
+      {
+        path: at,
+        message: `${where} has an IPv6 address, but IPv6 needs an MTU of at least ${IPV6_MIN_MTU} and this raw-IP slip link's MTU is ${effective} (legacy SLIP's default is ${DEFAULT_SLIP_MTU.ip}); drop the ipv6 address or set the link's mtu to ${IPV6_MIN_MTU} to match a Zephyr build with that MTU`,
+      },
+    ];
+  }
   if (itf?.mtu !== undefined && itf.mtu > mtu) {
     return [
       {
