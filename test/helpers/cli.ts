@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { labId } from '../../src/engine/paths.js';
+import type { CounterSnapshot, PortCounters } from '../../src/shared/contract.js';
 import { taggedProcesses } from '../../src/engine/host/procfs.js';
 
 /** The repository root. */
@@ -134,4 +135,20 @@ export function pingArgs(node: string, target: string, count = 3, lab?: string):
     '5',
     target,
   ];
+}
+
+/** Runs tshark with ARGS; resolves its stdout, rejects with its stderr. */
+export function tshark(args: string[]): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile('tshark', args, (e, out, err) =>
+      e ? rej(new Error(`${e.message}\n${err}`)) : res(out),
+    );
+  });
+}
+
+/** One port's counters in a snapshot; throws naming the ports there are. */
+export function portCounters(snap: CounterSnapshot, id: string): PortCounters {
+  const p = snap.ports.find((x) => x.port === id);
+  if (!p) throw new Error(`no port ${id} in ${snap.ports.map((x) => x.port).join(', ')}`);
+  return p;
 }

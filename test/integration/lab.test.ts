@@ -3,24 +3,19 @@ import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CounterSnapshot, LabStatus, PortCounters } from '../../src/shared/contract.js';
-import { CliEnv, IS_ROOT, leftovers, pingArgs, ROOT, until } from '../helpers/cli.js';
+import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
+import {
+  CliEnv,
+  IS_ROOT,
+  leftovers,
+  pingArgs,
+  ROOT,
+  until,
+  tshark,
+  portCounters as port,
+} from '../helpers/cli.js';
 
 const TWO_HOSTS = join(ROOT, 'examples', 'two-hosts.yaml');
-
-function tshark(args: string[]): Promise<string> {
-  return new Promise((res, rej) => {
-    execFile('tshark', args, (e, out, err) =>
-      e ? rej(new Error(`${e.message}\n${err}`)) : res(out),
-    );
-  });
-}
-
-function port(snap: CounterSnapshot, id: string): PortCounters {
-  const p = snap.ports.find((x) => x.port === id);
-  if (!p) throw new Error(`no port ${id} in ${snap.ports.map((x) => x.port).join(', ')}`);
-  return p;
-}
 
 async function stats(env: CliEnv, lab: string): Promise<CounterSnapshot> {
   const r = await env.run(['stats', '--lab', lab, '--json']);

@@ -5,7 +5,6 @@
 // sentence naming the kernel's missing PPP support. The data path runs against a STAND-IN for
 // pppd (test/fixtures/ppp-standin/pppd-standin.py, given as the link's `binary:`), which
 // speaks RFC 1662 on stdin/stdout like `pppd notty` and acks LCP Configure-Requests.
-import { execFile } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -20,9 +19,17 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CounterSnapshot, LabStatus, PortCounters } from '../../src/shared/contract.js';
+import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
 import { encodePppFrames, PppDecoder } from '../../src/engine/links/ppp/codec.js';
-import { CliEnv, IS_ROOT, leftovers, ROOT, until } from '../helpers/cli.js';
+import {
+  CliEnv,
+  IS_ROOT,
+  leftovers,
+  ROOT,
+  until,
+  tshark,
+  portCounters as port,
+} from '../helpers/cli.js';
 
 const QEMU_STANDIN = join(ROOT, 'test', 'fixtures', 'qemu-standin', 'qemu-standin.py');
 const PPPD_STANDIN = join(ROOT, 'test', 'fixtures', 'ppp-standin', 'pppd-standin.py');
@@ -34,20 +41,6 @@ const PPPD_PORT = `${LINK}:pppd`;
 /** An LCP Configure-Request (identifier `id`, magic number 0x2a2a2a2a), as Zephyr starts LCP. */
 function confReq(id: number): Buffer {
   return Buffer.from([0xff, 0x03, 0xc0, 0x21, 0x01, id, 0x00, 0x0a, 0x05, 0x06, 42, 42, 42, 42]);
-}
-
-function tshark(args: string[]): Promise<string> {
-  return new Promise((res, rej) => {
-    execFile('tshark', args, (e, out, err) =>
-      e ? rej(new Error(`${e.message}\n${err}`)) : res(out),
-    );
-  });
-}
-
-function port(snap: CounterSnapshot, id: string): PortCounters {
-  const p = snap.ports.find((x) => x.port === id);
-  if (!p) throw new Error(`no port ${id} in ${snap.ports.map((x) => x.port).join(', ')}`);
-  return p;
 }
 
 /** The Zephyr side of the serial line: a socket the QEMU stand-in relays serial1 to. */
@@ -308,7 +301,7 @@ describe.skipIf(!IS_ROOT)(
       if (side === undefined) throw new Error('the first test did not start the lab');
       const before = port(await stats(), 'z1:serial1');
       const bad = Buffer.from(encodePppFrames([confReq(8)]));
-      bad[bad.length - 4] ^= 0x01; // inside the options, past every escape
+      bad.writeUInt8((bad.readUInt8(bad.length - 4) ^ 0x01) & 0xff, bad.length - 4); // inside the options, past every escape
       side.writeRaw(bad);
       side.send([confReq(9)]);
       expect(await until(() => side.received.length >= 2, SETTLE_MS)).toBe(true);

@@ -2,7 +2,6 @@
 // stand-in (which relays each serial chardev to a socket this test listens on), uart-pipe-154
 // links, the medium, counters and capture. The test plays three Zephyr UART pipe radios: it
 // writes 802.15.4 data frames as 0xF0, length, frame, and decodes what each radio hears.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,8 +11,16 @@ import {
   encodeUartPipeFrames,
   UartPipeDecoder,
 } from '../../src/engine/links/uart-pipe-154/codec.js';
-import type { CounterSnapshot, LabStatus, PortCounters } from '../../src/shared/contract.js';
-import { CliEnv, IS_ROOT, leftovers, ROOT, until } from '../helpers/cli.js';
+import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
+import {
+  CliEnv,
+  IS_ROOT,
+  leftovers,
+  ROOT,
+  until,
+  tshark,
+  portCounters as port,
+} from '../helpers/cli.js';
 
 const STANDIN = join(ROOT, 'test', 'fixtures', 'qemu-standin', 'qemu-standin.py');
 /** Frames over the relay take milliseconds; a loaded 2-core box may need seconds. */
@@ -80,20 +87,6 @@ class RadioPeer {
     await new Promise<void>((res) => this.server.close(() => res()));
     rmSync(this.path, { force: true });
   }
-}
-
-function tshark(args: string[]): Promise<string> {
-  return new Promise((res, rej) => {
-    execFile('tshark', args, (e, out, err) =>
-      e ? rej(new Error(`${e.message}\n${err}`)) : res(out),
-    );
-  });
-}
-
-function port(snap: CounterSnapshot, id: string): PortCounters {
-  const p = snap.ports.find((x) => x.port === id);
-  if (!p) throw new Error(`no port ${id} in ${snap.ports.map((x) => x.port).join(', ')}`);
-  return p;
 }
 
 /** The member counters the issue names: sent, delivered, lost in the medium, malformed. */

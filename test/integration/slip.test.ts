@@ -2,33 +2,27 @@
 // relays each serial chardev to a socket this test listens on), host nodes, the fabric, capture.
 // The test plays Zephyr on the SLIP line: SLIP-TAP (Ethernet frames) onto a switch, and legacy
 // raw-IP SLIP to a host interface that becomes a TUN and is routed to the host's other segment.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CounterSnapshot, LabStatus, PortCounters } from '../../src/shared/contract.js';
-import { CliEnv, IS_ROOT, leftovers, pingArgs, ROOT, until } from '../helpers/cli.js';
+import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
+import {
+  CliEnv,
+  IS_ROOT,
+  leftovers,
+  pingArgs,
+  ROOT,
+  until,
+  tshark,
+  portCounters as port,
+} from '../helpers/cli.js';
 import { SlipPeer } from '../helpers/slipPeer.js';
 
 const STANDIN = join(ROOT, 'test', 'fixtures', 'qemu-standin', 'qemu-standin.py');
 const LAB = 'slip';
 /** Replies over the relay take milliseconds; a loaded 2-core box may need seconds. */
 const SETTLE_MS = 30_000;
-
-function tshark(args: string[]): Promise<string> {
-  return new Promise((res, rej) => {
-    execFile('tshark', args, (e, out, err) =>
-      e ? rej(new Error(`${e.message}\n${err}`)) : res(out),
-    );
-  });
-}
-
-function port(snap: CounterSnapshot, id: string): PortCounters {
-  const p = snap.ports.find((x) => x.port === id);
-  if (!p) throw new Error(`no port ${id} in ${snap.ports.map((x) => x.port).join(', ')}`);
-  return p;
-}
 
 async function stats(env: CliEnv): Promise<CounterSnapshot> {
   const r = await env.run(['stats', '--lab', LAB, '--json']);

@@ -216,7 +216,7 @@ describe('PPP decoding', () => {
 
   it('counts a frame with a bad FCS as bad-fcs, drops it, and keeps the next frame', () => {
     const bad = Buffer.from(encodePppFrames([LCP_CONF_REQ]));
-    bad[5] ^= 0x01; // a data byte, not an escape or a flag
+    bad.writeUInt8(bad.readUInt8(5) ^ 0x01, 5); // a data byte, not an escape or a flag
     const wire = Buffer.concat([bad, encodePppFrames([hex('ff03 0021 45')])]);
     const got = decode([wire]);
     expect(got.frames).toEqual([hex('ff03 0021 45')]);

@@ -5,17 +5,17 @@
 // (LINKTYPE_PPP_HDLC). pppd and a kernel with PPP are checked before anything is created.
 import { join } from 'node:path';
 import { EngineError, type LinkStatus } from '../../../shared/contract.js';
-import type { LinkType } from '../../../shared/kinds.js';
 import { DisposableStore } from '../../../shared/lifecycle.js';
-import { linkId, parseEndpoint } from '../../../shared/topology/index.js';
+import { linkId } from '../../../shared/topology/index.js';
 import {
   DEFAULT_PPPD_BINARY,
   pppdOptionWords,
   type PppLinkSpec,
 } from '../../../shared/topology/links/index.js';
-import type { FrameCodec, Port } from '../../fabric/index.js';
-import type { LabContext, NodeInstance } from '../../nodes/types.js';
+import type { Port } from '../../fabric/index.js';
+import type { LabContext } from '../../nodes/types.js';
 import { findExecutable } from '../../process/executable.js';
+import { openSerialPort } from '../serial.js';
 import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
 import { pppCodec } from './codec.js';
 import { PppdPort, pppKernelProblem } from './pppd.js';
@@ -77,18 +77,6 @@ export function pppFrameMtu(spec: PppLinkSpec): number {
   return unit + PPP_HEADER_BYTES;
 }
 
-/** What a ppp link needs from a node with serial ports (qemu today). */
-interface SerialPortOwner extends NodeInstance {
-  serialPort(
-    name: string,
-    options: { link: string; linkType: LinkType; codec: FrameCodec; mtu?: number },
-  ): Promise<Port>;
-}
-
-function hasSerialPorts(n: NodeInstance): n is SerialPortOwner {
-  return typeof (n as Partial<SerialPortOwner>).serialPort === 'function';
-}
-
 /** A file name from a link id (ids hold ":" and other characters a file name should not). */
 function fileSafe(id: string): string {
   return id.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -140,18 +128,16 @@ export class PppLink implements LinkInstance {
 
   async wire(): Promise<void> {
     const [text] = this.spec.endpoints;
-    const ep = parseEndpoint(text);
-    const node = ep ? this.env.node(ep.node) : undefined;
-    if (ep?.port === undefined || node === undefined || !hasSerialPorts(node)) {
-      throw new EngineError(
-        'bad-request',
-        `ppp link ${this.id} starts at a serial port such as "z1:serial1", but "${text}" is not one; use a qemu node's serial1-serial3`,
-      );
-    }
     const { ctx } = this.env;
     const mtu = pppFrameMtu(this.spec);
     const codec = pppCodec();
-    const serial = await node.serialPort(ep.port, { link: this.id, linkType: 'ppp', codec, mtu });
+    const { port: serial } = await openSerialPort(this.env, this.kind, text, {
+      link: this.id,
+      linkType: 'ppp',
+      codec,
+      mtu,
+      up: this.spec.up,
+    });
     this.serial = serial;
     const binary = await resolvePppd(this.spec, ctx, this.id);
     const pppd = PppdPort.start({
@@ -167,10 +153,7 @@ export class PppLink implements LinkInstance {
     this.store.add(pppd);
     ctx.fabric.addPort(pppd);
     this.store.add(ctx.fabric.connect(serial, pppd));
-    if (!this.spec.up) {
-      pppd.setUp(false);
-      await node.setLink?.(ep.port, false);
-    }
+    if (!this.spec.up) pppd.setUp(false);
   }
 
   ports(): Port[] {

@@ -16,6 +16,7 @@ import { slipLinkType, slipMtu, type SlipLinkSpec } from '../../../shared/topolo
 import type { FrameCodec, Port } from '../../fabric/index.js';
 import { HostNode } from '../../nodes/host/index.js';
 import type { NodeInstance } from '../../nodes/types.js';
+import { hasSerialPorts } from '../serial.js';
 import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
 import { slipCodec } from './codec.js';
 
@@ -25,18 +26,6 @@ const ETHERNET_OVERHEAD = 18;
 const MIN_ETHERNET_FRAME = 14;
 /** An IP packet has at least IPv4's 20-byte header. */
 const MIN_IP_PACKET = 20;
-
-/** What a serial link needs from a node with serial ports (qemu today). */
-interface SerialPortOwner extends NodeInstance {
-  serialPort(
-    name: string,
-    options: { link: string; linkType: LinkType; codec: FrameCodec; mtu?: number },
-  ): Promise<Port>;
-}
-
-function hasSerialPorts(n: NodeInstance): n is SerialPortOwner {
-  return typeof (n as Partial<SerialPortOwner>).serialPort === 'function';
-}
 
 interface Segment extends NodeInstance {
   attach(port: Port): { dispose(): void };

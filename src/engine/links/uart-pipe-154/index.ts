@@ -3,27 +3,14 @@
 // radio-154 medium. The link carries one fabric port: the member's serial port, so capturing
 // the link records what that radio sent (inbound) and heard (outbound).
 import { EngineError, type LinkStatus } from '../../../shared/contract.js';
-import type { LinkType } from '../../../shared/kinds.js';
 import { DisposableStore } from '../../../shared/lifecycle.js';
-import { linkId, parseEndpoint } from '../../../shared/topology/index.js';
+import { linkId } from '../../../shared/topology/index.js';
 import type { UartPipe154LinkSpec } from '../../../shared/topology/links/index.js';
-import type { FrameCodec, Port } from '../../fabric/index.js';
+import type { Port } from '../../fabric/index.js';
 import { RadioNode } from '../../nodes/radio-154/index.js';
-import type { NodeInstance } from '../../nodes/types.js';
+import { openSerialPort } from '../serial.js';
 import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
 import { UART_PIPE_CODEC, UART_PIPE_MAX_FRAME } from './codec.js';
-
-/** What the link needs from a node with serial ports (qemu today). */
-interface SerialPortOwner extends NodeInstance {
-  serialPort(
-    name: string,
-    options: { link: string; linkType: LinkType; codec: FrameCodec; mtu?: number },
-  ): Promise<Port>;
-}
-
-function hasSerialPorts(n: NodeInstance): n is SerialPortOwner {
-  return typeof (n as Partial<SerialPortOwner>).serialPort === 'function';
-}
 
 /** A wired uart-pipe-154 link. */
 export class UartPipe154Link implements LinkInstance {
@@ -41,14 +28,6 @@ export class UartPipe154Link implements LinkInstance {
 
   async wire(): Promise<void> {
     const [radioEnd, mediumEnd] = this.spec.endpoints;
-    const ep = parseEndpoint(radioEnd);
-    const node = ep ? this.env.node(ep.node) : undefined;
-    if (!ep?.port || !node || !hasSerialPorts(node)) {
-      throw new EngineError(
-        'bad-request',
-        `uart-pipe-154 link ${this.id} starts at a serial port such as "z1:serial1", but "${radioEnd}" is not one; use a qemu node's serial1-serial3`,
-      );
-    }
     const medium = this.env.node(mediumEnd);
     if (!(medium instanceof RadioNode)) {
       throw new EngineError(
@@ -56,15 +35,15 @@ export class UartPipe154Link implements LinkInstance {
         `uart-pipe-154 link ${this.id} ends at a radio-154 medium, but "${mediumEnd}" is a ${medium.kind}; write the bare name of a radio-154 node`,
       );
     }
-    const port = await node.serialPort(ep.port, {
+    const { port } = await openSerialPort(this.env, this.kind, radioEnd, {
       link: this.id,
       linkType: 'ieee802154',
       codec: UART_PIPE_CODEC,
       mtu: UART_PIPE_MAX_FRAME,
+      up: this.spec.up,
     });
     this.carried = port;
     this.store.add(medium.attach(port));
-    if (!this.spec.up) await node.setLink?.(ep.port, false);
   }
 
   ports(): Port[] {
