@@ -454,7 +454,7 @@ async function cmdValidate(args: string[]): Promise<number> {
   }
   if (r.ok) {
     out(
-      `${file}: valid lab "${r.topology.name}" (${Object.keys(r.topology.nodes).length} nodes, ${r.topology.links.length} links)`,
+      `${file}: valid lab "${r.topology.name}" (${plural(Object.keys(r.topology.nodes).length, 'node')}, ${plural(r.topology.links.length, 'link')})`,
     );
     return 0;
   }
@@ -539,4 +539,9 @@ export async function run(argv: string[]): Promise<number> {
     err(e instanceof Error ? e.message : String(e));
     return 1;
   }
+}
+
+/** "1 node", "2 nodes". */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

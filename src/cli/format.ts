@@ -28,7 +28,9 @@ export function formatStatus(s: LabStatus): string {
           return `${owner === n.name ? (port ?? p.id) : p.id}${p.up ? '' : '(down)'}`;
         })
         .join(' ') || '-',
-      n.reason ?? (n.pid ? `pid ${n.pid}` : ''),
+      [n.reason ?? (n.pid ? `pid ${n.pid}` : ''), n.detail ?? '']
+        .filter((x) => x !== '')
+        .join('; '),
     ]),
   );
   const links = table(

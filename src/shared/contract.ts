@@ -51,6 +51,11 @@ export interface NodeStatus {
   hasConsole: boolean;
   ports: PortStatus[];
   exit?: ExitInfo;
+  /**
+   * One line about what the node runs with, worth seeing at a glance: a radio medium's delivery
+   * model and seed, a board's detected interface and console.
+   */
+  detail?: string;
 }
 
 /** One link as the engine sees it. */

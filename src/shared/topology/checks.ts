@@ -298,6 +298,9 @@ function checkAddresses(topology: Topology, segments: Segment[]): PathIssue[] {
   const issues: PathIssue[] = [];
   const segmentOfPort = new Map<string, Segment>();
   for (const seg of segments) for (const port of seg.ports) segmentOfPort.set(port, seg);
+  // A switch's own addresses (its `host` interface) sit on the switch's segment.
+  const segmentOfSwitch = new Map<string, Segment>();
+  for (const seg of segments) for (const sw of seg.switches) segmentOfSwitch.set(sw, seg);
   const seen = new Map<string, { node: string; port: string }>();
   for (const [node, spec] of Object.entries(topology.nodes)) {
     for (const addr of findNodeKind(spec.kind)?.addresses?.(spec) ?? []) {
@@ -312,7 +315,7 @@ function checkAddresses(topology: Topology, segments: Segment[]): PathIssue[] {
         canonical = formatIp(cidr.value.address);
       }
       const element = `${node}:${addr.port}`;
-      const segment = segmentOfPort.get(element);
+      const segment = segmentOfPort.get(element) ?? segmentOfSwitch.get(node);
       const scope = segment ? `segment ${segment.id}` : `port ${element}`;
       const key = `${scope}\n${addr.type}\n${canonical}`;
       const first = seen.get(key);

@@ -42,6 +42,13 @@ function problems(text: string): string[] {
 }
 
 describe('switch host and services', () => {
+  it("counts the lab's own addresses in the segment's duplicate check", () => {
+    expect(problems(lab('host: {ipv4: 192.0.2.10/24}'))).toEqual([
+      'lab.yaml:10:18: nodes.sw.host.ipv4: address 192.0.2.10 is already used by h1:eth0 on the same segment (switch sw); give each interface its own address',
+    ]);
+    expect(problems(lab('host: {}'))).toEqual([]);
+  });
+
   it('fills in the net-tools defaults for `host: {}` and `true` services', () => {
     const s = resolveServices(
       switchOf(lab('host: {}\nservices: {dhcp: true, ra: true, dns: true, nat: true}')),

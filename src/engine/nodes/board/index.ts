@@ -320,6 +320,11 @@ export class BoardNode implements NodeInstance {
       state: this.state,
       ...(this.reason !== undefined ? { reason: this.reason } : {}),
       hasConsole: this.serial !== undefined,
+      ...(this.res
+        ? {
+            detail: `${this.res.iface.name} (${this.res.iface.driver}), console ${this.res.serial ?? 'none'}`,
+          }
+        : {}),
       ports: this.fabricPort
         ? [{ id: this.fabricPort.id, linkType: this.fabricPort.linkType, up: this.fabricPort.up }]
         : [],

@@ -161,6 +161,9 @@ export class RadioNode implements NodeInstance {
       state: this.medium ? 'ready' : 'stopped',
       hasConsole: false,
       ports: ports.map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
+      ...(this.seedUsed !== undefined
+        ? { detail: `delivery ${this.spec.delivery}, seed ${this.seedUsed}` }
+        : {}),
     };
   }
 

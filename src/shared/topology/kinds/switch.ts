@@ -14,7 +14,7 @@ import {
   type IpAddress,
 } from '../address.js';
 import { cidrSchema, expected, intRange, ipSchema, mtuSchema, portNameSchema } from '../fields.js';
-import { defineNodeKind, type KindIssue } from './types.js';
+import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
 
 /** Default MAC aging time in seconds, the same as the Linux bridge default. */
 export const DEFAULT_SWITCH_AGING = 300;
@@ -290,10 +290,28 @@ function checkSwitch(spec: SwitchNodeSpec, node: string): KindIssue[] {
 }
 
 /** The switch kind. */
+/** The lab's own addresses on the segment, for the per-segment duplicate check. */
+function switchAddresses(spec: SwitchNodeSpec): PortAddress[] {
+  if (spec.host === undefined) return [];
+  const written = spec.host.ipv4 !== undefined || spec.host.ipv6 !== undefined;
+  const addr = switchHostAddresses(spec.host);
+  const out: PortAddress[] = [];
+  for (const type of ['ipv4', 'ipv6'] as const) {
+    const value = addr[type];
+    if (value !== undefined)
+      out.push({ port: SWITCH_HOST_PORT, type, value, path: written ? ['host', type] : ['host'] });
+  }
+  return out;
+}
+
+/** The port name of the lab's own interface on a switch (fabric port "sw:host"). */
+export const SWITCH_HOST_PORT = 'host';
+
 export const switchKind = defineNodeKind({
   kind: 'switch',
   description: 'A learning Ethernet switch; link to it by its bare name.',
   schema: switchSchema,
   attach: 'bare',
   check: checkSwitch,
+  addresses: switchAddresses,
 });
