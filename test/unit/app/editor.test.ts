@@ -8,6 +8,7 @@ import {
   connectNodes,
   mergeTopology,
   readGraph,
+  radioRanges,
   removeNodes,
   renameNode,
   setValue,
@@ -59,6 +60,25 @@ describe('topology document edits', () => {
     // A host has no serial port: the refusal says what to connect instead.
     const h = connectNodes(addNode(r.text, 'h1', { kind: 'host' }), 'h1', 'air');
     expect(h.ok ? '' : h.reason).toMatch(/no serial port; connect a qemu node/);
+  });
+
+  test('members of a medium that delivers by range get its range drawn, unless pinned by positions', () => {
+    const text = `name: t
+nodes:
+  z1: {kind: qemu, board: qemu_x86, kernel: a.elf}
+  z2: {kind: qemu, board: qemu_x86, kernel: a.elf}
+  z3: {kind: qemu, board: qemu_x86, kernel: a.elf}
+  air: {kind: radio-154, delivery: range, range: 150, positions: {z3: [0, 0]}}
+links:
+  - {kind: uart-pipe-154, endpoints: [z1:serial1, air]}
+  - {kind: uart-pipe-154, endpoints: [z2:serial1, air]}
+  - {kind: uart-pipe-154, endpoints: [z3:serial1, air]}
+`;
+    expect([...radioRanges(readGraph(text))]).toEqual([
+      ['z1', 150],
+      ['z2', 150],
+    ]);
+    expect(radioRanges(readGraph(text.replace('delivery: range', 'delivery: all'))).size).toBe(0);
   });
 
   test('removing a node removes its links; renaming follows the endpoints', () => {

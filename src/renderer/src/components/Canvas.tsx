@@ -15,7 +15,7 @@ import {
   type EdgeChange,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type JSX } from 'react';
-import { readGraph } from '../../../shared/editor/index.js';
+import { radioRanges, readGraph } from '../../../shared/editor/index.js';
 import { addNodeAction, connectAction, run } from '../actions.js';
 import { importZephyrBuild } from '../controller.js';
 import { useStore } from '../store/index.js';
@@ -63,9 +63,16 @@ export function Canvas(): JSX.Element {
   // move re-renders only the nodes it touches (LabNode is memoised on its props).
   const nodeData = useMemo(() => {
     const out = new Map<string, LabNodeData>();
+    const ranges = radioRanges(graph);
     for (const n of graph.nodes) {
       const rt: NodeRuntime | undefined = nodeStates[n.name];
-      out.set(n.name, { name: n.name, kind: n.kind, ...(rt ? { runtime: rt } : {}) });
+      const range = ranges.get(n.name);
+      out.set(n.name, {
+        name: n.name,
+        kind: n.kind,
+        ...(rt ? { runtime: rt } : {}),
+        ...(range !== undefined ? { radioRange: range } : {}),
+      });
     }
     return out;
   }, [graph, nodeStates]);

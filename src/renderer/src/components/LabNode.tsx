@@ -10,6 +10,8 @@ export interface LabNodeData extends Record<string, unknown> {
   name: string;
   kind: string;
   runtime?: NodeRuntime;
+  /** The range of the radio medium this node is a member of (delivery: range), in canvas units. */
+  radioRange?: number;
 }
 
 function LabNodeView({ data, selected }: NodeProps<Node<LabNodeData, 'lab'>>): JSX.Element {
@@ -23,6 +25,13 @@ function LabNodeView({ data, selected }: NodeProps<Node<LabNodeData, 'lab'>>): J
       title={reason ? `${data.name}: ${state ?? ''} - ${reason}` : `${data.name} (${data.kind})`}
       onDoubleClick={() => openConsole(data.name)}
     >
+      {data.radioRange !== undefined ? (
+        <div
+          className="radio-range"
+          data-testid={`radio-range-${data.name}`}
+          style={{ width: data.radioRange * 2, height: data.radioRange * 2 }}
+        />
+      ) : null}
       <Handle
         type="source"
         position={Position.Right}

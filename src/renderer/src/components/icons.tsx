@@ -77,10 +77,25 @@ function SimIcon(): JSX.Element {
   );
 }
 
+function RadioIcon(): JSX.Element {
+  return (
+    <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+      <circle cx="16" cy="16" r="3" fill="currentColor" />
+      <path
+        d="M10 10a8.5 8.5 0 0 0 0 12M22 10a8.5 8.5 0 0 1 0 12M6 6a14 14 0 0 0 0 20M26 6a14 14 0 0 1 0 20"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+      />
+    </svg>
+  );
+}
+
 /** The icon of a node kind; emulated boards share one, simulators another. */
 export function KindIcon({ kind }: { kind: string }): JSX.Element {
   if (kind === 'host') return <HostIcon />;
   if (kind === 'switch') return <SwitchIcon />;
+  if (kind === 'radio-154') return <RadioIcon />;
   if (/sim|fvp/i.test(kind)) return <SimIcon />;
   return <BoardIcon />;
 }
