@@ -246,6 +246,51 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
   });
 });
 
+describe('radio media on the canvas', () => {
+  test('members of a range medium show the circle they are heard in; a pinned member does not', async () => {
+    const { page } = app;
+    const file = join(work, 'radio.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: e2e-radio',
+        'nodes:',
+        '  z1: {kind: qemu, board: qemu_x86, kernel: zephyr.elf}',
+        '  z2: {kind: qemu, board: qemu_x86, kernel: zephyr.elf}',
+        '  z3: {kind: qemu, board: qemu_x86, kernel: zephyr.elf}',
+        '  air: {kind: radio-154, delivery: range, range: 150, positions: {z3: [600, 0]}}',
+        'links:',
+        '  - {kind: uart-pipe-154, endpoints: [z1:serial1, air]}',
+        '  - {kind: uart-pipe-154, endpoints: [z2:serial1, air]}',
+        '  - {kind: uart-pipe-154, endpoints: [z3:serial1, air]}',
+        '',
+      ].join('\n'),
+    );
+    const nodes = {
+      z1: { x: 0, y: 0 },
+      z2: { x: 120, y: 0 },
+      z3: { x: 600, y: 0 },
+      air: { x: 60, y: 200 },
+    };
+    writeFileSync(`${file}.layout.json`, JSON.stringify({ version: 1, nodes }));
+    await page.locator('[data-testid=open]').click();
+    await answerPath(page, file);
+    await expect.poll(() => page.locator('[data-testid=file-name]').innerText()).toBe(file);
+    await expect.poll(() => page.locator('[data-testid=radio-range-z1]').count()).toBe(1);
+    expect(await page.locator('[data-testid=radio-range-z2]').count()).toBe(1);
+    expect(await page.locator('[data-testid=radio-range-z3]').count()).toBe(0);
+    // The circle's diameter is twice the range in canvas units, at the canvas's zoom (z1 and
+    // z2 are 120 units apart).
+    const n1 = await page.locator('[data-testid=node-z1]').boundingBox();
+    const n2 = await page.locator('[data-testid=node-z2]').boundingBox();
+    const zoom = ((n2?.x ?? 0) - (n1?.x ?? 0)) / 120;
+    expect(zoom).toBeGreaterThan(0);
+    const box = await page.locator('[data-testid=radio-range-z1]').boundingBox();
+    expect(Math.abs((box?.width ?? 0) - 300 * zoom)).toBeLessThan(2);
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-radio.png') });
+  });
+});
+
 describe.skipIf(!IS_ROOT)('attaching to a lab started from the command line', () => {
   test('a lab started with `netweave up` is listed, attached to, and shown running', async () => {
     const { page } = app;
