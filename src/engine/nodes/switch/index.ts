@@ -1,7 +1,8 @@
 // The `switch` node kind: an Ethernet segment, a learning switch in the fabric. With `host` it
 // also has the lab's own interface on the segment (an engine-owned TAP in the lab's namespace,
 // attached to the switch as one more fabric port), and with `services` it runs dnsmasq (DHCPv4,
-// router advertisements, DNS) and NAT to the outside on that interface.
+// router advertisements, DNS) or the engine's built-in equivalent (services/builtin, in front of
+// that port) and NAT to the outside on that interface.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,11 +11,16 @@ import { EngineError, type NodeStatus } from '../../../shared/contract.js';
 import type { Disposable } from '../../../shared/lifecycle.js';
 import type { SwitchNodeSpec } from '../../../shared/topology/index.js';
 import { parseCidr, formatCidr, networkOf } from '../../../shared/topology/address.js';
-import { resolveServices, type ResolvedServices } from '../../../shared/topology/kinds/switch.js';
+import {
+  resolveServices,
+  type ResolvedServices,
+  type ServiceServer,
+} from '../../../shared/topology/kinds/switch.js';
 import { TapPort, type EthernetSwitch, type Port } from '../../fabric/index.js';
 import type { JournalObject } from '../../host/journal.js';
 import { interfaceTag } from '../../paths.js';
 import { runChecked, runCommand } from '../../process/run.js';
+import { BuiltinServices } from '../../services/builtin/index.js';
 import { DnsmasqService, needsDnsmasq } from '../../services/dnsmasq.js';
 import { SegmentNat } from '../../services/nat.js';
 import { findTool } from '../../services/tools.js';
@@ -22,6 +28,50 @@ import type { LabContext, NodeInstance, NodeKind } from '../types.js';
 
 /** Default MAC aging of a switch, as in IEEE 802.1D. */
 export const DEFAULT_AGING_SECONDS = 300;
+
+/**
+ * Which server answers a switch's dhcp, ra and dns: the one written, else dnsmasq when it is
+ * installed, else the built-in one; undefined when dnsmasq is asked for and missing.
+ */
+export function pickServer(
+  written: ServiceServer | undefined,
+  dnsmasqInstalled: boolean,
+): ServiceServer | undefined {
+  if (written === 'builtin') return 'builtin';
+  if (dnsmasqInstalled) return 'dnsmasq';
+  return written === 'dnsmasq' ? undefined : 'builtin';
+}
+
+function missingDnsmasq(switchName: string): EngineError {
+  return new EngineError(
+    'missing-binary',
+    `switch "${switchName}" asks for dnsmasq (services.server: dnsmasq), and it is not installed; install it (apt install dnsmasq) or write services.server: builtin`,
+  );
+}
+
+/** The Ethernet and link-local addresses the kernel gave the lab's interface. */
+async function interfaceAddresses(ifname: string): Promise<{ mac: string; linkLocal?: string }> {
+  const link = await runChecked(['ip', '-j', 'link', 'show', 'dev', ifname]);
+  const [info] = JSON.parse(link.stdout) as Array<{ address?: string }>;
+  if (info?.address === undefined) {
+    throw new EngineError('internal', `interface ${ifname} has no Ethernet address`);
+  }
+  const addr = await runCommand(['ip', '-j', '-6', 'addr', 'show', 'dev', ifname, 'scope', 'link']);
+  let linkLocal: string | undefined;
+  if (addr.exitCode === 0) {
+    const [a] = JSON.parse(addr.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>;
+    linkLocal = a?.addr_info?.find((x) => x.local !== undefined)?.local;
+  }
+  return { mac: info.address, ...(linkLocal !== undefined ? { linkLocal } : {}) };
+}
+
+/** The TAP of the lab's interface; deliver() lets the built-in services answer from it. */
+class HostTapPort extends TapPort {
+  /** Puts frames into the fabric as if the kernel had sent them on this interface. */
+  deliver(frames: readonly Buffer[]): void {
+    this.receive(frames);
+  }
+}
 
 /** Longest interface name (IFNAMSIZ - 1). */
 const MAX_IFNAME = 15;
@@ -44,10 +94,11 @@ export class SwitchNode implements NodeInstance {
   private sw: EthernetSwitch | undefined;
   private readonly attached: Port[] = [];
   private readonly services: ResolvedServices | undefined;
-  private hostPort: TapPort | undefined;
+  private hostPort: HostTapPort | undefined;
   private hostAttach: Disposable | undefined;
   private hostObject: JournalObject | undefined;
   private dnsmasq: DnsmasqService | undefined;
+  private builtin: BuiltinServices | undefined;
   private nat: SegmentNat | undefined;
 
   constructor(
@@ -84,7 +135,7 @@ export class SwitchNode implements NodeInstance {
     this.hostObject = { type: 'interface', ref: ifname, mode: this.ctx.mode };
     this.ctx.journal.willCreate(this.hostObject);
     // Non-persistent: the TAP disappears when the engine closes its fd, even after kill -9.
-    const port = new TapPort(`${this.name}:host`, openTap(ifname), {
+    const port = new HostTapPort(`${this.name}:host`, openTap(ifname), {
       ...(this.spec.mtu !== undefined ? { mtu: this.spec.mtu + 14 } : {}),
     });
     this.hostPort = port;
@@ -159,31 +210,61 @@ export class SwitchNode implements NodeInstance {
         this.nat = nat;
         await nat.up();
       }
-      if (needsDnsmasq(s) && !this.dnsmasq) {
-        const binary = await findTool('dnsmasq');
-        if (binary === undefined) {
-          throw new EngineError(
-            'missing-binary',
-            `switch "${this.name}" needs dnsmasq for dhcp, ra and dns, and it is not installed; install it (apt install dnsmasq) or remove those services`,
-          );
-        }
-        this.dnsmasq = new DnsmasqService({
-          switchName: this.name,
-          binary,
-          config: {
-            mode: this.ctx.mode,
-            ifname,
-            services: s,
-            leaseFile: join(this.ctx.labDir, `${this.name}-dnsmasq.leases`),
-          },
-          logDir: this.ctx.logDir,
-          env: this.ctx.env,
-          journal: this.ctx.journal,
-        });
-        await this.dnsmasq.start();
+      if (needsDnsmasq(s) && !this.dnsmasq && !this.builtin) {
+        const binary = s.server === 'builtin' ? undefined : await findTool('dnsmasq');
+        const server = pickServer(s.server, binary !== undefined);
+        if (server === undefined) throw missingDnsmasq(this.name);
+        if (server === 'builtin' || binary === undefined) await this.startBuiltin(ifname, s);
+        else await this.startDnsmasq(ifname, s, binary);
       }
     }
     this.ctx.nodeState(this.name, 'ready');
+  }
+
+  /** DHCPv4, RA and DNS answered by the engine, in front of the lab's interface. */
+  private async startBuiltin(ifname: string, s: ResolvedServices): Promise<void> {
+    const port = this.hostPort;
+    if (port === undefined) return;
+    const { mac, linkLocal } = await interfaceAddresses(ifname);
+    const builtin = new BuiltinServices({
+      services: s,
+      mac,
+      ...(linkLocal !== undefined ? { linkLocal } : {}),
+      inject: (frames) => {
+        port.deliver(frames);
+      },
+      count: (event) => {
+        port.countExtra(event);
+      },
+    });
+    this.builtin = builtin;
+    // First stage: requests are served before any impairment stage that may sit on the port.
+    port.egress.insert(builtin, 0);
+    builtin.start();
+  }
+
+  private async startDnsmasq(ifname: string, s: ResolvedServices, binary: string): Promise<void> {
+    this.dnsmasq = new DnsmasqService({
+      switchName: this.name,
+      binary,
+      config: {
+        mode: this.ctx.mode,
+        ifname,
+        services: s,
+        leaseFile: join(this.ctx.labDir, `${this.name}-dnsmasq.leases`),
+      },
+      logDir: this.ctx.logDir,
+      env: this.ctx.env,
+      journal: this.ctx.journal,
+    });
+    await this.dnsmasq.start();
+  }
+
+  private stopBuiltin(): void {
+    if (this.builtin === undefined) return;
+    // Removing the stage disposes it (timers stop, queued answers are dropped).
+    if (this.hostPort?.egress.remove(this.builtin) !== true) this.builtin.dispose();
+    this.builtin = undefined;
   }
 
   ready(): Promise<void> {
@@ -194,6 +275,7 @@ export class SwitchNode implements NodeInstance {
     // The segment keeps switching; its services stop (NAT and the interface stay until down).
     await this.dnsmasq?.dispose();
     this.dnsmasq = undefined;
+    this.stopBuiltin();
     this.hostPort?.setUp(false);
   }
 
@@ -211,6 +293,7 @@ export class SwitchNode implements NodeInstance {
   async dispose(): Promise<void> {
     await this.dnsmasq?.dispose();
     this.dnsmasq = undefined;
+    this.stopBuiltin();
     await this.nat?.dispose();
     this.nat = undefined;
     await this.hostAttach?.dispose();
@@ -231,11 +314,9 @@ export const switchKind: NodeKind<SwitchNodeSpec> = {
   instantiate: (name, spec, ctx) => new SwitchNode(name, spec, ctx),
   preflight: async (name, spec) => {
     const s = resolveServices(spec);
-    if (needsDnsmasq(s) && (await findTool('dnsmasq')) === undefined) {
-      throw new EngineError(
-        'missing-binary',
-        `switch "${name}" needs dnsmasq for dhcp, ra and dns, and it is not installed; install it (apt install dnsmasq) or remove those services`,
-      );
+    // Without dnsmasq the built-in server answers, unless the topology asks for dnsmasq.
+    if (needsDnsmasq(s) && s?.server === 'dnsmasq' && (await findTool('dnsmasq')) === undefined) {
+      throw missingDnsmasq(name);
     }
     if (s?.nat && (await findTool('nft')) === undefined) {
       throw new EngineError(

@@ -100,7 +100,12 @@ export function parseEthernet(frame: Buffer): EthernetFrame | undefined {
 }
 
 /** Builds an Ethernet II frame (no FCS). */
-export function buildEthernet(dst: Buffer, src: Buffer, etherType: number, payload: Buffer): Buffer {
+export function buildEthernet(
+  dst: Buffer,
+  src: Buffer,
+  etherType: number,
+  payload: Buffer,
+): Buffer {
   const frame = Buffer.alloc(ETH_HEADER + payload.length);
   dst.copy(frame, 0);
   src.copy(frame, 6);
@@ -287,8 +292,7 @@ export function upperChecksumOk(ip: IpPacket): boolean {
   // UDP over IPv4 may carry no checksum at all.
   if (ip.family === 4 && ip.protocol === PROTO_UDP && ip.payload.readUInt16BE(6) === 0) return true;
   return (
-    internetChecksum(pseudoHeader(ip.src, ip.dst, ip.protocol, ip.payload.length), ip.payload) ===
-    0
+    internetChecksum(pseudoHeader(ip.src, ip.dst, ip.protocol, ip.payload.length), ip.payload) === 0
   );
 }
 

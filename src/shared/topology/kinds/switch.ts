@@ -13,7 +13,15 @@ import {
   type Cidr,
   type IpAddress,
 } from '../address.js';
-import { cidrSchema, expected, intRange, ipSchema, mtuSchema, portNameSchema } from '../fields.js';
+import {
+  cidrSchema,
+  expected,
+  intRange,
+  ipSchema,
+  mtuSchema,
+  oneOf,
+  portNameSchema,
+} from '../fields.js';
 import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
 
 /** Default MAC aging time in seconds, the same as the Linux bridge default. */
@@ -34,6 +42,11 @@ export const DEFAULT_DNS_NAMES: Readonly<Record<string, string>> = {
   '4.zephyr.test': '192.0.2.1',
   '6.zephyr.test': '2001:db8::1',
 };
+
+/** What may answer a segment's dhcp, ra and dns (the `server` service setting). */
+export const SERVICE_SERVERS = ['builtin', 'dnsmasq'] as const;
+/** One of SERVICE_SERVERS. */
+export type ServiceServer = (typeof SERVICE_SERVERS)[number];
 
 const DNS_NAME_RE =
   /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -119,8 +132,13 @@ export const switchServicesSchema = z
         .boolean({ error: expected('true or false') })
         .optional()
         .meta({ description: "NAT (masquerade) of this segment's IPv4 to the outside." }),
+      server: oneOf(
+        SERVICE_SERVERS,
+        'server',
+        'What answers dhcp, ra and dns: dnsmasq, or the engine itself (builtin); default dnsmasq when installed, else builtin.',
+      ).optional(),
     },
-    { error: expected('a map with dhcp, ra, dns, nat') },
+    { error: expected('a map with dhcp, ra, dns, nat, server') },
   )
   .meta({ description: 'Services on this segment; they need `host`.' });
 
@@ -166,6 +184,8 @@ export interface ResolvedServices {
   ra?: { prefix: string; mtu: number };
   dns?: { names: Record<string, string> };
   nat: boolean;
+  /** The server written in the topology; undefined: dnsmasq when installed, else builtin. */
+  server?: ServiceServer;
 }
 
 function offset(net: Cidr, n: number): IpAddress {
@@ -192,7 +212,11 @@ export function resolveServices(spec: SwitchNodeSpec): ResolvedServices | undefi
   const s = spec.services ?? {};
   const v4 = addrs.ipv4 !== undefined ? parseCidr(addrs.ipv4, 4) : undefined;
   const v6 = addrs.ipv6 !== undefined ? parseCidr(addrs.ipv6, 6) : undefined;
-  const out: ResolvedServices = { ...addrs, nat: s.nat === true };
+  const out: ResolvedServices = {
+    ...addrs,
+    nat: s.nat === true,
+    ...(s.server !== undefined ? { server: s.server } : {}),
+  };
   if (s.dhcp !== undefined && s.dhcp !== false && v4?.ok) {
     const custom = typeof s.dhcp === 'object' ? s.dhcp : undefined;
     out.dhcp = {
