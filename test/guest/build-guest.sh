@@ -11,6 +11,8 @@
 # Kernel command line of the guest (all optional):
 #   nw.ip=192.0.2.10/24   nw.ip6=2001:db8::10/64   nw.gw=192.0.2.2   nw.dhcp=1 (udhcpc, for slirp)
 #   nw.if=eth0 (the interface to configure)
+#   nw.slip=ttyS1 (put that serial port into the kernel's SLIP line discipline, legacy raw-IP
+#   SLIP, and configure the sl0 it creates instead of eth0)
 set -euo pipefail
 
 # --link DIR: also point DIR/vmlinuz and DIR/initrd.cpio.gz at the cached result (for
@@ -40,7 +42,10 @@ MODDIR=/lib/modules/$VERSION
 [ -f "$MODDIR/modules.dep" ] || die "no modules for kernel $VERSION in $MODDIR; reinstall linux-image-$VERSION"
 [ -r "$KERNEL" ] || die "$KERNEL is not readable"
 
-SCRIPT_HASH=$(sha256sum "$0" | cut -c1-12)
+SLATTACH_C=$(dirname "$0")/slattach.c
+[ -r "$SLATTACH_C" ] || die "$SLATTACH_C is missing"
+command -v gcc >/dev/null || die "gcc is missing (it builds the guest's slattach); install it with: apt-get install -y gcc libc6-dev"
+SCRIPT_HASH=$(cat "$0" "$SLATTACH_C" | sha256sum | cut -c1-12)
 CACHE=${NETWEAVE_GUEST_CACHE:-$HOME/.cache/netweave-guest}
 OUT=$CACHE/$VERSION-$SCRIPT_HASH
 report() {
@@ -63,6 +68,7 @@ trap 'rm -rf "$WORK"' EXIT
 ROOT=$WORK/root
 mkdir -p "$ROOT"/{bin,sbin,dev,proc,sys,tmp,etc,lib/modules,root,usr/bin,usr/sbin,usr/share/udhcpc}
 cp "$BUSYBOX" "$ROOT/bin/busybox"
+gcc -static -Os -s -o "$ROOT/bin/slattach" "$SLATTACH_C" || die "cannot build slattach (static: needs libc6-dev)"
 # One symlink per applet the guest uses.
 for applet in sh ash cat echo ls mount umount mkdir ip ifconfig route insmod sleep setsid \
   cttyhack nc ping ping6 udhcpc hostname grep sed cut tr head tail ps kill true false uname \
@@ -85,7 +91,7 @@ add_module() {
   done
   ORDER+=("$rel")
 }
-for m in e1000 virtio_net virtio_pci; do add_module "$m"; done
+for m in e1000 virtio_net virtio_pci slip; do add_module "$m"; done
 : >"$ROOT/lib/modules/order"
 for rel in "${ORDER[@]}"; do
   base=$(basename "$rel")
@@ -126,7 +132,16 @@ while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done </lib/modules/ord
 ip link set lo up
 
 arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1="*) echo "${w#*=}" ;; esac; done; }
-IF=$(arg nw.if); IF=${IF:-eth0}
+SLIP=$(arg nw.slip)
+if [ -n "$SLIP" ]; then
+  # The line discipline lives as long as slattach holds the port open.
+  slattach "/dev/$SLIP" >/tmp/slip.name 2>/tmp/slip.err &
+  n=0
+  while [ ! -s /tmp/slip.name ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+  [ -s /tmp/slip.name ] || echo "NETWEAVE-SLIP-FAILED $(cat /tmp/slip.err)"
+  SLIPIF=$(cat /tmp/slip.name)
+fi
+IF=$(arg nw.if); IF=${IF:-${SLIPIF:-eth0}}
 n=0
 while [ ! -e "/sys/class/net/$IF" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 ip link set "$IF" up
