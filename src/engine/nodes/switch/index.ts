@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTap } from '@netweave/tap';
-import { EngineError, type NodeStatus } from '../../../shared/contract.js';
+import { EngineError, type ExecResult, type NodeStatus } from '../../../shared/contract.js';
 import type { Disposable } from '../../../shared/lifecycle.js';
 import type { SwitchNodeSpec } from '../../../shared/topology/index.js';
 import { parseCidr, formatCidr, networkOf } from '../../../shared/topology/address.js';
@@ -24,7 +24,7 @@ import { BuiltinServices } from '../../services/builtin/index.js';
 import { DnsmasqService, needsDnsmasq } from '../../services/dnsmasq.js';
 import { SegmentNat } from '../../services/nat.js';
 import { findTool } from '../../services/tools.js';
-import type { LabContext, NodeInstance, NodeKind } from '../types.js';
+import type { ExecOptions, LabContext, NodeInstance, NodeKind } from '../types.js';
 
 /** Default MAC aging of a switch, as in IEEE 802.1D. */
 export const DEFAULT_AGING_SECONDS = 300;
@@ -279,7 +279,44 @@ export class SwitchNode implements NodeInstance {
     this.hostPort?.setUp(false);
   }
 
+  /**
+   * Runs a command on the lab's side of the segment: in the namespace that holds the switch's
+   * host interface (the engine's own in isolated mode, the machine in host mode), as Zephyr's
+   * docs run commands "on the host" next to zeth.
+   */
+  async exec(argv: string[], opts: ExecOptions): Promise<ExecResult> {
+    if (!this.hostPort) {
+      throw new EngineError(
+        'bad-request',
+        `switch "${this.name}" has no host interface to run commands next to; add host: {} to it, or run the command in a host node`,
+      );
+    }
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    const r = await runCommand(argv, {
+      env: { ...env, ...this.ctx.env },
+      ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+    return { exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** One line: the host interface, its addresses, and the services it runs. */
+  private detail(): string | undefined {
+    const ifname = this.hostIfname;
+    if (ifname === undefined || !this.spec.host) return undefined;
+    const s = this.services;
+    const addrs = [s?.ipv4, s?.ipv6].filter((a): a is string => a !== undefined);
+    const served = s ? (['dhcp', 'ra', 'dns'] as const).filter((k) => s[k] !== undefined) : [];
+    const server = this.builtin ? 'built-in' : this.dnsmasq ? 'dnsmasq' : undefined;
+    const parts = [`host ${ifname}${addrs.length > 0 ? ` ${addrs.join(' ')}` : ''}`];
+    if (served.length > 0) parts.push(`${served.join(' ')}${server ? ` (${server})` : ''}`);
+    if (s?.nat) parts.push('nat');
+    return parts.join(', ');
+  }
+
   status(): NodeStatus {
+    const detail = this.detail();
     return {
       name: this.name,
       kind: this.kind,
@@ -287,6 +324,7 @@ export class SwitchNode implements NodeInstance {
       ...(this.dnsmasq?.pid !== undefined ? { pid: this.dnsmasq.pid } : {}),
       hasConsole: false,
       ports: this.attached.map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
+      ...(detail !== undefined ? { detail } : {}),
     };
   }
 
