@@ -1,6 +1,7 @@
 // Starts a lab's engine process in the right namespaces and connects to it.
 import { spawn } from 'node:child_process';
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -25,10 +26,10 @@ import { loadTopologyFile } from './topology/index.js';
 import { findExecutable } from './process/executable.js';
 import { OUTSIDE_IF_ENV } from './services/nat.js';
 import {
+  chooseOutsideTool,
   needsOutsideLink,
   openLifetimeFifo,
   OUTSIDE_IFNAME,
-  requireSlirp4netns,
   startOutsideLink,
 } from './services/outside.js';
 
@@ -118,8 +119,8 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
     }
   }
   // Isolated labs with NAT need a way out that only a process outside their namespaces can
-  // give: slirp4netns, started below once the engine's pid is known (see services/outside.ts).
-  const slirp = needsOutsideLink(topology, network) ? await requireSlirp4netns() : undefined;
+  // give: slirp4netns or pasta, started below once the engine's pid is known (outside.ts).
+  const outside = needsOutsideLink(topology, network) ? await chooseOutsideTool() : undefined;
   const name = topology.name;
   const dir = labDir(name);
   const existing = readEngineRecord(name);
@@ -181,7 +182,7 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
   const out = openSync(engineLog, 'a');
   const [cmd, ...args] = argv as [string, ...string[]];
   const tagEnv = { ...process.env, [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: dir };
-  const lifetime = slirp !== undefined ? await openLifetimeFifo(dir) : undefined;
+  const lifetime = outside !== undefined ? await openLifetimeFifo(dir) : undefined;
   const child = spawn(cmd, args, {
     detached: true,
     // fd 3: the engine's end of the outside link's lifetime FIFO (it must stay open).
@@ -240,23 +241,28 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
   writeFileSync(join(dir, LAB_FILES.state), `${JSON.stringify(record, null, 2)}\n`, {
     mode: 0o600,
   });
-  if (lifetime && slirp !== undefined) {
-    const slirpLog = openSync(join(logDir, 'slirp4netns.log'), 'a');
+  if (lifetime && outside !== undefined) {
     try {
-      const pid = await startOutsideLink({
-        binary: slirp,
+      const pids = await startOutsideLink({
+        choice: outside,
         enginePid,
         exitFd: lifetime.exitFd,
-        logFd: slirpLog,
+        labDir: dir,
+        logDir,
         env: tagEnv,
       });
-      const st = processStartTime(pid);
-      journal.willCreate({ type: 'process', ref: String(pid), ...(st ? { startTime: st } : {}) });
+      for (const pid of pids) {
+        const st = processStartTime(pid);
+        journal.willCreate({ type: 'process', ref: String(pid), ...(st ? { startTime: st } : {}) });
+      }
+      appendFileSync(
+        engineLog,
+        `netweave: the lab reaches the outside through ${outside.tool} (pid ${pids.at(-1)})\n`,
+      );
     } catch (err) {
       await cleanupLab(name);
       throw err;
     } finally {
-      closeSync(slirpLog);
       lifetime.close();
     }
   }

@@ -7,7 +7,7 @@ import { runCommand } from '../process/run.js';
 import { SocketEngineClient } from '../rpc/client.js';
 import { restoreInterface } from './attachedInterface.js';
 import { undoHostChange } from '../services/nat.js';
-import { readOutstanding, type JournalObject } from './journal.js';
+import { liveLabs, readOutstanding, type JournalObject } from './journal.js';
 import { HOST_NETNS_PREFIX, inNetns, removeNetnsObject } from './netns.js';
 import { isSameProcessAlive, signal, taggedProcesses } from './procfs.js';
 
@@ -92,8 +92,8 @@ async function stopEngine(name: string, rec: EngineRecord | undefined): Promise<
   await waitGone(procs, KILL_WAIT_MS);
 }
 
-/** Removes one journaled object; resolves true when something was removed. */
-async function removeObject(o: JournalObject): Promise<boolean> {
+/** Removes one journaled object of lab `labId`; resolves true when something was removed. */
+async function removeObject(o: JournalObject, labId: string): Promise<boolean> {
   switch (o.type) {
     case 'netns':
       await removeNetnsObject(o);
@@ -119,7 +119,8 @@ async function removeObject(o: JournalObject): Promise<boolean> {
     case 'nft-table':
     case 'firewall-rule':
       // Host settings changed by a segment's NAT: put back (isolated ones died with the engine).
-      return o.mode === 'host' ? undoHostChange(o) : false;
+      // A setting another live lab still needs is handed over to it instead (see nat.ts).
+      return o.mode === 'host' ? undoHostChange(o, labId) : false;
     case 'socket':
     case 'file':
       if (!existsSync(o.ref)) return false;
@@ -149,7 +150,7 @@ export async function cleanupLab(name: string): Promise<number> {
   const outstanding = readOutstanding(join(dir, LAB_FILES.journal)).reverse();
   for (const o of outstanding) {
     try {
-      if (await removeObject(o)) removed++;
+      if (await removeObject(o, id)) removed++;
     } catch {
       // keep going: one stubborn object must not keep the rest alive
     }
@@ -187,22 +188,9 @@ async function taggedHostObjects(): Promise<
   return out;
 }
 
-/**
- * Ids of labs whose engine is alive, found from the tagged processes of this user whatever
- * runtime directory they run from (an engine carries its lab's id and directory).
- */
+/** Ids of labs whose engine is alive, whatever runtime directory they run from. */
 function liveLabIds(): Set<string> {
-  const live = new Set<string>();
-  for (const p of taggedProcesses()) {
-    if (p.labDir === undefined || live.has(p.labId)) continue;
-    try {
-      const rec = JSON.parse(readFileSync(join(p.labDir, LAB_FILES.state), 'utf8')) as EngineRecord;
-      if (rec.labId === p.labId && engineAlive(rec)) live.add(p.labId);
-    } catch {
-      // no record: not a live engine's lab
-    }
-  }
-  return live;
+  return new Set(liveLabs().map((l) => l.labId));
 }
 
 /**
@@ -223,7 +211,7 @@ export async function cleanupAll(): Promise<{ labs: string[]; orphans: number }>
     for (const o of await taggedHostObjects()) {
       if (live.has(o.labId)) continue;
       try {
-        if (await removeObject({ type: o.type, ref: o.ref, mode: 'host' })) orphans++;
+        if (await removeObject({ type: o.type, ref: o.ref, mode: 'host' }, o.labId)) orphans++;
       } catch {
         // keep sweeping
       }

@@ -1,7 +1,10 @@
 // The ownership journal: every host object a lab creates is written here *before* it is
 // created, so that cleanup after a crash or kill -9 can find it without the topology file.
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LAB_FILES } from '../paths.js';
 import type { InterfaceSnapshot } from './attachedInterface.js';
+import { isSameProcessAlive, taggedProcesses } from './procfs.js';
 
 /** Kinds of host objects the journal records. */
 export type JournalObjectType =
@@ -33,8 +36,13 @@ export interface JournalObject {
   netns?: string;
   /** For attached interfaces: their state before the lab borrowed them. */
   restore?: InterfaceSnapshot;
-  /** For sysctls: the value before the lab changed it, written back on cleanup. */
+  /**
+   * For sysctls: the value before the lab changed it, written back on cleanup (or handed over
+   * to another live lab that still needs `value`, see services/nat.ts).
+   */
   previous?: string;
+  /** For sysctls: the value the lab needs (and set when it differed). */
+  value?: string;
   /** For firewall rules: the command that deletes the rule again. */
   argv?: string[];
 }
@@ -99,4 +107,52 @@ export function readOutstanding(path: string): JournalObject[] {
     else live.delete(k);
   }
   return [...live.values()];
+}
+
+/** A lab whose engine is alive: its id, runtime directory and engine pid. */
+export interface LiveLab {
+  labId: string;
+  labDir: string;
+  enginePid: number;
+  network?: 'isolated' | 'host';
+}
+
+/**
+ * Labs whose engine is alive, found from the tagged processes of this user whatever runtime
+ * directory they run from (an engine carries its lab's id and directory in its environment;
+ * its record in that directory names the engine's pid and start time).
+ */
+export function liveLabs(): LiveLab[] {
+  const live = new Map<string, LiveLab>();
+  for (const p of taggedProcesses()) {
+    if (p.labDir === undefined || live.has(p.labId)) continue;
+    try {
+      const rec = JSON.parse(readFileSync(join(p.labDir, LAB_FILES.state), 'utf8')) as {
+        labId?: string;
+        enginePid?: number;
+        engineStart?: string;
+        network?: 'isolated' | 'host';
+      };
+      if (
+        rec.labId === p.labId &&
+        typeof rec.enginePid === 'number' &&
+        isSameProcessAlive(rec.enginePid, rec.engineStart)
+      ) {
+        live.set(p.labId, {
+          labId: p.labId,
+          labDir: p.labDir,
+          enginePid: rec.enginePid,
+          ...(rec.network ? { network: rec.network } : {}),
+        });
+      }
+    } catch {
+      // no record: not a live engine's lab
+    }
+  }
+  return [...live.values()];
+}
+
+/** The journal of a lab, by its runtime directory. */
+export function labJournal(labDir: string): Journal {
+  return new Journal(join(labDir, LAB_FILES.journal));
 }

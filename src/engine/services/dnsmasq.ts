@@ -18,7 +18,7 @@ const READY_TIMEOUT_MS = 15_000;
  * that boots later is configured quickly even if its solicitation was lost.
  */
 const RA_INTERVAL_S = 10;
-/** The DNS forwarder slirp4netns offers the engine's namespace (its built-in 10.0.2.3). */
+/** The DNS forwarder of the isolated lab's way out (10.0.2.3 of slirp4netns, and of pasta as netweave runs it). */
 export const SLIRP_DNS = '10.0.2.3';
 
 /** Everything the dnsmasq command line depends on. */

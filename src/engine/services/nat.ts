@@ -1,15 +1,26 @@
 // NAT from a segment to the outside. The lab's namespace (host mode: the machine's; isolated:
-// the engine's own, whose way out is the slirp4netns link the launcher starts) forwards the
-// segment's IPv4 and masquerades it, from an nftables table of the lab's own. In host mode
-// every host setting changed on the way is journaled with its previous value first, and put
-// back on `down` or by cleanup after a crash: net.ipv4.ip_forward, the table, and ACCEPT rules
-// inserted into an iptables FORWARD chain that would otherwise drop the segment's traffic (an
-// accept in our own table cannot override a drop in another table's chain: every base chain on
-// the hook sees the packet and any one of them may drop it).
-import { readFileSync, writeFileSync } from 'node:fs';
+// the engine's own, whose way out is the slirp4netns or pasta link the launcher starts)
+// forwards the segment's IPv4 and masquerades it, from an nftables table of the lab's own. In
+// host mode every host setting changed on the way is journaled with its previous value first,
+// and put back on `down` or by cleanup after a crash: net.ipv4.ip_forward, the table, and
+// ACCEPT rules inserted into an iptables FORWARD chain that would otherwise drop the segment's
+// traffic (an accept in our own table cannot override a drop in another table's chain: every
+// base chain on the hook sees the packet and any one of them may drop it).
+//
+// net.ipv4.ip_forward is shared by every host-mode lab in the namespace: each one journals that
+// it needs 1 (with the value it found, 1 if another lab had set it). A lab going down while
+// another live lab there still needs 1 leaves it at 1 and hands the value it found over to that
+// lab's journal, so the last lab to go down writes back the machine's original value.
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { EngineError } from '../../shared/contract.js';
 import type { NetworkMode } from '../../shared/kinds.js';
-import type { Journal, JournalObject } from '../host/journal.js';
+import {
+  labJournal,
+  liveLabs,
+  type Journal,
+  type JournalObject,
+  type LiveLab,
+} from '../host/journal.js';
 import { runCommand, runChecked } from '../process/run.js';
 import { findTool } from './tools.js';
 
@@ -124,16 +135,64 @@ export function deleteRuleArgv(cmd: string, spec: readonly string[]): string[] {
   return [cmd, '-w', '-D', 'FORWARD', ...spec];
 }
 
+/** The network namespace of a process (its /proc link), or undefined when it is gone. */
+function netnsOf(pid: number | 'self'): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Hands a host-mode sysctl change of lab `labId` over to another live lab in this network
+ * namespace that journaled the same sysctl with the same needed value: the setting stays, and
+ * when the heir recorded as its previous value the one this lab set (it found it so), its
+ * journal now records this lab's previous value instead. True when an heir took it over.
+ */
+export function handOverSysctl(
+  o: JournalObject,
+  labId: string,
+  labs: readonly LiveLab[] = liveLabs(),
+): boolean {
+  if (o.type !== 'sysctl' || o.mode !== 'host') return false;
+  if (o.previous === undefined || o.value === undefined) return false;
+  const here = netnsOf('self');
+  if (here === undefined) return false;
+  for (const lab of labs) {
+    if (lab.labId === labId || lab.network !== 'host') continue;
+    if (netnsOf(lab.enginePid) !== here) continue;
+    try {
+      const journal = labJournal(lab.labDir);
+      const theirs = journal
+        .outstanding()
+        .find((x) => x.type === 'sysctl' && x.ref === o.ref && x.mode === 'host');
+      if (theirs?.value !== o.value) continue;
+      if (theirs.previous?.trim() === o.value.trim()) {
+        journal.willCreate({ ...theirs, previous: o.previous });
+      }
+      return true;
+    } catch {
+      // that lab is going away as we look: try the next one, else write the value back
+      continue;
+    }
+  }
+  return false;
+}
+
 /**
  * Undoes one journaled host change (a sysctl, the lab's nft table, an inserted rule); resolves
  * true when something was changed back. Used by NAT's own teardown and by cleanup after a crash.
+ * With `labId` (the lab the change belongs to), a host-mode sysctl another live lab still needs
+ * is handed over to it instead of written back.
  */
-export async function undoHostChange(o: JournalObject): Promise<boolean> {
+export async function undoHostChange(o: JournalObject, labId?: string): Promise<boolean> {
   switch (o.type) {
     case 'sysctl': {
       if (o.previous === undefined) return false;
       const path = sysctlPath(o.ref);
       if (readFileSync(path, 'utf8').trim() === o.previous.trim()) return false;
+      if (labId !== undefined && handOverSysctl(o, labId)) return false;
       writeFileSync(path, `${o.previous.trim()}\n`);
       return true;
     }
@@ -194,10 +253,15 @@ export class SegmentNat {
     }
     if (this.o.mode === 'isolated') await this.waitForOutside();
     const previous = readFileSync(sysctlPath(IP_FORWARD), 'utf8').trim();
-    if (previous !== '1') {
-      this.record({ type: 'sysctl', ref: IP_FORWARD, previous, mode: this.o.mode });
-      writeFileSync(sysctlPath(IP_FORWARD), '1\n');
+    // Host mode journals the need even when another lab set it already (see the top of the
+    // file), once per lab: a second switch of the same lab finds the first one's entry.
+    const needsRecord = this.journaled
+      ? !this.o.journal.outstanding().some((x) => x.type === 'sysctl' && x.ref === IP_FORWARD)
+      : previous !== '1';
+    if (needsRecord) {
+      this.record({ type: 'sysctl', ref: IP_FORWARD, previous, value: '1', mode: this.o.mode });
     }
+    if (previous !== '1') writeFileSync(sysctlPath(IP_FORWARD), '1\n');
     const table = natTableName(this.o.labId, this.o.switchName);
     this.record({ type: 'nft-table', ref: `ip ${table}`, mode: this.o.mode });
     await runChecked([nft, '-f', '-'], {
@@ -231,7 +295,7 @@ export class SegmentNat {
     }
   }
 
-  /** Waits until the launcher's outside link (slirp4netns' TAP) is up with a default route. */
+  /** Waits until the launcher's outside link (slirp4netns' or pasta's TAP) has a default route. */
   private async waitForOutside(): Promise<void> {
     const outside = process.env[OUTSIDE_IF_ENV];
     if (outside === undefined || outside === '') {
@@ -247,7 +311,7 @@ export class SegmentNat {
       if (Date.now() > until) {
         throw new EngineError(
           'internal',
-          `the outside link ${outside} of the lab did not come up within ${OUTSIDE_WAIT_MS / 1000} s; see slirp4netns.log in the lab's log folder`,
+          `the outside link ${outside} of the lab did not come up within ${OUTSIDE_WAIT_MS / 1000} s; see slirp4netns.log or pasta.log in the lab's log folder`,
         );
       }
       await new Promise((r2) => setTimeout(r2, OUTSIDE_POLL_MS));
@@ -259,13 +323,20 @@ export class SegmentNat {
     while (this.changes.length > 0) {
       const change = this.changes.pop();
       if (!change) break;
+      // A sysctl's journal entry may have been handed a lab's original value since up().
+      const latest =
+        this.journaled && change.type === 'sysctl'
+          ? (this.o.journal
+              .outstanding()
+              .find((x) => x.type === 'sysctl' && x.ref === change.ref) ?? change)
+          : change;
       try {
-        await undoHostChange(change);
+        await undoHostChange(latest, this.journaled ? this.o.labId : undefined);
       } catch {
         // one stubborn change must not keep the others in place; cleanup retries from the journal
         continue;
       }
-      if (this.journaled) this.o.journal.didRemove(change);
+      if (this.journaled) this.o.journal.didRemove(latest);
     }
   }
 }
