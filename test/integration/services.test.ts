@@ -2,47 +2,24 @@
 // the outside, in both network modes. Host mode runs inside a namespace T that stands in for
 // the machine (its settings are recorded before `up` and compared after `down`); the outside
 // is a namespace O with a TCP server. Nothing touches the real machine's network settings.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, CliEnv, IS_ROOT, leftovers, until, type CliResult } from '../helpers/cli.js';
+import { CliEnv, IS_ROOT, leftovers, until, type CliResult } from '../helpers/cli.js';
+import {
+  cliIn,
+  machineState,
+  must,
+  OUTSIDE_IP,
+  removeNetns,
+  sh,
+  startOutside,
+} from '../helpers/outside.js';
 
-/** The outside's server address (TEST-NET-3) and port. */
-const OUTSIDE_IP = '203.0.113.1';
+/** The outside's server port and answer. */
 const OUTSIDE_PORT = '18080';
 const GREETING = 'hello-from-the-outside';
-
-function sh(argv: string[]): Promise<CliResult> {
-  const [cmd, ...args] = argv as [string, ...string[]];
-  return new Promise((res) => {
-    execFile(cmd, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      res({ code, stdout, stderr });
-    });
-  });
-}
-
-async function must(argv: string[]): Promise<string> {
-  const r = await sh(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Runs `netweave ARGS` inside a network namespace (the "machine" of the test). */
-function cliIn(env: CliEnv, ns: string, args: string[]): Promise<CliResult> {
-  return new Promise((res) => {
-    execFile(
-      'ip',
-      ['netns', 'exec', ns, process.execPath, BIN, ...args],
-      { env: env.env, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        res({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 function writeLab(env: CliEnv, name: string, yaml: string): string {
   const dir = join(env.runtime, '..', 'files');
@@ -75,51 +52,6 @@ links:
   - endpoints: [h1:eth0, sw]
   - endpoints: [h2:eth0, sw]
 `;
-}
-
-/** A namespace pair: `ns` holds a veth whose address is OUTSIDE_IP and a TCP server on it. */
-async function startOutside(ns: string, peerNs?: string): Promise<ChildProcess> {
-  await must(['ip', 'netns', 'add', ns]);
-  await must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  if (peerNs === undefined) {
-    await must(['ip', '-n', ns, 'link', 'add', 'o0', 'type', 'veth', 'peer', 'name', 'o1']);
-    await must(['ip', '-n', ns, 'link', 'set', 'o1', 'up']);
-  } else {
-    await must(['ip', 'netns', 'add', peerNs]);
-    await must(['ip', '-n', peerNs, 'link', 'set', 'lo', 'up']);
-    await must([
-      'ip',
-      '-n',
-      ns,
-      'link',
-      'add',
-      'o0',
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'up0',
-      'netns',
-      peerNs,
-    ]);
-    await must(['ip', '-n', peerNs, 'addr', 'add', '203.0.113.2/24', 'dev', 'up0']);
-    await must(['ip', '-n', peerNs, 'link', 'set', 'up0', 'up']);
-    await must(['ip', '-n', peerNs, 'route', 'add', 'default', 'via', OUTSIDE_IP]);
-  }
-  await must(['ip', '-n', ns, 'addr', 'add', `${OUTSIDE_IP}/24`, 'dev', 'o0']);
-  await must(['ip', '-n', ns, 'link', 'set', 'o0', 'up']);
-  const script = `require('net').createServer((s) => s.end('${GREETING}\\n')).listen(${OUTSIDE_PORT}, '${OUTSIDE_IP}', () => console.log('listening'))`;
-  const server = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  server.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  await until(() => out.includes('listening'), 20_000);
-  return server;
-}
-
-async function removeNetns(...names: string[]): Promise<void> {
-  for (const n of names) await sh(['ip', 'netns', 'del', n]);
 }
 
 /** Asks the outside's server through node h1 (a TCP connection through the NAT). */
@@ -216,7 +148,7 @@ describe.skipIf(!IS_ROOT)('segment services in isolated mode', () => {
   const run = (args: string[]): Promise<CliResult> => cliIn(env, O, args);
 
   beforeAll(async () => {
-    server = await startOutside(O);
+    server = await startOutside(O, { port: OUTSIDE_PORT, greeting: GREETING });
   });
 
   afterAll(async () => {
@@ -247,18 +179,6 @@ describe.skipIf(!IS_ROOT)('segment services in isolated mode', () => {
   });
 });
 
-/** The settings of "the machine" that NAT may change, as text to compare. */
-async function machineState(ns: string): Promise<string> {
-  const fwd = await must(['ip', 'netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward']);
-  const nft = await must(['ip', 'netns', 'exec', ns, 'nft', 'list', 'ruleset']);
-  const ipt = (await must(['ip', 'netns', 'exec', ns, 'iptables-save']))
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => l.replace(/\[\d+:\d+\]$/, ''))
-    .join('\n');
-  return `ip_forward=${fwd}\n--- nft\n${nft}\n--- iptables\n${ipt}`;
-}
-
 describe.skipIf(!IS_ROOT)('segment NAT in host mode', () => {
   const env = new CliEnv();
   const lab = 'svc-host';
@@ -268,7 +188,7 @@ describe.skipIf(!IS_ROOT)('segment NAT in host mode', () => {
   const run = (args: string[]): Promise<CliResult> => cliIn(env, T, args);
 
   beforeAll(async () => {
-    server = await startOutside(O, T);
+    server = await startOutside(O, { port: OUTSIDE_PORT, greeting: GREETING }, T);
     // The stand-in machine has a firewall that drops forwarded traffic, as Docker or ufw leave it.
     await must(['ip', 'netns', 'exec', T, 'iptables', '-P', 'FORWARD', 'DROP']);
   });

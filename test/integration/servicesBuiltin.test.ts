@@ -17,31 +17,7 @@ import {
   until,
   type CliResult,
 } from '../helpers/cli.js';
-
-function sh(argv: string[]): Promise<CliResult> {
-  const [cmd, ...args] = argv as [string, ...string[]];
-  return new Promise((res) => {
-    execFile(cmd, args, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      res({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Runs `netweave ARGS` inside a network namespace (the "machine" of the test). */
-function cliIn(env: CliEnv, ns: string, args: string[]): Promise<CliResult> {
-  return new Promise((res) => {
-    execFile(
-      'ip',
-      ['netns', 'exec', ns, process.execPath, BIN, ...args],
-      { env: env.env, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        res({ code, stdout, stderr });
-      },
-    );
-  });
-}
+import { cliIn, sh } from '../helpers/outside.js';
 
 function writeLab(env: CliEnv, name: string, server = 'server: builtin'): string {
   const dir = join(env.runtime, '..', 'files');

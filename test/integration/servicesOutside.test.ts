@@ -3,37 +3,23 @@
 // engine was killed with SIGKILL; the refusal when neither tool is installed. Host mode with two
 // NAT labs on one machine (a namespace T standing in for it): the first lab taken down leaves
 // net.ipv4.ip_forward at 1 for the second, which puts back the machine's original 0.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, CliEnv, IS_ROOT, leftovers, until, type CliResult } from '../helpers/cli.js';
+import {
+  machineState,
+  must,
+  OUTSIDE_IP,
+  removeNetns,
+  sh,
+  startOutside,
+} from '../helpers/outside.js';
 
-/** The outside's server address (TEST-NET-3) and port. */
-const OUTSIDE_IP = '203.0.113.1';
+/** The outside's server port and answer. */
 const OUTSIDE_PORT = '18081';
 const GREETING = 'hello-through-the-way-out';
-
-function sh(argv: string[], env?: NodeJS.ProcessEnv): Promise<CliResult> {
-  const [cmd, ...args] = argv as [string, ...string[]];
-  return new Promise((res) => {
-    execFile(
-      cmd,
-      args,
-      { env: env ?? process.env, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        res({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function must(argv: string[]): Promise<string> {
-  const r = await sh(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
 
 function writeLab(env: CliEnv, name: string, yaml: string): string {
   const dir = join(env.runtime, '..', 'files');
@@ -62,46 +48,6 @@ nodes:
 links:
   - endpoints: [h1:eth0, sw]
 `;
-}
-
-/**
- * A namespace `ns` with a veth whose address is OUTSIDE_IP, a default route (pasta needs one
- * to pick its outbound interface) and a TCP server; with `peerNs`, the veth's other end is in
- * that namespace (the test's stand-in machine), routed to the outside.
- */
-async function startOutside(ns: string, peerNs?: string): Promise<ChildProcess> {
-  await must(['ip', 'netns', 'add', ns]);
-  await must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  if (peerNs === undefined) {
-    await must(['ip', '-n', ns, 'link', 'add', 'o0', 'type', 'veth', 'peer', 'name', 'o1']);
-    await must(['ip', '-n', ns, 'link', 'set', 'o1', 'up']);
-  } else {
-    await must(['ip', 'netns', 'add', peerNs]);
-    await must(['ip', '-n', peerNs, 'link', 'set', 'lo', 'up']);
-    await must(['ip', '-n', ns, 'link', 'add', 'o0', 'type', 'veth', 'peer', 'name', 'up0']);
-    await must(['ip', '-n', ns, 'link', 'set', 'up0', 'netns', peerNs]);
-    await must(['ip', '-n', peerNs, 'addr', 'add', '203.0.113.2/24', 'dev', 'up0']);
-    await must(['ip', '-n', peerNs, 'link', 'set', 'up0', 'up']);
-    await must(['ip', '-n', peerNs, 'route', 'add', 'default', 'via', OUTSIDE_IP]);
-  }
-  await must(['ip', '-n', ns, 'addr', 'add', `${OUTSIDE_IP}/24`, 'dev', 'o0']);
-  await must(['ip', '-n', ns, 'link', 'set', 'o0', 'up']);
-  await must(['ip', '-n', ns, 'route', 'add', 'default', 'dev', 'o0']);
-  // An HTTP server that closes first: Debian bookworm's pasta (2023-03) drops the outside's FIN
-  // when the lab's side half-closed first (busybox nc with no input does), and the connection
-  // then only ends after about a minute.
-  const script = `require('http').createServer((q, s) => { s.setHeader('Connection', 'close'); s.end('${GREETING}\\n'); }).listen(${OUTSIDE_PORT}, '${OUTSIDE_IP}', () => console.log('listening'))`;
-  const server = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  server.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  await until(() => out.includes('listening'), 20_000);
-  return server;
-}
-
-async function removeNetns(...names: string[]): Promise<void> {
-  for (const n of names) await sh(['ip', 'netns', 'del', n]);
 }
 
 /** Asks the outside's server through node h1 (a TCP connection through the NAT). */
@@ -168,7 +114,7 @@ describe.skipIf(!IS_ROOT)('isolated NAT through pasta when slirp4netns is not in
     sh(['nsenter', '-t', String(holder?.pid), '-m', 'mount', '--bind', '/dev/null', path]);
 
   beforeAll(async () => {
-    server = await startOutside(O);
+    server = await startOutside(O, { port: OUTSIDE_PORT, greeting: GREETING, http: true });
     // Created after O, so that O's /run/netns entry is in the holder's mount namespace.
     holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sleep', '3600'], {
       stdio: 'ignore',
@@ -244,18 +190,6 @@ describe.skipIf(!IS_ROOT)('isolated NAT through pasta when slirp4netns is not in
   });
 });
 
-/** The settings of "the machine" that NAT may change, as text to compare. */
-async function machineState(ns: string): Promise<string> {
-  const fwd = await must(['ip', 'netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward']);
-  const nft = await must(['ip', 'netns', 'exec', ns, 'nft', 'list', 'ruleset']);
-  const ipt = (await must(['ip', 'netns', 'exec', ns, 'iptables-save']))
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => l.replace(/\[\d+:\d+\]$/, ''))
-    .join('\n');
-  return `ip_forward=${fwd}\n--- nft\n${nft}\n--- iptables\n${ipt}`;
-}
-
 async function ipForward(ns: string): Promise<string> {
   return (await must(['ip', 'netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward'])).trim();
 }
@@ -290,7 +224,7 @@ describe.skipIf(!IS_ROOT)('two host-mode NAT labs on one machine', () => {
   };
 
   beforeAll(async () => {
-    server = await startOutside(O, T);
+    server = await startOutside(O, { port: OUTSIDE_PORT, greeting: GREETING, http: true }, T);
     await must(['ip', 'netns', 'exec', T, 'iptables', '-P', 'FORWARD', 'DROP']);
   });
 
