@@ -68,3 +68,8 @@ export const TAG_PREFIX = 'netweave';
 export function interfaceTag(labId: string, node: string): string {
   return `${TAG_PREFIX}:${labId}:${node}`;
 }
+
+/** The `ip` command that writes a lab's ownership tag on an interface (see interfaceTag). */
+export function tagInterfaceArgv(ifname: string, labId: string, node: string): string[] {
+  return ['ip', 'link', 'set', 'dev', ifname, 'alias', interfaceTag(labId, node)];
+}

@@ -4,6 +4,7 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { encodeSlip, SlipDecoder } from '../../src/engine/links/slip/codec.js';
+import { internetChecksum } from '../../src/engine/services/builtin/packets.js';
 
 /** What a SLIP peer carries and who it is. */
 export interface SlipPeerOptions {
@@ -29,15 +30,6 @@ function ipBytes(text: string): Buffer {
 
 function macBytes(text: string): Buffer {
   return Buffer.from(text.split(':').map((h) => parseInt(h, 16)));
-}
-
-/** The Internet checksum of `buf` (RFC 1071). */
-function checksum(buf: Buffer): number {
-  let sum = 0;
-  for (let i = 0; i + 1 < buf.length; i += 2) sum += buf.readUInt16BE(i);
-  if (buf.length % 2 === 1) sum += (buf[buf.length - 1] ?? 0) << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
 }
 
 /** A SLIP peer; dispose it to close the socket. */
@@ -141,10 +133,10 @@ export class SlipPeer {
     packet.copy(reply, 16, 12, 16);
     reply[8] = 64;
     reply.writeUInt16BE(0, 10);
-    reply.writeUInt16BE(checksum(reply.subarray(0, ihl)), 10);
+    reply.writeUInt16BE(internetChecksum(reply.subarray(0, ihl)), 10);
     reply[ihl] = ICMP_ECHO_REPLY;
     reply.writeUInt16BE(0, ihl + 2);
-    reply.writeUInt16BE(checksum(reply.subarray(ihl)), ihl + 2);
+    reply.writeUInt16BE(internetChecksum(reply.subarray(ihl)), ihl + 2);
     this.echoes++;
     return reply;
   }

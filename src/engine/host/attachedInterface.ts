@@ -58,7 +58,8 @@ function readDisableIpv6(ifname: string): string | undefined {
   }
 }
 
-function writeDisableIpv6(ifname: string, value: string): void {
+/** Sets net.ipv6.conf.<if>.disable_ipv6 (a kernel without IPv6 has nothing to set). */
+export function writeDisableIpv6(ifname: string, value: string): void {
   try {
     writeFileSync(disableIpv6Path(ifname), value);
   } catch {

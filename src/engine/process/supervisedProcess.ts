@@ -184,7 +184,7 @@ function delay(ms: number): Promise<void> {
 }
 
 /** True if `promise` settles within `ms`; the timer is always cleared. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);

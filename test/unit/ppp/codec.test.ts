@@ -3,6 +3,7 @@
 // reads, control characters are escaped as the default ACCM asks, and each kind of bad input
 // is counted and dropped without losing the next frame.
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../src/engine/nodes/radio-154/model.js';
 import {
   encodePppFrames,
   fcs16,
@@ -15,17 +16,8 @@ import {
   pppCodec,
 } from '../../../src/engine/links/ppp/codec.js';
 
-/** A small seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so a failing case can be replayed from its seed. */
+const rng = mulberry32;
 
 function int(r: () => number, below: number): number {
   return Math.floor(r() * below);

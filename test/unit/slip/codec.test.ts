@@ -1,6 +1,7 @@
 // The RFC 1055 SLIP codec: random frames with every byte value round-trip exactly however the
 // encoded stream is split across reads, and each kind of bad input is counted and skipped.
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../src/engine/nodes/radio-154/model.js';
 import {
   encodeSlip,
   SLIP_END,
@@ -11,17 +12,8 @@ import {
   slipCodec,
 } from '../../../src/engine/links/slip/codec.js';
 
-/** A small seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so a failing case can be replayed from its seed. */
+const rng = mulberry32;
 
 function int(r: () => number, below: number): number {
   return Math.floor(r() * below);

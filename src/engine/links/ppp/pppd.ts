@@ -10,6 +10,7 @@ import { Emitter } from '../../../shared/lifecycle.js';
 import type { FrameCodec, FrameDecoder } from '../../fabric/index.js';
 import { Port } from '../../fabric/port.js';
 import { signalSession } from '../../process/processTree.js';
+import { settlesWithin } from '../../process/supervisedProcess.js';
 
 /**
  * Wait after SIGTERM: pppd then sends an LCP Terminate-Request and waits for the ack, resending
@@ -290,19 +291,6 @@ function appendLog(file: string, text: string): void {
     appendFileSync(file, text, { mode: 0o600 });
   } catch {
     // The log is a convenience; pppd's state is in the port's counters.
-  }
-}
-
-/** True if `promise` settles within `ms`; the timer is always cleared. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -10,7 +10,6 @@
 //
 // Its serial console (/dev/ttyACM*, /dev/ttyUSB*) is the node's console. Only network mode
 // "host" can do this: an isolated lab's namespace does not hold the board's interface.
-import { writeFileSync } from 'node:fs';
 import { EngineError, type NodeState, type NodeStatus } from '../../../shared/contract.js';
 import { BOARD_NO_SERIAL, type BoardNodeSpec } from '../../../shared/topology/kinds/index.js';
 import { TapPort, type Port } from '../../fabric/index.js';
@@ -18,9 +17,10 @@ import {
   quietInterface,
   restoreInterface,
   snapshotInterface,
+  writeDisableIpv6,
   type InterfaceSnapshot,
 } from '../../host/attachedInterface.js';
-import { interfaceTag } from '../../paths.js';
+import { tagInterfaceArgv } from '../../paths.js';
 import { runChecked, runCommand } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S } from '../../zephyr/banner.js';
 import type { LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
@@ -42,15 +42,6 @@ const BRIDGE_PREFIX = 'nwb';
 const ENGINE_TAP_PREFIX = 'nwt';
 /** Longest console tail kept for matching a ready pattern across chunk boundaries. */
 const READY_LINE_CHARS = 4096;
-
-/** Turns IPv6 off on an interface of the lab (a kernel without IPv6 has nothing to turn off). */
-function disableIpv6(ifname: string): void {
-  try {
-    writeFileSync(`/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`, '1');
-  } catch {
-    // no IPv6 here
-  }
-}
 
 /** What the machine has for one board node: its interface and its console (if any). */
 export interface BoardResources {
@@ -131,21 +122,13 @@ export class BoardNode implements NodeInstance {
 
   /** Tags an interface the lab created in the machine's namespace and keeps it off its IP stack. */
   private async tagInterface(ifname: string): Promise<void> {
-    await runChecked([
-      'ip',
-      'link',
-      'set',
-      'dev',
-      ifname,
-      'alias',
-      interfaceTag(this.ctx.labId, this.name),
-    ]);
+    await runChecked(tagInterfaceArgv(ifname, this.ctx.labId, this.name));
     // The lab's plumbing lives in the machine's namespace and must stay out of its IP stack:
     // no IPv6 (no link-local, RS, MLD) and no ARP, or the bridge would answer the board's ARP
     // for any address the machine has (Linux answers for all of them on every interface) and
     // take frames meant for a node of the lab.
     await runChecked(['ip', 'link', 'set', 'dev', ifname, 'addrgenmode', 'none', 'arp', 'off']);
-    disableIpv6(ifname);
+    writeDisableIpv6(ifname, '1');
   }
 
   async port(name: string): Promise<Port> {

@@ -10,7 +10,7 @@ import {
 import type { HostInterfaceSpec, HostNodeSpec } from '../../../shared/topology/index.js';
 import { TapPort, type Port } from '../../fabric/index.js';
 import { inNetns, type NetnsHandle } from '../../host/netns.js';
-import { interfaceTag } from '../../paths.js';
+import { tagInterfaceArgv } from '../../paths.js';
 import { runChecked, runCommand } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import {
@@ -117,15 +117,7 @@ export class HostNode implements NodeInstance {
     this.ports.set(name, port);
     this.ctx.fabric.addPort(port);
     // The ownership tag: `netweave down --all` finds tagged interfaces without a journal.
-    await this.inside([
-      'ip',
-      'link',
-      'set',
-      'dev',
-      name,
-      'alias',
-      interfaceTag(this.ctx.labId, this.name),
-    ]);
+    await this.inside(tagInterfaceArgv(name, this.ctx.labId, this.name));
     if (ifspec.mac && !tun) {
       await this.inside(['ip', 'link', 'set', 'dev', name, 'address', ifspec.mac]);
     }

@@ -18,7 +18,7 @@ import {
 } from '../../../shared/topology/kinds/switch.js';
 import { TapPort, type EthernetSwitch, type Port } from '../../fabric/index.js';
 import type { JournalObject } from '../../host/journal.js';
-import { interfaceTag } from '../../paths.js';
+import { interfaceTag, tagInterfaceArgv } from '../../paths.js';
 import { runChecked, runCommand } from '../../process/run.js';
 import { BuiltinServices } from '../../services/builtin/index.js';
 import { DnsmasqService, needsDnsmasq } from '../../services/dnsmasq.js';
@@ -141,15 +141,7 @@ export class SwitchNode implements NodeInstance {
     this.hostPort = port;
     this.ctx.fabric.addPort(port);
     this.hostAttach = this.attach(port);
-    await runChecked([
-      'ip',
-      'link',
-      'set',
-      'dev',
-      ifname,
-      'alias',
-      interfaceTag(this.ctx.labId, this.name),
-    ]);
+    await runChecked(tagInterfaceArgv(ifname, this.ctx.labId, this.name));
     // Our own interface: no DAD delay (dnsmasq sends RAs from the link-local address at once),
     // and it must not configure itself from the RAs of the segment it serves.
     for (const [key, value] of [

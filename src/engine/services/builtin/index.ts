@@ -14,6 +14,7 @@ import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer, parseDhcp, buildDhcp } 
 import { DNS_PORT, DnsZone } from './dns.js';
 import {
   buildUdpFrame,
+  ETH_HEADER,
   ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
   IPV4_BROADCAST,
@@ -36,6 +37,10 @@ export const RA_INTERVAL_MS = 10_000;
 const RA_INITIAL_DELAYS_MS = [0, 1_000, 3_000] as const;
 /** Hop limit of an RS: neighbor discovery from off-link is rejected (RFC 4861 6.1.1). */
 const ND_HOP_LIMIT = 255;
+/** Where an IPv6 frame without extension headers has its UDP destination port. */
+const IPV6_UDP_DPORT_AT = ETH_HEADER + 40 + 2;
+/** Where an IPv6 frame without extension headers has its ICMPv6 type. */
+const IPV6_ICMP_TYPE_AT = ETH_HEADER + 40;
 
 /** Names of the served-request counters (shown under the host port's `extra`). */
 export const SERVED = { dhcp: 'builtin-dhcp', dns: 'builtin-dns', ra: 'builtin-ra' } as const;
@@ -171,13 +176,24 @@ export class BuiltinServices implements EgressStage, Disposable {
     // Cheap checks first: most frames are neither UDP nor ICMPv6.
     if (frame.length < 42) return false;
     const etherType = frame.readUInt16BE(12);
+    // Then the UDP destination port (or the ICMPv6 type) read in place, so that ordinary traffic
+    // to the lab interface is passed on without being parsed.
     if (etherType === ETHERTYPE_IPV4) {
       if (frame[23] !== PROTO_UDP || (this.dhcp === undefined && this.zone === undefined)) {
         return false;
       }
+      const dportAt = ETH_HEADER + ((frame[ETH_HEADER] ?? 0) & 0x0f) * 4 + 2;
+      if (frame.length < dportAt + 2) return false;
+      const dport = frame.readUInt16BE(dportAt);
+      if (dport !== DHCP_SERVER_PORT && dport !== DNS_PORT) return false;
     } else if (etherType === ETHERTYPE_IPV6) {
       const nh = frame[20];
-      if (nh !== PROTO_UDP && nh !== PROTO_ICMPV6) return false;
+      if (nh === PROTO_UDP) {
+        if (frame.length < IPV6_UDP_DPORT_AT + 2) return false;
+        if (frame.readUInt16BE(IPV6_UDP_DPORT_AT) !== DNS_PORT) return false;
+      } else if (nh === PROTO_ICMPV6) {
+        if (frame[IPV6_ICMP_TYPE_AT] !== ICMPV6_RS) return false;
+      } else return false;
     } else return false;
     const parsed = parseIpFrame(frame);
     if (parsed === undefined) return false;

@@ -12,7 +12,7 @@ export const PROTO_UDP = 17;
 /** IPv6 next-header number of ICMPv6. */
 export const PROTO_ICMPV6 = 58;
 
-const ETH_HEADER = 14;
+export const ETH_HEADER = 14;
 const IPV4_MIN_HEADER = 20;
 const IPV6_HEADER = 40;
 const UDP_HEADER = 8;
