@@ -214,12 +214,15 @@ export function describeExit(exit: ExitInfo): string {
  */
 export class SupervisedProcess implements Disposable, FlowControlSource {
   private readonly dataEmitter = new Emitter<string>();
+  private readonly ownDataEmitter = new Emitter<string>();
   private readonly stateEmitter = new Emitter<ProcessStateEvent>();
   private readonly exitEmitter = new Emitter<ExitInfo>();
   private readonly restartEmitter = new Emitter<ProcessRestartEvent>();
 
   /** Console output as text, chunk by chunk (UTF-8 decoded across chunk boundaries). */
   readonly onData = this.dataEmitter.event;
+  /** Only what the process printed on its own pty (not the streams of addOutput()). */
+  readonly onOwnData = this.ownDataEmitter.event;
   /** Every state change. */
   readonly onState = this.stateEmitter.event;
   /** A process ended; fired after its last console output was delivered and logged. */
@@ -256,6 +259,8 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
   private logFailed = false;
   private exitInfo: ExitInfo | undefined;
   private flowPaused = false;
+  /** True from a spawn until its exit is logged: output of other streams is taken meanwhile. */
+  private outputOpen = false;
   private disposing: Promise<void> | undefined;
 
   constructor(private readonly options: SupervisedProcessOptions) {
@@ -400,6 +405,7 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
       await this.closeLog();
       if (this.pty === undefined) live.delete(this);
       this.dataEmitter.dispose();
+      this.ownDataEmitter.dispose();
       this.stateEmitter.dispose();
       this.exitEmitter.dispose();
       this.restartEmitter.dispose();
@@ -497,6 +503,7 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
     }
     this.pty = pty;
     this.ptyExited = false;
+    this.outputOpen = true;
     this.runTail.clear();
     this.decoder = new StringDecoder('utf8');
     this.readyWindow = '';
@@ -522,18 +529,40 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
     }
   }
 
+  /**
+   * Another output stream of the same process (e.g. a UART pty it opened): its bytes join the
+   * console exactly as the pty's do (scrollback, run log, last lines, ready pattern, onData), in
+   * the order they arrive. Returns the function that takes the stream's bytes; each stream has
+   * its own UTF-8 decoder, so a character split across its reads survives.
+   */
+  addOutput(): (bytes: Buffer) => void {
+    const decoder = new StringDecoder('utf8');
+    return (bytes) => {
+      if (this.outputOpen) this.ingest(bytes, decoder);
+    };
+  }
+
   private handleData(data: string | Buffer): void {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const text = this.ingest(
+      typeof data === 'string' ? Buffer.from(data, 'utf8') : data,
+      this.decoder,
+    );
+    if (text.length > 0) this.ownDataEmitter.fire(text);
+  }
+
+  /** Takes bytes of any of the process's streams; returns them decoded. */
+  private ingest(bytes: Buffer, decoder: StringDecoder): string {
     this.scrollbackBuffer.append(bytes);
     this.runTail.append(bytes);
     this.writeLog(bytes);
-    const text = this.decoder.write(bytes);
-    if (text.length === 0) return;
+    const text = decoder.write(bytes);
+    if (text.length === 0) return text;
     this.dataEmitter.fire(text);
     if (!this.runReady && this.readyPattern !== undefined && this.readyTimer !== undefined) {
       this.readyWindow = (this.readyWindow + text).slice(-READY_WINDOW_CHARS);
       if (this.readyPattern.test(this.readyWindow)) this.markReady();
     }
+    return text;
   }
 
   private markReady(): void {
@@ -612,6 +641,7 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
     if (rest.length > 0) this.dataEmitter.fire(rest);
     // Nothing the node started outlives it: its process group and session are killed.
     signalSession(pty.pid, 'SIGKILL', false);
+    this.outputOpen = false;
     await this.closeLog();
     this.pty = undefined;
     this.ptyExited = false;

@@ -55,6 +55,13 @@ export interface BuildInfo {
   randomMac?: boolean;
   /** The symbol family the native TAP driver uses in this release (ETH_NATIVE_TAP or ETH_NATIVE_POSIX). */
   tapSymbol?: string;
+  /**
+   * native_sim: the options zephyr.exe lists in its --help (set by importZephyr when the binary
+   * answers; undefined when it is not built or cannot run here).
+   */
+  exeOptions?: readonly string[];
+  /** native_sim: why zephyr.exe could not be asked for its options, in one sentence. */
+  exeProblem?: string;
   /** QEMU: a MAC from ETH_QEMU_EXTRA_ARGS / NET_QEMU_DEVICE_EXTRA_ARGS ("mac=..."). */
   qemuMac?: string;
   /** QEMU: CONFIG_NET_QEMU_USER_EXTRA_ARGS. */

@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { EngineError } from '../../shared/contract.js';
 import { findNodeKind, QEMU_BOARD_NAMES, qemuBoard } from '../../shared/topology/kinds/index.js';
 import { formatIp, parseIp, validateTopologyText } from '../../shared/topology/index.js';
+import { deriveSeed } from '../nodes/native-sim/seeds.js';
+import { probeNativeSim } from '../nodes/native-sim/probe.js';
 import { readBuildFiles } from './buildFiles.js';
 import { detectBuild, type BuildInfo } from './detect.js';
 
@@ -192,6 +194,9 @@ export function composeLab(builds: BuildInfo[]): ZephyrImport {
   const direct = directSlipPair(builds);
   const switched = builds.filter((b, i) => onSwitch(b) && !direct?.includes(i));
   const several = switched.length > 1;
+  const nativeTaps = builds.filter((b) => b.mode === 'native-tap').length;
+  const takenSeeds = new Set<number>();
+  const staticMacs = new Map<string, string>();
   const links: string[] = [];
   const switchLinks: string[] = [];
   /** Host interfaces of raw-IP SLIP links (one TUN per instance), with their YAML lines. */
@@ -318,6 +323,11 @@ export function composeLab(builds: BuildInfo[]): ZephyrImport {
         if (a.myIpv6) lines.push(`        ipv6: [${scalar(`${a.myIpv6}/${IPV6_PREFIX}`)}]`);
       } else if (b.mode === 'native-tap') {
         const count = b.tapCount ?? 1;
+        const has = (option: string): boolean => b.exeOptions?.includes(option) ?? false;
+        if (b.exeOptions === undefined)
+          notes.push(
+            `${name}: ${b.exeProblem ?? `${b.image} could not be asked for its options`}; until it runs, ${name} gets only settings every zephyr.exe understands (import again for its MAC and seed settings)`,
+          );
         if (b.tapName !== undefined && b.tapName !== 'zeth')
           lines.push(`    drvName: ${scalar(b.tapName)}`);
         if (count > 1) {
@@ -328,16 +338,28 @@ export function composeLab(builds: BuildInfo[]): ZephyrImport {
               `${name} has ${count} TAP interfaces with random MACs; only eth0 is linked to the switch`,
             );
         } else if (!b.randomMac) {
-          const mac =
-            b.staticMac && !takenMacs.has(b.staticMac)
-              ? (takenMacs.add(b.staticMac), b.staticMac)
-              : freshMac();
-          lines.push(`    mac: ${scalar(mac)}`);
+          const own = b.staticMac;
+          if (has('mac-addr')) {
+            const mac = own && !takenMacs.has(own) ? (takenMacs.add(own), own) : freshMac();
+            lines.push(`    mac: ${scalar(mac)}`);
+          } else if (own !== undefined) {
+            const other = staticMacs.get(own);
+            if (other !== undefined)
+              notes.push(
+                `${name} and ${other} have the same MAC ${own} (CONFIG_${b.tapSymbol ?? 'ETH_NATIVE_TAP'}_MAC_ADDR) and their zephyr.exe has no --mac-addr option (Zephyr added it in 4.2): rebuild one with another MAC, or with CONFIG_${b.tapSymbol ?? 'ETH_NATIVE_TAP'}_RANDOM_MAC=y`,
+              );
+            staticMacs.set(own, name);
+          }
         }
-        if (b.randomMac)
+        if (b.randomMac) {
           lines.push(
-            `    # CONFIG_${b.tapSymbol ?? 'ETH_NATIVE_TAP'}_RANDOM_MAC=y: Zephyr draws its MAC in 00:00:5e:00:53:xx`,
+            `    # CONFIG_${b.tapSymbol ?? 'ETH_NATIVE_TAP'}_RANDOM_MAC=y: Zephyr draws its MAC (02:00:5e:00:53:xx) from the seed`,
           );
+          if (nativeTaps > 1 && has('seed'))
+            lines.push(
+              `    seed: ${deriveSeed(name, takenSeeds)} # distinct per node, so the MACs differ`,
+            );
+        }
       }
     } else {
       lines.push(
@@ -432,6 +454,15 @@ export async function importZephyr(buildDirs: readonly string[]): Promise<Zephyr
   }
   const builds: BuildInfo[] = [];
   for (const dir of buildDirs) builds.push(detectBuild(await readBuildFiles(resolve(dir))));
+  for (const b of builds) {
+    if (b.mode !== 'native-tap') continue;
+    // Only settings the build honours are written: ask the binary what it understands.
+    try {
+      b.exeOptions = [...(await probeNativeSim(b.name, b.image)).options.keys()];
+    } catch (err) {
+      b.exeProblem = (err as Error).message;
+    }
+  }
   const result = composeLab(builds);
   const checked = validateTopologyText(result.yaml, 'import-zephyr');
   if (!checked.ok) {

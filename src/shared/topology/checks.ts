@@ -305,7 +305,9 @@ function checkAddresses(topology: Topology, segments: Segment[]): PathIssue[] {
   for (const [node, spec] of Object.entries(topology.nodes)) {
     for (const addr of findNodeKind(spec.kind)?.addresses?.(spec) ?? []) {
       let canonical: string;
-      if (addr.type === 'mac') {
+      if (addr.type === 'mac-seed') {
+        canonical = addr.value;
+      } else if (addr.type === 'mac') {
         const mac = parseMac(addr.value);
         if (!mac.ok) continue;
         canonical = formatMac(mac.value);
@@ -319,13 +321,19 @@ function checkAddresses(topology: Topology, segments: Segment[]): PathIssue[] {
       const scope = segment ? `segment ${segment.id}` : `port ${element}`;
       const key = `${scope}\n${addr.type}\n${canonical}`;
       const first = seen.get(key);
-      const noun = addr.type === 'mac' ? 'MAC address' : 'address';
+      const noun =
+        addr.type === 'mac' ? 'MAC address' : addr.type === 'mac-seed' ? 'seed' : 'address';
       if (!first) {
         seen.set(key, { node, port: addr.port });
       } else if (first.node === node && first.port === addr.port) {
         issues.push({
           path: ['nodes', node, ...addr.path],
           message: `${noun} ${canonical} is listed twice on ${element}; remove one`,
+        });
+      } else if (addr.type === 'mac-seed') {
+        issues.push({
+          path: ['nodes', node, ...addr.path],
+          message: `seed ${canonical} is already used by ${first.node} on the same segment (${segment ? describeSegment(segment) : element}), and Zephyr draws the random MAC from the seed, so both would get the same MAC; give each node its own seed or a "mac", or remove "seed" (netweave then gives each node a seed of its own)`,
         });
       } else {
         issues.push({

@@ -20,10 +20,13 @@ import { TapPort, type Port } from '../../fabric/index.js';
 import { inNetns, type NetnsHandle } from '../../host/netns.js';
 import { findExecutable } from '../../process/executable.js';
 import { runChecked, runCommand } from '../../process/run.js';
-import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, ZEPHYR_BANNER_PATTERN } from '../../zephyr/banner.js';
+import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, NATIVE_SIM_READY_PATTERN } from '../../zephyr/banner.js';
 import { HostNode } from '../host/index.js';
 import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
-import { nativeSimArgs, nativeSimTaps, type NativeSimTap } from './argv.js';
+import { planNativeSimLaunch, type NativeSimLaunch, type NativeSimTap } from './argv.js';
+import { probeNativeSim } from './probe.js';
+import { allocateSeeds } from './seeds.js';
+import { UartHandshake } from './uartHandshake.js';
 import { labProcessEnv, ZephyrProcess } from './zephyrProcess.js';
 
 /** Inside a node's namespace: the bridge of port i is BRIDGE_PREFIX + i (names are per namespace). */
@@ -55,21 +58,23 @@ export async function checkNativeSimExe(
   }
 }
 
-function zephyrOptions(
+/**
+ * Plans zephyr.exe's command line from what the build lists in its --help (probed once per
+ * file): rejects with one sentence when the file is no runnable zephyr.exe or the node sets
+ * something the build cannot honour.
+ */
+export async function planLaunch(
   name: string,
   spec: NativeSimNodeSpec,
-  ctx: LabContext,
-  netns: string,
-): ConstructorParameters<typeof ZephyrProcess>[0] {
-  const exe = nativeSimExe(spec, ctx);
-  return {
-    name,
-    argv: inNetns(netns, [exe, ...nativeSimArgs(spec)]),
-    cwd: ctx.topologyDir,
-    readyPattern: spec.ready?.pattern ?? ZEPHYR_BANNER_PATTERN,
-    readyTimeoutMs: (spec.ready?.timeout ?? DEFAULT_ZEPHYR_READY_TIMEOUT_S) * 1000,
-    restart: spec.restart ?? 'never',
-  };
+  ctx: Pick<LabContext, 'topologyDir' | 'topology' | 'labDir'>,
+): Promise<NativeSimLaunch> {
+  await checkNativeSimExe(name, spec, ctx);
+  const options = await probeNativeSim(name, nativeSimExe(spec, ctx));
+  const defaultSeed = allocateSeeds(ctx.topology).get(name);
+  return planNativeSimLaunch(name, spec, options, {
+    ...(defaultSeed !== undefined ? { defaultSeed } : {}),
+    attachCommand: UartHandshake.commandFor(UartHandshake.pathFor(ctx.labDir, name)),
+  });
 }
 
 /** What both modes share: state reporting and the supervised zephyr.exe. */
@@ -79,6 +84,9 @@ abstract class NativeSimBase implements NodeInstance {
   protected zephyr: ZephyrProcess | undefined;
   protected nodeState: NodeState = 'stopped';
   protected reason: string | undefined;
+  /** The command line, planned in create() from the build's own options. */
+  protected launch: NativeSimLaunch | undefined;
+  private handshake: UartHandshake | undefined;
   private started: Promise<void> | undefined;
 
   constructor(
@@ -100,10 +108,27 @@ abstract class NativeSimBase implements NodeInstance {
   protected abstract netnsPath(): string;
   protected abstract ports(): Port[];
 
-  start(): Promise<void> {
+  /** Probes the build and plans its command line (before any port exists). */
+  protected async plan(): Promise<NativeSimLaunch> {
+    this.launch ??= await planLaunch(this.name, this.spec, this.ctx);
+    return this.launch;
+  }
+
+  async start(): Promise<void> {
     for (const p of this.ports()) p.setUp(true);
+    const launch = await this.plan();
+    if (launch.uart === 'command')
+      this.handshake ??= await UartHandshake.create(this.ctx.labDir, this.name);
     this.zephyr ??= new ZephyrProcess(
-      zephyrOptions(this.name, this.spec, this.ctx, this.netnsPath()),
+      {
+        name: this.name,
+        argv: inNetns(this.netnsPath(), [nativeSimExe(this.spec, this.ctx), ...launch.args]),
+        cwd: this.ctx.topologyDir,
+        readyPattern: this.spec.ready?.pattern ?? NATIVE_SIM_READY_PATTERN,
+        readyTimeoutMs: (this.spec.ready?.timeout ?? DEFAULT_ZEPHYR_READY_TIMEOUT_S) * 1000,
+        restart: this.spec.restart ?? 'never',
+        ...(this.handshake ? { handshake: this.handshake } : {}),
+      },
       this.ctx,
       (s, r) => this.setState(s, r),
     );
@@ -111,7 +136,14 @@ abstract class NativeSimBase implements NodeInstance {
     // Observed by ready(); a failure before then must not be an unhandled rejection.
     started.catch(() => undefined);
     this.started = started;
-    return Promise.resolve();
+  }
+
+  /** Stops zephyr.exe and releases what start() made (the UART handshake's FIFO). */
+  protected async disposeProcess(): Promise<void> {
+    await this.zephyr?.dispose();
+    this.zephyr = undefined;
+    this.handshake?.dispose();
+    this.handshake = undefined;
   }
 
   /** Resolves when zephyr.exe printed its ready line; rejects with the reason it failed. */
@@ -164,13 +196,8 @@ interface TapPlumbing {
 /** A native-sim node whose interfaces are Ethernet TAPs. */
 export class NativeSimTapNode extends NativeSimBase {
   private ns: NetnsHandle | undefined;
-  private readonly taps: NativeSimTap[];
+  private taps: NativeSimTap[] = [];
   private readonly plumbing = new Map<string, TapPlumbing>();
-
-  constructor(name: string, spec: NativeSimNodeSpec, ctx: LabContext) {
-    super(name, spec, ctx);
-    this.taps = nativeSimTaps(spec);
-  }
 
   protected netnsPath(): string {
     if (!this.ns) throw new EngineError('not-running', `node "${this.name}" is not created`);
@@ -194,6 +221,8 @@ export class NativeSimTapNode extends NativeSimBase {
   }
 
   async create(): Promise<void> {
+    // The TAP names depend on the build's options: planned before anything exists.
+    this.taps = (await this.plan()).taps;
     this.ns = await this.ctx.netns.create(this.name);
   }
 
@@ -245,8 +274,7 @@ export class NativeSimTapNode extends NativeSimBase {
   }
 
   async dispose(): Promise<void> {
-    await this.zephyr?.dispose();
-    this.zephyr = undefined;
+    await this.disposeProcess();
     const netns = this.ns?.path;
     for (const [index, p] of [...this.plumbing.values()].entries()) {
       p.port.dispose();
@@ -309,8 +337,7 @@ export class NativeSimOffloadedNode extends NativeSimBase {
   }
 
   async dispose(): Promise<void> {
-    await this.zephyr?.dispose();
-    this.zephyr = undefined;
+    await this.disposeProcess();
     await this.host.dispose();
   }
 }
@@ -322,5 +349,7 @@ export const nativeSimKind: NodeKind<NativeSimNodeSpec> = {
     spec.sockets === 'offloaded'
       ? new NativeSimOffloadedNode(name, spec, ctx)
       : new NativeSimTapNode(name, spec, ctx),
-  preflight: (name, spec, ctx) => checkNativeSimExe(name, spec, ctx),
+  preflight: async (name, spec, ctx) => {
+    await planLaunch(name, spec, ctx);
+  },
 };

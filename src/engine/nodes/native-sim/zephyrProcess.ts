@@ -1,15 +1,19 @@
-// zephyr.exe under supervision, with its UART pty as the node's console. The process's own
-// stdout (boot banner, logging backend) goes to the node's log and decides readiness; once the
-// process announces "UART connected to pseudotty: /dev/pts/N", the node's console is that pty.
+// zephyr.exe under supervision, with every byte it prints on the node's console. zephyr.exe
+// writes to two kinds of stream: its stdout (the logging backend, the boot banner of newer
+// releases, the "<uart> connected to pseudotty: /dev/pts/N" announcements) and one pty per UART
+// (the shell, and on older releases everything). The console, its scrollback, the run log and
+// the ready pattern see all of them merged in arrival order; what the user types goes to the
+// first UART. Each pty is opened as soon as it is announced, and where the build allows it the
+// firmware waits for that (uartHandshake.ts, or -wait_uart).
 import { join } from 'node:path';
 import type { NodeState } from '../../../shared/contract.js';
 import type { Disposable } from '../../../shared/lifecycle.js';
-import { RingBuffer } from '../../process/ringBuffer.js';
 import { SupervisedProcess, type RestartPolicy } from '../../process/supervisedProcess.js';
 import type { LabContext, NodeConsole } from '../types.js';
 import { PtyConsole, UART_PTY_LINE } from './ptyConsole.js';
+import type { UartHandshake } from './uartHandshake.js';
 
-/** Stdout kept to find the pty line when it is split across reads: the line is under 60 bytes. */
+/** Stdout kept to find a pty line split across reads: the line is under 80 bytes. */
 const PTY_LINE_WINDOW_CHARS = 256;
 
 /** What a ZephyrProcess runs. */
@@ -21,6 +25,8 @@ export interface ZephyrProcessOptions {
   readyPattern: string;
   readyTimeoutMs: number;
   restart: RestartPolicy;
+  /** The FIFO the -attach_uart_cmd command waits on, when the launch uses one. */
+  handshake?: UartHandshake;
 }
 
 /** The full environment of a lab process: the engine's, plus the lab's ownership tag. */
@@ -30,17 +36,25 @@ export function labProcessEnv(ctx: LabContext): Record<string, string> {
   return { ...env, ...ctx.env };
 }
 
-/** One zephyr.exe (or any Zephyr process whose UART may be a pty) and its console. */
+/** One open UART pty of the current run. */
+interface Uart {
+  name: string;
+  console: PtyConsole;
+}
+
+/** One zephyr.exe and its console. */
 export class ZephyrProcess implements Disposable {
   private readonly proc: SupervisedProcess;
-  private uart: PtyConsole | undefined;
-  private readonly scrollbackBuffer = new RingBuffer();
+  /** UARTs of the current run, in the order they were announced (the first takes input). */
+  private uarts: Uart[] = [];
   private window = '';
+  /** When the current run was spawned: an announced pty must be younger (see PtyConsole.open). */
+  private runStarted = 0;
 
   constructor(
     private readonly options: ZephyrProcessOptions,
-    private readonly ctx: LabContext,
-    private readonly onState: (state: NodeState, reason?: string) => void,
+    ctx: LabContext,
+    onState: (state: NodeState, reason?: string) => void,
   ) {
     this.proc = new SupervisedProcess({
       name: options.name,
@@ -51,50 +65,62 @@ export class ZephyrProcess implements Disposable {
       ready: { pattern: new RegExp(options.readyPattern), timeoutMs: options.readyTimeoutMs },
       restart: { policy: options.restart },
     });
-    this.proc.onData((text) => this.stdout(text));
-    this.proc.onExit(() => this.detachUart());
-    this.proc.onState((e) => this.onState(e.state, e.reason));
+    this.proc.onData((text) => {
+      ctx.consoleData(options.name, text);
+    });
+    // Only zephyr.exe's own stdout announces ptys: a UART printing such a line opens nothing.
+    this.proc.onOwnData((text) => this.scanAnnouncements(text));
+    this.proc.onDidRestart(() => this.newRun());
+    this.proc.onExit(() => this.closeUarts());
+    this.proc.onState((e) => onState(e.state, e.reason));
   }
 
-  private stdout(text: string): void {
-    // Until the UART has its own pty, the process's output is the console.
-    if (!this.uart) this.show(text);
-    this.window = (this.window + text).slice(-PTY_LINE_WINDOW_CHARS);
-    const m = UART_PTY_LINE.exec(this.window);
-    const path = m?.[1];
-    if (path === undefined) return;
+  private newRun(): void {
+    this.runStarted = Date.now();
+    this.closeUarts();
     this.window = '';
-    this.attachUart(path);
+    this.options.handshake?.drain();
   }
 
-  private show(text: string): void {
-    this.scrollbackBuffer.append(text);
-    this.ctx.consoleData(this.options.name, text);
-  }
-
-  private attachUart(path: string): void {
-    this.detachUart();
-    try {
-      const uart = PtyConsole.open(path);
-      uart.onData((d) => this.show(d));
-      uart.onDidClose(() => {
-        if (this.uart === uart) this.uart = undefined;
-      });
-      this.uart = uart;
-    } catch (err) {
-      this.show(`\r\n[netweave] cannot open the UART pty ${path}: ${(err as Error).message}\r\n`);
+  /** Opens every pty announced on stdout (the announcements themselves are console output too). */
+  private scanAnnouncements(text: string): void {
+    this.window = (this.window + text).slice(-PTY_LINE_WINDOW_CHARS);
+    let consumed = 0;
+    for (const m of this.window.matchAll(UART_PTY_LINE)) {
+      const [line, name, path] = m;
+      consumed = (m.index ?? 0) + line.length;
+      if (name !== undefined && path !== undefined) this.attachUart(name, path);
     }
+    if (consumed > 0) this.window = this.window.slice(consumed);
   }
 
-  private detachUart(): void {
-    const uart = this.uart;
-    this.uart = undefined;
-    uart?.dispose();
+  private attachUart(name: string, path: string): void {
+    if (this.uarts.some((u) => u.console.path === path)) return;
+    try {
+      const console = PtyConsole.open(path, this.runStarted);
+      const output = this.proc.addOutput();
+      console.onData(output);
+      console.onDidClose(() => {
+        this.uarts = this.uarts.filter((u) => u.console !== console);
+      });
+      this.uarts.push({ name, console });
+    } catch (err) {
+      const note = `\r\n[netweave] cannot open the UART pty ${path}: ${(err as Error).message}\r\n`;
+      this.proc.addOutput()(Buffer.from(note));
+    }
+    // Opened (or given up on): zephyr.exe's attach command may return.
+    this.options.handshake?.release();
   }
 
-  /** Path of the UART pty the console is attached to, if any. */
-  get uartPath(): string | undefined {
-    return this.uart?.path;
+  private closeUarts(): void {
+    const open = this.uarts;
+    this.uarts = [];
+    for (const u of open) u.console.dispose();
+  }
+
+  /** The UARTs the console is attached to, by name and pty path. */
+  get uartPaths(): { name: string; path: string }[] {
+    return this.uarts.map((u) => ({ name: u.name, path: u.console.path }));
   }
 
   /** Pid of the running process. */
@@ -107,24 +133,28 @@ export class ZephyrProcess implements Disposable {
     return this.proc.state;
   }
 
-  /** Starts the process; resolves once its ready line appeared. */
+  /** Starts the process; resolves once its ready line appeared (on stdout or a UART). */
   start(): Promise<void> {
-    this.window = '';
+    this.newRun();
     return this.proc.start();
   }
 
   /** Stops the process (SIGTERM, then SIGKILL). */
   async stop(): Promise<void> {
     await this.proc.stop();
-    this.detachUart();
+    this.closeUarts();
   }
 
-  /** The node's console: the UART pty once announced, the process's terminal before. */
+  /** The node's console: input to the first UART (stdin before one exists), output merged. */
   console(): NodeConsole {
     return {
-      write: (d) => (this.uart ? this.uart.write(d) : this.proc.write(d)),
+      write: (d) => {
+        const first = this.uarts[0];
+        if (first) first.console.write(d);
+        else this.proc.write(d);
+      },
       resize: (c, r) => this.proc.resize(c, r),
-      scrollback: () => this.scrollbackBuffer.read(),
+      scrollback: () => this.proc.scrollback(),
     };
   }
 
@@ -135,6 +165,6 @@ export class ZephyrProcess implements Disposable {
 
   async dispose(): Promise<void> {
     await this.proc.dispose();
-    this.detachUart();
+    this.closeUarts();
   }
 }

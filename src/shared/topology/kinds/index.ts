@@ -69,7 +69,7 @@ export function findNodeKind(kind: string): AnyNodeKind | undefined {
 
 export type { HostInterfaceSpec, HostNodeSpec, HostRouteSpec } from './host.js';
 export type { SwitchNodeSpec } from './switch.js';
-export type { NativeSimNodeSpec, NativeSimPortSpec, NativeSimFlagStyle } from './nativeSim.js';
+export type { NativeSimNodeSpec, NativeSimPortSpec } from './nativeSim.js';
 export type { FvpFamily, FvpForward, FvpNodeSpec } from './fvp.js';
 export type { Radio154NodeSpec, RadioDelivery } from './radio154.js';
 export {

@@ -14,7 +14,6 @@ import {
   portNameSchema,
   readySchema,
 } from '../fields.js';
-import { listChoices } from '../text.js';
 import { hostInterfaceSchema, hostKind, hostRouteSchema, type HostNodeSpec } from './host.js';
 import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
 
@@ -23,12 +22,6 @@ export const DEFAULT_NATIVE_SIM_PORT = 'eth0';
 
 /** CONFIG_ETH_NATIVE_TAP_DRV_NAME's default: the TAP name, or its prefix with several TAPs. */
 export const DEFAULT_NATIVE_TAP_NAME = 'zeth';
-
-/** How zephyr.exe is told which TAP each interface opens. */
-export const NATIVE_SIM_FLAG_STYLES = ['3.x', '4.5'] as const;
-
-/** A flag style: "3.x" (one --eth-if for a single TAP) or "4.5" (per-node --<node>_eth-if). */
-export type NativeSimFlagStyle = (typeof NATIVE_SIM_FLAG_STYLES)[number];
 
 /** Option names of zephyr.exe: letters, digits, "_" and "-" (no "=", no spaces). */
 const OPTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -49,7 +42,7 @@ export const nativeSimPortSchema = z
         .optional()
         .meta({
           description:
-            'The zephyr.exe option (without "--") that names this TAP, e.g. "eth-if" or "eth1_eth-if"; overrides the flag style.',
+            'The zephyr.exe option (without "--") that names this TAP, e.g. "eth-if" or "eth1_eth-if"; by default netweave picks it from the options zephyr.exe --help lists.',
         }),
       dtNode: z
         .string({ error: expected('a devicetree node name such as eth1') })
@@ -57,7 +50,7 @@ export const nativeSimPortSchema = z
         .optional()
         .meta({
           description:
-            'With flags "4.5": the devicetree node of this interface; its TAP is passed as --<dtNode>_eth-if.',
+            'Zephyr 4.5 and later: the devicetree node of this interface; its TAP is passed as --<dtNode>_eth-if (default: the nodes --help lists, in order).',
         }),
     },
     {
@@ -90,11 +83,6 @@ export const nativeSimSchema = z
       'socket mode',
       'tap (default): Ethernet TAP ports joined to the fabric. offloaded: NSOS, the node is a namespace with host-like interfaces.',
     ).default('tap'),
-    flags: oneOf(
-      NATIVE_SIM_FLAG_STYLES,
-      'flag style',
-      'How TAP names are passed: "3.x" (one --eth-if; several TAPs keep their default names zeth0..N) or "4.5" (--eth-if, then --<dtNode>_eth-if per port).',
-    ).default('3.x'),
     drvName: portNameSchema
       .default(DEFAULT_NATIVE_TAP_NAME)
       .meta({ description: 'CONFIG_ETH_NATIVE_TAP_DRV_NAME of the build (default "zeth").' }),
@@ -125,7 +113,12 @@ export const nativeSimSchema = z
       .boolean({ error: expected('true or false') })
       .optional()
       .meta({ description: 'true: --rt (run in real time), false: --no-rt.' }),
-    seed: intRange('seed', 0, 4294967295, 'Passed as --seed (random seed).').optional(),
+    seed: intRange(
+      'seed',
+      0,
+      4294967295,
+      'Passed as --seed: the random seed, from which a build with a random MAC draws its MAC. Default: a seed of its own per node (so that nodes get distinct MACs).',
+    ).optional(),
     args: z
       .array(z.string({ error: expected('a string (quote numbers and booleans)') }), {
         error: expected('a list of extra arguments for zephyr.exe'),
@@ -138,7 +131,9 @@ export const nativeSimSchema = z
       'Restart policy of zephyr.exe (default never).',
       'restart policies',
     ).optional(),
-    ready: readySchema("When the node counts as ready; default Zephyr's boot banner."),
+    ready: readySchema(
+      "When the node counts as ready; default: Zephyr's boot banner, the shell prompt or net_config's first line, on stdout or a UART.",
+    ),
   })
   .meta({
     title: 'native-sim',
@@ -185,7 +180,18 @@ function addresses(spec: NativeSimNodeSpec): PortAddress[] {
     out.push({ port: first, type: 'ipv4', value: spec.ipv4, path: ['ipv4'] });
   if (spec.mac !== undefined)
     out.push({ port: first, type: 'mac', value: spec.mac, path: ['mac'] });
+  else if (spec.seed !== undefined)
+    out.push({ port: first, type: 'mac-seed', value: String(macSeed(spec.seed)), path: ['seed'] });
   return out;
+}
+
+/**
+ * The seed as native_sim's entropy source uses it: it seeds the C library's random(), where
+ * srandom(0) and srandom(1) are the same sequence (measured on real builds: seeds 0 and 1 give
+ * the same MAC).
+ */
+export function macSeed(seed: number): number {
+  return seed === 0 ? 1 : seed;
 }
 
 function check(spec: NativeSimNodeSpec, node: string): KindIssue[] {
@@ -235,23 +241,6 @@ function check(spec: NativeSimNodeSpec, node: string): KindIssue[] {
       });
     }
     seen.set(tap, name);
-    if (
-      spec.flags === '3.x' &&
-      ports.length > 1 &&
-      port.flag === undefined &&
-      tap !== `${spec.drvName}${i}`
-    ) {
-      issues.push({
-        path: ['ports', name, 'tap'],
-        message: `with flags "3.x" and several ports zephyr.exe opens ${listChoices(ports.map((_, j) => `${spec.drvName}${j}`))} by itself (--eth-if would rename them all); remove "tap" here, or use flags "4.5" or a per-port "flag"`,
-      });
-    }
-    if (spec.flags === '4.5' && i > 0 && port.flag === undefined && port.dtNode === undefined) {
-      issues.push({
-        path: ['ports', name],
-        message: `with flags "4.5" every port after the first needs "dtNode:" (its devicetree node, passed as --<dtNode>_eth-if) or "flag:"`,
-      });
-    }
   });
   return issues;
 }

@@ -12,7 +12,8 @@ export type NodeKindSchema<K extends string = string> = z.ZodObject<
 /** An address or MAC configured on one port of a node, and where it is written. */
 export interface PortAddress {
   port: string;
-  type: 'ipv4' | 'ipv6' | 'mac';
+  /** 'mac-seed': the seed a native_sim build draws its random MAC from (same seed, same MAC). */
+  type: 'ipv4' | 'ipv6' | 'mac' | 'mac-seed';
   /** As written (IPv4/IPv6 with prefix length). */
   value: string;
   /** Where it is written, relative to the node. */

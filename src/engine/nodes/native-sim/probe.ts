@@ -1,0 +1,107 @@
+// What a zephyr.exe understands, read from its own `--help` (native_sim's command line parser
+// lists every option the build has: drivers add theirs, so the list differs per build and per
+// release). Launches are planned from this list, never from a guessed Zephyr version.
+import { stat } from 'node:fs/promises';
+import { EngineError } from '../../../shared/contract.js';
+import { runCommand } from '../../process/run.js';
+
+/**
+ * Long enough for a zephyr.exe on a loaded 2-core machine: --help is answered by the command
+ * line parser before the simulated CPU starts (measured: 10-30 ms).
+ */
+const PROBE_TIMEOUT_MS = 15_000;
+
+/** The help text's first line always starts with the parser's own help options. */
+const HELP_SIGNATURE = /\[-h\]\s*\[--h\]\s*\[--help\]/;
+
+/** One option of the help's synopsis: `[-name]`, `[-name=<value>]`, `[-testargs <arg>...]`. */
+const OPTION = /\[--?([A-Za-z0-9?][A-Za-z0-9_?-]*)(=<[^\]]*>)?(?: <[^\]]*>\.\.\.)?\]/g;
+
+/** Options of a zephyr.exe, by name without dashes ("eth-if", "seed", "attach_uart_cmd"). */
+export interface NativeSimOptions {
+  /** Every option the build lists, with whether it takes a value ("-seed=<r_seed>"). */
+  readonly options: ReadonlyMap<string, { takesValue: boolean }>;
+  /** True when the build lists `name`. */
+  has(name: string): boolean;
+  /**
+   * Devicetree nodes with an interface-name option of their own ("<node>_eth-if", Zephyr 4.5's
+   * per-instance TAP driver), in the order the help lists them.
+   */
+  readonly ethIfNodes: readonly string[];
+}
+
+/** The per-instance TAP-name option suffix of Zephyr 4.5. */
+const PER_NODE_ETH_IF = '_eth-if';
+
+/** Parses the synopsis of a zephyr.exe's --help. Pure; undefined when it is not such a help. */
+export function parseNativeSimHelp(text: string): NativeSimOptions | undefined {
+  if (!HELP_SIGNATURE.test(text)) return undefined;
+  // The synopsis ends at the first blank line; descriptions after it repeat the options.
+  const synopsis = text.split(/\r?\n\s*\r?\n/)[0] ?? text;
+  const options = new Map<string, { takesValue: boolean }>();
+  for (const m of synopsis.matchAll(OPTION)) {
+    const name = m[1];
+    if (name !== undefined && !options.has(name))
+      options.set(name, { takesValue: m[2] !== undefined });
+  }
+  const ethIfNodes = [...options.keys()]
+    .filter((o) => o.endsWith(PER_NODE_ETH_IF) && o.length > PER_NODE_ETH_IF.length)
+    .map((o) => o.slice(0, -PER_NODE_ETH_IF.length));
+  return { options, has: (name) => options.has(name), ethIfNodes };
+}
+
+/** Probes already done in this process, by file identity (device, inode, size, mtime). */
+const cache = new Map<string, Promise<NativeSimOptions>>();
+
+async function identity(exe: string): Promise<string> {
+  try {
+    const st = await stat(exe);
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new EngineError(
+      missing ? 'missing-binary' : 'bad-request',
+      missing
+        ? `${exe} not found; build it with \`west build -b native_sim/native/64\``
+        : `cannot read ${exe}: ${(err as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Reads the options of `exe` by running `exe --help` (once per file identity and process).
+ * Rejects with one sentence naming `node` when the file does not answer like zephyr.exe.
+ */
+export function probeNativeSim(node: string, exe: string): Promise<NativeSimOptions> {
+  return identity(exe).then((id) => {
+    let probe = cache.get(id);
+    if (probe === undefined) {
+      probe = runProbe(node, exe);
+      cache.set(id, probe);
+      // A failed probe is not remembered: the user fixes the file and tries again.
+      probe.catch(() => cache.delete(id));
+    }
+    return probe;
+  });
+}
+
+async function runProbe(node: string, exe: string): Promise<NativeSimOptions> {
+  const r = await runCommand([exe, '--help'], { timeoutMs: PROBE_TIMEOUT_MS });
+  const text = `${r.stdout}\n${r.stderr}`;
+  const parsed = parseNativeSimHelp(text);
+  if (parsed !== undefined) return parsed;
+  const first = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  throw new EngineError(
+    'bad-request',
+    `native-sim node "${node}" cannot use ${exe}: it does not answer --help like a native_sim zephyr.exe (${
+      r.timedOut
+        ? 'no answer within 15 s'
+        : first !== undefined
+          ? `it printed "${first.slice(0, 160)}"`
+          : 'it printed nothing'
+    }); point "exe" at build/zephyr/zephyr.exe of a native_sim or native_posix build`,
+  );
+}
