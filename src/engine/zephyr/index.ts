@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { EngineError } from '../../shared/contract.js';
 import { findNodeKind, QEMU_BOARD_NAMES, qemuBoard } from '../../shared/topology/kinds/index.js';
 import { formatIp, parseIp, validateTopologyText } from '../../shared/topology/index.js';
-import { deriveSeed } from '../nodes/native-sim/seeds.js';
 import { probeNativeSim } from '../nodes/native-sim/probe.js';
 import { readBuildFiles } from './buildFiles.js';
 import { detectBuild, type BuildInfo } from './detect.js';
@@ -194,8 +193,6 @@ export function composeLab(builds: BuildInfo[]): ZephyrImport {
   const direct = directSlipPair(builds);
   const switched = builds.filter((b, i) => onSwitch(b) && !direct?.includes(i));
   const several = switched.length > 1;
-  const nativeTaps = builds.filter((b) => b.mode === 'native-tap').length;
-  const takenSeeds = new Set<number>();
   const staticMacs = new Map<string, string>();
   const links: string[] = [];
   const switchLinks: string[] = [];
@@ -351,15 +348,11 @@ export function composeLab(builds: BuildInfo[]): ZephyrImport {
             staticMacs.set(own, name);
           }
         }
-        if (b.randomMac) {
+        if (b.randomMac)
           lines.push(
-            `    # CONFIG_${b.tapSymbol ?? 'ETH_NATIVE_TAP'}_RANDOM_MAC=y: Zephyr draws its MAC (02:00:5e:00:53:xx) from the seed`,
+            `    # CONFIG_${b.tapSymbol ?? 'ETH_NATIVE_TAP'}_RANDOM_MAC=y: Zephyr draws its MAC (02:00:5e:00:53:xx) from its seed;`,
+            '    # netweave gives every node a seed of its own and restarts one that draws a MAC already in use',
           );
-          if (nativeTaps > 1 && has('seed'))
-            lines.push(
-              `    seed: ${deriveSeed(name, takenSeeds)} # distinct per node, so the MACs differ`,
-            );
-        }
       }
     } else {
       lines.push(

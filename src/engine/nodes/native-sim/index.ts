@@ -16,7 +16,7 @@ import {
   type NodeStatus,
 } from '../../../shared/contract.js';
 import { offloadedHostSpec, type NativeSimNodeSpec } from '../../../shared/topology/kinds/index.js';
-import { TapPort, type Port } from '../../fabric/index.js';
+import type { Port } from '../../fabric/index.js';
 import { inNetns, type NetnsHandle } from '../../host/netns.js';
 import { findExecutable } from '../../process/executable.js';
 import { runChecked, runCommand } from '../../process/run.js';
@@ -24,6 +24,7 @@ import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, NATIVE_SIM_READY_PATTERN } from '../../
 import { HostNode } from '../host/index.js';
 import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
 import { planNativeSimLaunch, type NativeSimLaunch, type NativeSimTap } from './argv.js';
+import { MacGuardPort } from './macGuard.js';
 import { probeNativeSim } from './probe.js';
 import { allocateSeeds } from './seeds.js';
 import { UartHandshake } from './uartHandshake.js';
@@ -77,6 +78,9 @@ export async function planLaunch(
   });
 }
 
+/** New seeds tried after MAC conflicts before the node fails: 255 MACs, so 8 tries all collide about once in 10^19. */
+const MAX_RESEEDS = 8;
+
 /** What both modes share: state reporting and the supervised zephyr.exe. */
 abstract class NativeSimBase implements NodeInstance {
   readonly kind = 'native-sim';
@@ -88,6 +92,12 @@ abstract class NativeSimBase implements NodeInstance {
   protected launch: NativeSimLaunch | undefined;
   private handshake: UartHandshake | undefined;
   private started: Promise<void> | undefined;
+  /** Bumped each time zephyr.exe is replaced by one with another seed (see macConflict). */
+  private generation = 0;
+  /** Seeds tried after a MAC conflict, so a node never cycles back to one that collided. */
+  private reseeds = 0;
+  /** Set by stop() and dispose(): a reseed in flight must not start zephyr.exe again. */
+  protected closing = false;
 
   constructor(
     readonly name: string,
@@ -114,32 +124,80 @@ abstract class NativeSimBase implements NodeInstance {
     return this.launch;
   }
 
+  /** A new run of zephyr.exe began (start, restart policy, reseed). */
+  protected onNewRun(): void {
+    // Kinds with MAC guards relearn here.
+  }
+
   async start(): Promise<void> {
+    this.closing = false;
     for (const p of this.ports()) p.setUp(true);
     const launch = await this.plan();
     if (launch.uart === 'command')
       this.handshake ??= await UartHandshake.create(this.ctx.labDir, this.name);
-    this.zephyr ??= new ZephyrProcess(
-      {
-        name: this.name,
-        argv: inNetns(this.netnsPath(), [nativeSimExe(this.spec, this.ctx), ...launch.args]),
-        cwd: this.ctx.topologyDir,
-        readyPattern: this.spec.ready?.pattern ?? NATIVE_SIM_READY_PATTERN,
-        readyTimeoutMs: (this.spec.ready?.timeout ?? DEFAULT_ZEPHYR_READY_TIMEOUT_S) * 1000,
-        restart: this.spec.restart ?? 'never',
-        ...(this.handshake ? { handshake: this.handshake } : {}),
-      },
-      this.ctx,
-      (s, r) => this.setState(s, r),
-    );
+    if (this.zephyr === undefined) {
+      const proc: ZephyrProcess = new ZephyrProcess(
+        {
+          name: this.name,
+          argv: inNetns(this.netnsPath(), [nativeSimExe(this.spec, this.ctx), ...launch.args]),
+          cwd: this.ctx.topologyDir,
+          readyPattern: this.spec.ready?.pattern ?? NATIVE_SIM_READY_PATTERN,
+          readyTimeoutMs: (this.spec.ready?.timeout ?? DEFAULT_ZEPHYR_READY_TIMEOUT_S) * 1000,
+          restart: this.spec.restart ?? 'never',
+          onNewRun: () => this.onNewRun(),
+          ...(this.handshake ? { handshake: this.handshake } : {}),
+        },
+        this.ctx,
+        // A process replaced after a MAC conflict no longer speaks for the node.
+        (s, r) => {
+          if (this.zephyr === proc) this.setState(s, r);
+        },
+      );
+      this.zephyr = proc;
+    }
     const started = this.zephyr.start();
     // Observed by ready(); a failure before then must not be an unhandled rejection.
     started.catch(() => undefined);
     this.started = started;
   }
 
+  /**
+   * The instance drew a MAC another native-sim node of the lab has (its frames are already
+   * dropped by the port). With a seed netweave chose, zephyr.exe starts again with the next
+   * seed; a seed the user set is theirs to change, so the node fails with the reason.
+   */
+  protected macConflict(mac: string, owner: string): void {
+    const launch = this.launch;
+    const proc = this.zephyr;
+    if (launch === undefined || proc === undefined) return;
+    const note = (text: string): void => proc.note(text);
+    if (this.spec.seed !== undefined || launch.seed === undefined || this.reseeds >= MAX_RESEEDS) {
+      const reason = `node "${this.name}" drew MAC ${mac}, which node "${owner}" already has${
+        launch.seed !== undefined ? ` (seed ${launch.seed})` : ''
+      }; give it another "seed" or a "mac"`;
+      note(reason);
+      void proc.stop().then(() => this.setState('failed', reason));
+      return;
+    }
+    this.reseeds++;
+    const seed = launch.seed + this.reseeds;
+    note(`MAC ${mac} is already used by ${owner}: starting again with seed ${seed}`);
+    this.launch = {
+      ...launch,
+      seed,
+      args: launch.args.map((a) => (a.startsWith('--seed=') ? `--seed=${seed}` : a)),
+    };
+    this.generation++;
+    this.zephyr = undefined;
+    void proc
+      .dispose()
+      .then(() => (this.closing ? undefined : this.start()))
+      .catch((err: unknown) => this.setState('failed', (err as Error).message));
+  }
+
   /** Stops zephyr.exe and releases what start() made (the UART handshake's FIFO). */
   protected async disposeProcess(): Promise<void> {
+    this.closing = true;
     await this.zephyr?.dispose();
     this.zephyr = undefined;
     this.handshake?.dispose();
@@ -147,11 +205,24 @@ abstract class NativeSimBase implements NodeInstance {
   }
 
   /** Resolves when zephyr.exe printed its ready line; rejects with the reason it failed. */
-  ready(): Promise<void> {
-    return this.started ?? Promise.reject(new Error(`node "${this.name}" was not started`));
+  async ready(): Promise<void> {
+    for (;;) {
+      const generation = this.generation;
+      const started = this.started;
+      if (started === undefined) throw new Error(`node "${this.name}" was not started`);
+      try {
+        await started;
+        if (generation === this.generation) return;
+      } catch (err) {
+        // zephyr.exe was replaced (another seed) before it was ready: wait for the new one.
+        if (generation === this.generation) throw err;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
   }
 
   async stop(): Promise<void> {
+    this.closing = true;
     await this.zephyr?.stop();
     for (const p of this.ports()) p.setUp(false);
   }
@@ -181,7 +252,14 @@ abstract class NativeSimBase implements NodeInstance {
       hasConsole: this.zephyr !== undefined,
       ports: this.ports().map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
       ...(this.nodeState === 'failed' && exit ? { exit } : {}),
+      ...(this.detail() !== undefined ? { detail: this.detail() } : {}),
     };
+  }
+
+  /** The seed and the MACs the instance drew, for status. */
+  protected detail(): string | undefined {
+    const seed = this.launch?.seed;
+    return seed !== undefined ? `seed ${seed}` : undefined;
   }
 
   abstract dispose(): Promise<void>;
@@ -190,7 +268,7 @@ abstract class NativeSimBase implements NodeInstance {
 /** One TAP port's plumbing inside the node's namespace. */
 interface TapPlumbing {
   tap: NativeSimTap;
-  port: TapPort;
+  port: MacGuardPort;
 }
 
 /** A native-sim node whose interfaces are Ethernet TAPs. */
@@ -256,7 +334,13 @@ export class NativeSimTapNode extends NativeSimBase {
     ]);
     // The engine's TAP: non-persistent, it disappears when the engine closes its fd.
     this.ctx.journal.willCreate({ type: 'interface', ref: engineTap, netns });
-    const port = new TapPort(`${this.name}:${name}`, openTap(engineTap, netns));
+    const port = new MacGuardPort(
+      `${this.name}:${name}`,
+      openTap(engineTap, netns),
+      this.name,
+      this.ctx.fabric,
+      (mac, owner) => this.macConflict(mac, owner),
+    );
     this.plumbing.set(name, { tap, port });
     this.ctx.fabric.addPort(port);
     await this.inside(['ip', 'link', 'set', 'dev', engineTap, 'addrgenmode', 'none']);
@@ -266,6 +350,22 @@ export class NativeSimTapNode extends NativeSimBase {
     for (const dev of [tap.tap, engineTap, bridge])
       await this.inside(['ip', 'link', 'set', 'dev', dev, 'up']);
     return port;
+  }
+
+  protected override onNewRun(): void {
+    for (const p of this.plumbing.values()) p.port.relearn();
+  }
+
+  protected override detail(): string | undefined {
+    const macs = [...this.plumbing.values()]
+      .map((p) => p.port.learnedMac)
+      .filter((m): m is string => m !== undefined);
+    const seed = super.detail();
+    const parts = [
+      ...(seed !== undefined ? [seed] : []),
+      ...(macs.length > 0 ? [`MAC ${macs.join(', ')}`] : []),
+    ];
+    return parts.length > 0 ? parts.join(', ') : undefined;
   }
 
   async wire(): Promise<void> {

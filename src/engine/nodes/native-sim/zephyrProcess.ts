@@ -27,6 +27,8 @@ export interface ZephyrProcessOptions {
   restart: RestartPolicy;
   /** The FIFO the -attach_uart_cmd command waits on, when the launch uses one. */
   handshake?: UartHandshake;
+  /** Called when a run begins (start, or a restart by the restart policy). */
+  onNewRun?: () => void;
 }
 
 /** The full environment of a lab process: the engine's, plus the lab's ownership tag. */
@@ -80,6 +82,7 @@ export class ZephyrProcess implements Disposable {
     this.closeUarts();
     this.window = '';
     this.options.handshake?.drain();
+    this.options.onNewRun?.();
   }
 
   /** Opens every pty announced on stdout (the announcements themselves are console output too). */
@@ -105,8 +108,7 @@ export class ZephyrProcess implements Disposable {
       });
       this.uarts.push({ name, console });
     } catch (err) {
-      const note = `\r\n[netweave] cannot open the UART pty ${path}: ${(err as Error).message}\r\n`;
-      this.proc.addOutput()(Buffer.from(note));
+      this.note(`cannot open the UART pty ${path}: ${(err as Error).message}`);
     }
     // Opened (or given up on): zephyr.exe's attach command may return.
     this.options.handshake?.release();
@@ -116,6 +118,11 @@ export class ZephyrProcess implements Disposable {
     const open = this.uarts;
     this.uarts = [];
     for (const u of open) u.console.dispose();
+  }
+
+  /** Adds a line of netweave's own to the console, its scrollback and the run log. */
+  note(text: string): void {
+    this.proc.addOutput()(Buffer.from(`\r\n[netweave] ${text}\r\n`));
   }
 
   /** The UARTs the console is attached to, by name and pty path. */
