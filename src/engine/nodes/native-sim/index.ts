@@ -321,6 +321,8 @@ export class NativeSimTapNode extends NativeSimBase {
     // zephyr.exe's TAP: persistent, so it exists before the process opens it by name.
     await this.createInterface(tap.tap, ['ip', 'tuntap', 'add', 'dev', tap.tap, 'mode', 'tap']);
     // forward_delay 0: without STP the port forwards at once instead of after 15 s of learning.
+    // mcast_snooping 0: a snooping bridge joins 224.0.0.106 and sends IGMP reports of its own
+    // into the lab (and the MAC guard would take the bridge's MAC for the instance's).
     await this.createInterface(bridge, [
       'ip',
       'link',
@@ -330,6 +332,8 @@ export class NativeSimTapNode extends NativeSimBase {
       'type',
       'bridge',
       'forward_delay',
+      '0',
+      'mcast_snooping',
       '0',
     ]);
     // The engine's TAP: non-persistent, it disappears when the engine closes its fd.

@@ -5,6 +5,12 @@
 // learns its instance's MAC from the first frame the instance sends; a MAC another native-sim
 // node of the lab already has is dropped before it reaches anyone (so the other node's DAD is
 // never disturbed), and the node is started again with another seed.
+//
+// At the lab's start the native-sim instances boot together, and one that is started again must
+// not find its peers already talking to it (a client whose connect times out gives up for good):
+// so their frames are held (dropped, counted as 'mac-check') until every native-sim port of the
+// lab has learned a MAC of its own, which takes one boot (tens of milliseconds), or until
+// MAC_HOLD_MS passed. A lone instance is never held.
 import type { TapHandle } from '@netweave/tap';
 import type { Fabric } from '../../fabric/index.js';
 import { TapPort } from '../../fabric/index.js';
@@ -21,14 +27,60 @@ function formatMac(frame: Buffer): string {
   return parts.join(':');
 }
 
-/** The MACs native-sim nodes of one lab drew, by MAC: the node that has it. */
-const labMacs = new WeakMap<Fabric, Map<string, string>>();
+/**
+ * Longest hold at the lab's start: an instance that sends nothing (no IPv6, nothing to say)
+ * must not keep the others quiet; 3 s is many boots of native_sim on a loaded machine.
+ */
+export const MAC_HOLD_MS = 3_000;
 
-function macsOf(fabric: Fabric): Map<string, string> {
-  let m = labMacs.get(fabric);
+/** The native-sim ports of one lab: the MACs they drew and the start-up hold. */
+class LabMacs {
+  /** MAC -> the node that has it. */
+  readonly owners = new Map<string, string>();
+  private readonly ports = new Set<MacGuardPort>();
+  private held = true;
+  private timer: NodeJS.Timeout | undefined;
+
+  add(port: MacGuardPort): void {
+    this.ports.add(port);
+  }
+
+  remove(port: MacGuardPort): void {
+    this.ports.delete(port);
+    if (this.ports.size === 0) this.release();
+    else this.check();
+  }
+
+  /** True while frames of learned ports are still held at the lab's start. */
+  get holding(): boolean {
+    return this.held;
+  }
+
+  /** A port began a run: the hold ends after MAC_HOLD_MS at the latest. */
+  started(): void {
+    if (this.held && this.timer === undefined)
+      this.timer = setTimeout(() => this.release(), MAC_HOLD_MS);
+  }
+
+  /** Ends the hold once every port has a MAC of its own. */
+  check(): void {
+    if (this.held && [...this.ports].every((p) => p.learnedMac !== undefined)) this.release();
+  }
+
+  private release(): void {
+    this.held = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+const labs = new WeakMap<Fabric, LabMacs>();
+
+function labOf(fabric: Fabric): LabMacs {
+  let m = labs.get(fabric);
   if (m === undefined) {
-    m = new Map();
-    labMacs.set(fabric, m);
+    m = new LabMacs();
+    labs.set(fabric, m);
   }
   return m;
 }
@@ -43,15 +95,18 @@ export type MacConflictHandler = (mac: string, owner: string) => void;
 export class MacGuardPort extends TapPort {
   private state: 'learning' | 'ok' | 'conflict' = 'learning';
   private mac: string | undefined;
+  private readonly lab: LabMacs;
 
   constructor(
     id: string,
     source: TapHandle,
     private readonly node: string,
-    private readonly fabric: Fabric,
+    fabric: Fabric,
     private readonly onConflict: MacConflictHandler,
   ) {
     super(id, source);
+    this.lab = labOf(fabric);
+    this.lab.add(this);
   }
 
   /** The MAC the instance uses in this run, once it sent a frame. */
@@ -63,11 +118,12 @@ export class MacGuardPort extends TapPort {
   relearn(): void {
     this.forget();
     this.state = 'learning';
+    this.lab.started();
   }
 
   private forget(): void {
-    const macs = macsOf(this.fabric);
-    if (this.mac !== undefined && macs.get(this.mac) === this.node) macs.delete(this.mac);
+    const owners = this.lab.owners;
+    if (this.mac !== undefined && owners.get(this.mac) === this.node) owners.delete(this.mac);
     this.mac = undefined;
   }
 
@@ -82,24 +138,30 @@ export class MacGuardPort extends TapPort {
       this.countExtra('mac-conflict', frames.length);
       return;
     }
+    if (this.lab.holding) {
+      this.countExtra('mac-check', frames.length);
+      return;
+    }
     super.receive(frames);
   }
 
   private learn(mac: string): void {
-    const macs = macsOf(this.fabric);
-    const owner = macs.get(mac);
+    const owners = this.lab.owners;
+    const owner = owners.get(mac);
     this.mac = mac;
     if (owner !== undefined && owner !== this.node) {
       this.state = 'conflict';
       this.onConflict(mac, owner);
       return;
     }
-    macs.set(mac, this.node);
+    owners.set(mac, this.node);
     this.state = 'ok';
+    this.lab.check();
   }
 
   override dispose(): void {
     this.forget();
+    this.lab.remove(this);
     super.dispose();
   }
 }

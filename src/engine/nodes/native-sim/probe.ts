@@ -3,6 +3,7 @@
 // release). Launches are planned from this list, never from a guessed Zephyr version.
 import { stat } from 'node:fs/promises';
 import { EngineError } from '../../../shared/contract.js';
+import { cannotRunSentence, findRunProblem, type RunProblem } from '../../process/runnable.js';
 import { runCommand } from '../../process/run.js';
 
 /**
@@ -85,7 +86,27 @@ export function probeNativeSim(node: string, exe: string): Promise<NativeSimOpti
   });
 }
 
+/** The fix for a zephyr.exe that cannot run here, in Zephyr's words where netweave knows better. */
+function fixFor(problem: RunProblem): string | undefined {
+  switch (problem.kind) {
+    case 'no-32-bit':
+    case 'missing-loader':
+    case 'other-machine':
+      return 'build it for this machine with `west build -b native_sim/native/64` (native_sim_64)';
+    default:
+      return undefined;
+  }
+}
+
 async function runProbe(node: string, exe: string): Promise<NativeSimOptions> {
+  // Before anything runs it: execvp would hand a binary it cannot run to /bin/sh.
+  const problem = await findRunProblem(exe);
+  if (problem !== undefined) {
+    throw new EngineError(
+      problem.kind === 'missing' ? 'missing-binary' : 'bad-request',
+      cannotRunSentence(`native-sim node "${node}" cannot start: ${exe}`, problem, fixFor(problem)),
+    );
+  }
   const r = await runCommand([exe, '--help'], { timeoutMs: PROBE_TIMEOUT_MS });
   const text = `${r.stdout}\n${r.stderr}`;
   const parsed = parseNativeSimHelp(text);
