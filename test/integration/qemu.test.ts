@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterSnapshot, LabStatus, NodeStatus } from '../../src/shared/contract.js';
 import { connectLab } from '../../src/engine/launcher.js';
 import { guestKit, type GuestKit } from '../guest/guestKit.js';
-import { CliEnv, IS_ROOT, leftovers, until } from '../helpers/cli.js';
+import { CliEnv, IS_ROOT, leftovers, ROOT, until } from '../helpers/cli.js';
+import { elfFile } from '../helpers/elfBytes.js';
 
 const HAVE_QEMU = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
 /** A whole lab of TCG guests on a loaded 2-core machine: boots take 7-20 s each. */
@@ -354,8 +355,29 @@ ${guestNode(kit, 'g1', { append: 'nw.dhcp=1', model: 'e1000' })}links:
   },
 );
 
+/** A real native_sim_64 build: an x86-64 ELF that is no kernel for qemu_x86. */
+const NATIVE_SIM_64_EXE = join(
+  ROOT,
+  '..',
+  'shared',
+  'zephyr',
+  'v4.3.0',
+  'echo_server-native_sim_64',
+  'zephyr',
+  'zephyr.exe',
+);
+
 describe.skipIf(!IS_ROOT)('qemu labs that cannot start', () => {
   const env = new CliEnv();
+  beforeAll(() => {
+    // A 32-bit ARM ELF header where board qemu_x86 boots i386 ones, beside the topology files.
+    const dir = join(env.runtime, '..', 'files');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'arm-zephyr.elf'),
+      elfFile({ bits: 32, endian: 'little', machine: 40 }),
+    );
+  });
   afterAll(() => env.dispose());
 
   const cases: [string, string, RegExp][] = [
@@ -373,6 +395,16 @@ describe.skipIf(!IS_ROOT)('qemu labs that cannot start', () => {
       'unknown-board',
       '    board: qemu_riscv64\n    kernel: zephyr.elf\n',
       /unknown board "qemu_riscv64"; valid boards are qemu_x86, qemu_x86_64/,
+    ],
+    [
+      'kernel-for-arm',
+      '    board: qemu_x86\n    kernel: arm-zephyr.elf\n',
+      /node "g" kernel arm-zephyr\.elf is an ELF for ARM, but board qemu_x86 runs qemu-system-i386 \(i386\); build it for qemu_x86 or pick the matching board;/,
+    ],
+    [
+      'kernel-is-native-sim',
+      `    board: qemu_x86\n    kernel: ${NATIVE_SIM_64_EXE}\n`,
+      /kernel \S+\/zephyr\.exe is an ELF for x86-64, but board qemu_x86 runs qemu-system-i386 \(i386\); build it for qemu_x86/,
     ],
   ];
   for (const [name, settings, message] of cases) {

@@ -31,6 +31,7 @@ import {
 import { listChoices } from '../../../shared/topology/text.js';
 import { StreamSocketPort, type FrameCodec, type Port } from '../../fabric/index.js';
 import { LAB_FILES } from '../../paths.js';
+import { readProgramFile } from '../../process/elf.js';
 import { findExecutable } from '../../process/executable.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import { QmpClient } from '../../qmp/client.js';
@@ -42,6 +43,7 @@ import {
   type NodeKind,
 } from '../types.js';
 import { buildQemuArgv, netdevId, qemuBinary, serialIndex, type QemuNic } from './commandLine.js';
+import { kernelMachineMismatch } from './kernelMachine.js';
 import { allocateMacs } from './macs.js';
 
 /**
@@ -99,6 +101,28 @@ async function checkFile(ctx: LabContext, node: string, key: string, path: strin
   }
 }
 
+/**
+ * Checks that an ELF kernel is for the machine the node's QEMU emulates; a kernel that is not an
+ * ELF (a Linux bzImage) is QEMU's to judge.
+ */
+async function checkKernelMachine(
+  name: string,
+  spec: QemuNodeSpec,
+  kernel: string,
+  ctx: LabContext,
+): Promise<void> {
+  const program = await readProgramFile(fromFile(ctx, kernel));
+  if (program.format !== 'elf') return;
+  const mismatch = kernelMachineMismatch({
+    node: name,
+    kernel,
+    elf: program.elf,
+    binary: qemuBinary(spec),
+    ...(spec.board !== undefined && spec.binary === undefined ? { board: spec.board } : {}),
+  });
+  if (mismatch !== undefined) throw new EngineError('bad-request', mismatch);
+}
+
 /** Checks the binary, board and files of a qemu node before anything of the lab exists. */
 async function preflightQemu(name: string, spec: QemuNodeSpec, ctx: LabContext): Promise<void> {
   if (spec.board !== undefined && !qemuBoard(spec.board)) {
@@ -119,6 +143,7 @@ async function preflightQemu(name: string, spec: QemuNodeSpec, ctx: LabContext):
     const path = spec[key];
     if (path !== undefined) await checkFile(ctx, name, key, path);
   }
+  if (spec.kernel !== undefined) await checkKernelMachine(name, spec, spec.kernel, ctx);
   const macs = allocateMacs(ctx.topology);
   if (typeof macs === 'string') throw new EngineError('bad-request', macs);
 }
