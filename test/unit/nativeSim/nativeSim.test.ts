@@ -183,6 +183,31 @@ describe('zephyr.exe command line', () => {
     );
   });
 
+  it("refuses what the build's own Kconfig makes zephyr.exe ignore: a MAC of a random-MAC build, a port count, a TAP name", () => {
+    const kconfig = {
+      symbol: 'ETH_NATIVE_POSIX',
+      randomMac: true,
+      interfaceCount: 1,
+      drvName: 'zeth',
+    };
+    const plan =
+      (s: Record<string, unknown>, k = kconfig, o = opts43): (() => unknown) =>
+      () =>
+        planNativeSimLaunch('zs', spec(s), o, { kconfig: k });
+    expect(plan({ mac: '00:00:5e:00:53:01' })).toThrow(
+      /draws a random MAC \(CONFIG_ETH_NATIVE_POSIX_RANDOM_MAC=y\) and ignores --mac-addr/,
+    );
+    expect(plan({ ports: { eth0: {}, eth1: {} } })).toThrow(
+      /has 2 port\(s\) \(eth0, eth1\), but its build has 1 TAP interface\(s\) \(CONFIG_ETH_NATIVE_POSIX_INTERFACE_COUNT=1\)/,
+    );
+    expect(plan({}, { ...kconfig, drvName: 'zeth.1' }, opts35)).toThrow(
+      /opens TAPs named after "zeth.1" \(CONFIG_ETH_NATIVE_POSIX_DRV_NAME\) .*; set drvName: zeth.1/,
+    );
+    // With --eth-if the name is passed, so a different drvName is fine; a static MAC build takes a MAC.
+    expect(plan({}, { ...kconfig, drvName: 'zeth.1' })).not.toThrow();
+    expect(plan({ mac: '00:00:5e:00:53:01' }, { ...kconfig, randomMac: false })).not.toThrow();
+  });
+
   it('netmasks from prefix lengths', () => {
     expect([0, 8, 16, 24, 25, 32].map(ipv4Netmask)).toEqual([
       '0.0.0.0',

@@ -56,12 +56,57 @@ export interface NativeSimLaunch {
   seed: number | undefined;
 }
 
+/**
+ * What the build's own Kconfig (zephyr/.config beside zephyr.exe, when it is there) says about
+ * its TAP driver: settings that contradict it would be silently ignored by zephyr.exe.
+ */
+export interface NativeSimKconfig {
+  /** ETH_NATIVE_TAP (4.x) or ETH_NATIVE_POSIX (up to 3.7): the prefix of the symbols below. */
+  symbol: string;
+  /** CONFIG_<symbol>_RANDOM_MAC: --mac-addr is then ignored. */
+  randomMac: boolean;
+  /** CONFIG_<symbol>_INTERFACE_COUNT. */
+  interfaceCount: number;
+  /** CONFIG_<symbol>_DRV_NAME. */
+  drvName: string;
+}
+
 /** What the engine adds to a node's own settings. */
 export interface LaunchExtras {
   /** Seed used when the node sets none (distinct per node, so random MACs differ). */
   defaultSeed?: number;
   /** The command -attach_uart_cmd should run (see zephyrProcess.ts), if the engine offers one. */
   attachCommand?: string;
+  /** The build's Kconfig facts, when its .config is beside zephyr.exe. */
+  kconfig?: NativeSimKconfig;
+}
+
+/** Refuses settings the build's Kconfig makes zephyr.exe ignore. */
+function checkKconfig(
+  node: string,
+  spec: NativeSimNodeSpec,
+  k: NativeSimKconfig,
+  opts: NativeSimOptions,
+): void {
+  const ports = nativeSimPorts(spec);
+  if (ports.length !== k.interfaceCount) {
+    throw new EngineError(
+      'bad-request',
+      `native-sim node "${node}" has ${ports.length} port(s) (${ports.map(([p]) => p).join(', ')}), but its build has ${k.interfaceCount} TAP interface(s) (CONFIG_${k.symbol}_INTERFACE_COUNT=${k.interfaceCount}); declare ${k.interfaceCount} port(s) under "ports" or rebuild`,
+    );
+  }
+  if (spec.mac !== undefined && k.randomMac) {
+    throw new EngineError(
+      'bad-request',
+      `native-sim node "${node}" sets mac: ${spec.mac}, but its build draws a random MAC (CONFIG_${k.symbol}_RANDOM_MAC=y) and ignores --mac-addr; remove "mac" (netweave keeps the drawn MACs distinct) or rebuild with CONFIG_${k.symbol}_RANDOM_MAC=n`,
+    );
+  }
+  if (spec.drvName !== k.drvName && !opts.has(ETH_IF_OPTION) && opts.ethIfNodes.length === 0) {
+    throw new EngineError(
+      'bad-request',
+      `native-sim node "${node}" has drvName "${spec.drvName}", but its build opens TAPs named after "${k.drvName}" (CONFIG_${k.symbol}_DRV_NAME) and has no --eth-if option to change that; set drvName: ${k.drvName}`,
+    );
+  }
 }
 
 /** Dotted netmask of an IPv4 prefix length, as --ipv4-nm takes it. */
@@ -177,6 +222,8 @@ export function planNativeSimLaunch(
       );
       args.push(`--ipv4-gw=${spec.gateway}`);
     }
+    // After the option checks: a missing option is the first thing to fix.
+    if (extras.kconfig !== undefined) checkKconfig(node, spec, extras.kconfig, opts);
   }
   if (spec.rt !== undefined) {
     const option = spec.rt ? 'rt' : 'no-rt';

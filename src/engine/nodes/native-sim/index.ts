@@ -7,7 +7,8 @@
 //
 // Offloaded sockets (NSOS): Zephyr's sockets are host sockets of the namespace it runs in, so
 // the node is a host node (composed, not copied) whose console is zephyr.exe's UART.
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { openTap } from '@netweave/tap';
 import {
   EngineError,
@@ -15,7 +16,12 @@ import {
   type NodeState,
   type NodeStatus,
 } from '../../../shared/contract.js';
-import { offloadedHostSpec, type NativeSimNodeSpec } from '../../../shared/topology/kinds/index.js';
+import {
+  DEFAULT_NATIVE_TAP_NAME,
+  offloadedHostSpec,
+  type NativeSimNodeSpec,
+} from '../../../shared/topology/kinds/index.js';
+import { enabled, parseKconfig, stringOf } from '../../zephyr/buildFiles.js';
 import type { Port } from '../../fabric/index.js';
 import { inNetns, type NetnsHandle } from '../../host/netns.js';
 import { findExecutable } from '../../process/executable.js';
@@ -23,7 +29,12 @@ import { runChecked, runCommand } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, NATIVE_SIM_READY_PATTERN } from '../../zephyr/banner.js';
 import { HostNode } from '../host/index.js';
 import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
-import { planNativeSimLaunch, type NativeSimLaunch, type NativeSimTap } from './argv.js';
+import {
+  planNativeSimLaunch,
+  type NativeSimKconfig,
+  type NativeSimLaunch,
+  type NativeSimTap,
+} from './argv.js';
 import { MacGuardPort } from './macGuard.js';
 import { probeNativeSim } from './probe.js';
 import { allocateSeeds } from './seeds.js';
@@ -70,12 +81,43 @@ export async function planLaunch(
   ctx: Pick<LabContext, 'topologyDir' | 'topology' | 'labDir'>,
 ): Promise<NativeSimLaunch> {
   await checkNativeSimExe(name, spec, ctx);
-  const options = await probeNativeSim(name, nativeSimExe(spec, ctx));
+  const exe = nativeSimExe(spec, ctx);
+  const options = await probeNativeSim(name, exe);
   const defaultSeed = allocateSeeds(ctx.topology).get(name);
+  const kconfig = await readNativeSimKconfig(exe);
   return planNativeSimLaunch(name, spec, options, {
     ...(defaultSeed !== undefined ? { defaultSeed } : {}),
+    ...(kconfig !== undefined ? { kconfig } : {}),
     attachCommand: UartHandshake.commandFor(UartHandshake.pathFor(ctx.labDir, name)),
   });
+}
+
+/**
+ * The TAP driver's Kconfig of the build zephyr.exe came from (build/zephyr/.config beside
+ * build/zephyr/zephyr.exe), or undefined when the binary was moved away from its build.
+ */
+export async function readNativeSimKconfig(exe: string): Promise<NativeSimKconfig | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dirname(exe), '.config'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const c = parseKconfig(text);
+  // ETH_NATIVE_POSIX_* up to about 3.7, ETH_NATIVE_TAP_* after.
+  const symbol = enabled(c, 'ETH_NATIVE_TAP')
+    ? 'ETH_NATIVE_TAP'
+    : enabled(c, 'ETH_NATIVE_POSIX')
+      ? 'ETH_NATIVE_POSIX'
+      : undefined;
+  if (symbol === undefined) return undefined;
+  const count = Number(stringOf(c, `${symbol}_INTERFACE_COUNT`) ?? '1');
+  return {
+    symbol,
+    randomMac: enabled(c, `${symbol}_RANDOM_MAC`),
+    interfaceCount: Number.isInteger(count) && count > 0 ? count : 1,
+    drvName: stringOf(c, `${symbol}_DRV_NAME`) ?? DEFAULT_NATIVE_TAP_NAME,
+  };
 }
 
 /** New seeds tried after MAC conflicts before the node fails: 255 MACs, so 8 tries all collide about once in 10^19. */
