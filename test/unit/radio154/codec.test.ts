@@ -2,9 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   encodeUartPipeFrames,
-  UART_PIPE_CODEC,
   UART_PIPE_MALFORMED,
   UART_PIPE_MARKER,
+  UART_PIPE_MAX_FRAME,
+  UART_PIPE_RESYNC,
+  UART_PIPE_RESYNC_AFTER_MS,
+  uartPipeCodec,
+  uartPipeLineEncoder,
   UartPipeDecoder,
 } from '../../../src/engine/links/uart-pipe-154/codec.js';
 
@@ -34,7 +38,8 @@ describe('UART pipe codec', () => {
   it('writes 0xF0, the length and the frame for each frame, in one buffer', () => {
     const out = encodeUartPipeFrames([Buffer.from([1, 2, 3]), Buffer.from([0xf0])]);
     expect([...out]).toEqual([0xf0, 3, 1, 2, 3, 0xf0, 1, 0xf0]);
-    expect(UART_PIPE_CODEC.encode([Buffer.from([9]), Buffer.from([8])], 1)).toEqual(
+    const line = uartPipeCodec();
+    expect(line.encode([Buffer.from([9]), Buffer.from([8])], 1).subarray(-3)).toEqual(
       Buffer.from([0xf0, 1, 9]),
     );
   });
@@ -131,5 +136,112 @@ describe('UART pipe codec', () => {
     const [first] = d.push(encodeUartPipeFrames([Buffer.from([1, 2, 3])]));
     d.push(encodeUartPipeFrames([Buffer.from([4, 5, 6])]));
     expect(first).toEqual(Buffer.from([1, 2, 3]));
+  });
+});
+
+/**
+ * Zephyr's receiver, upipe_rx() of drivers/ieee802154/ieee802154_uart_pipe.c (unchanged from
+ * v3.5.0 to v4.x), one byte at a time: the frames it would hand to its network stack.
+ */
+class ZephyrUpipeRx {
+  readonly frames: Buffer[] = [];
+  private rx = false;
+  private rxLen = 0;
+  private rxOff = 0;
+  private readonly buf = Buffer.alloc(UART_PIPE_MAX_FRAME);
+
+  push(bytes: Buffer): void {
+    for (const b of bytes) {
+      if (!this.rx && b === UART_PIPE_MARKER) {
+        this.rx = true;
+        continue;
+      }
+      if (this.rxLen === 0) {
+        if (b > 127) this.flush();
+        else this.rxLen = b;
+        continue;
+      }
+      this.buf[this.rxOff++] = b;
+      if (this.rxLen === this.rxOff) {
+        this.frames.push(Buffer.from(this.buf.subarray(0, this.rxLen)));
+        this.flush();
+      }
+    }
+  }
+
+  private flush(): void {
+    this.rx = false;
+    this.rxLen = 0;
+    this.rxOff = 0;
+  }
+}
+
+/** 802.15.4-sized frames with ordinary bytes, 0xF0 and small values (lengths) in them. */
+function traffic(n: number, seed: number): Buffer[] {
+  return Array.from({ length: n }, (_, i) => frame(20 + ((i * 29 + seed * 13) % 100), seed + i));
+}
+
+describe('UART pipe line encoder (a receiver out of step gets back in step)', () => {
+  it('a Zephyr receiver that starts in the middle of a frame stays out of step on frames alone', () => {
+    const rx = new ZephyrUpipeRx();
+    const sent = traffic(40, 1);
+    const wire = encodeUartPipeFrames(sent);
+    // It boots while the third byte of the first frame goes by.
+    rx.push(wire.subarray(3));
+    const intact = rx.frames.filter((f) => sent.some((s) => s.equals(f)));
+    expect(intact.length).toBeLessThan(sent.length - 1);
+  });
+
+  it('writes the resync bytes first and after a quiet line, not while frames keep coming', () => {
+    let t = 1_000;
+    const encode = uartPipeLineEncoder(() => t);
+    const one = [Buffer.from([1, 2, 3])];
+    const plain = encodeUartPipeFrames(one);
+    expect(encode(one, 1)).toEqual(Buffer.concat([UART_PIPE_RESYNC, plain]));
+    t += UART_PIPE_RESYNC_AFTER_MS - 1;
+    expect(encode(one, 1)).toEqual(plain);
+    t += UART_PIPE_RESYNC_AFTER_MS;
+    expect(encode(one, 1)).toEqual(Buffer.concat([UART_PIPE_RESYNC, plain]));
+    // Nothing to write is no write: it neither gets resync bytes nor counts as line activity.
+    t += UART_PIPE_RESYNC_AFTER_MS;
+    expect(encode([Buffer.alloc(0)], 1).length).toBe(0);
+    expect(encode(one, 1)).toEqual(Buffer.concat([UART_PIPE_RESYNC, plain]));
+    expect([...UART_PIPE_RESYNC]).toEqual(new Array<number>(127).fill(0xff));
+  });
+
+  it('brings a Zephyr receiver that joined mid-frame back in step at the first write after quiet', () => {
+    let t = 0;
+    const encode = uartPipeLineEncoder(() => t);
+    const burst = traffic(12, 2);
+    const late = traffic(30, 3);
+    for (let cut = 1; cut < 40; cut++) {
+      const rx = new ZephyrUpipeRx();
+      t += 10_000;
+      rx.push(encode(burst, burst.length).subarray(UART_PIPE_MAX_FRAME + cut));
+      t += UART_PIPE_RESYNC_AFTER_MS;
+      rx.push(encode(late, late.length));
+      expect(rx.frames.slice(-late.length), `joined ${cut} bytes into the burst`).toEqual(late);
+    }
+  });
+
+  it('costs a receiver in step nothing: it gets every frame and nothing else', () => {
+    let t = 0;
+    const encode = uartPipeLineEncoder(() => t);
+    const rx = new ZephyrUpipeRx();
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 20; i++) {
+      const batch = traffic(1 + (i % 3), 10 + i);
+      sent.push(...batch);
+      t += i % 4 === 0 ? UART_PIPE_RESYNC_AFTER_MS * 2 : 5;
+      rx.push(encode(batch, batch.length));
+    }
+    expect(rx.frames).toEqual(sent);
+  });
+
+  it("the engine's own decoder skips the resync bytes as one malformed run and keeps the frame", () => {
+    const { d, events } = decoder();
+    const f = frame(9, 4);
+    expect(d.push(uartPipeLineEncoder(() => 0)([f], 1))).toEqual([f]);
+    expect(events.get(UART_PIPE_MALFORMED)).toBe(1);
   });
 });

@@ -12,6 +12,13 @@
 // - then exactly `length` bytes are the frame, 0xF0 included (no escaping).
 // So the encoder must write nothing but whole, well-formed frames of 1..127 bytes.
 //
+// A guest that starts listening in the middle of a frame (bytes that arrived while it booted or
+// was reset are partly dropped by its UART and driver) is out of step, and upipe_rx has no way
+// back: it reads some data byte as a length, swallows that many bytes, and goes on from wherever
+// that ends, through every later frame, until by chance a frame ends right before a real marker
+// (measured: two v3.5.0 echo_client/echo_server QEMUs that had not exchanged a frame after a
+// minute). So after a quiet line the encoder first writes UART_PIPE_RESYNC.
+//
 // The engine's decoder (frames from the guest) is stricter than upipe_rx: it starts a frame only
 // at a 0xF0 marker, so noise on the line is thrown away instead of becoming a frame.
 import type { CodecEventCounter, FrameCodec, FrameDecoder } from '../../fabric/index.js';
@@ -137,8 +144,46 @@ export function encodeUartPipeFrames(frames: readonly Buffer[], count = frames.l
   return out;
 }
 
-/** The UART pipe radio framing as a codec for a serial port. */
-export const UART_PIPE_CODEC: FrameCodec = {
-  decoder: (count) => new UartPipeDecoder(count),
-  encode: encodeUartPipeFrames,
-};
+/**
+ * Written before a frame on a line that has been quiet: 127 bytes of 0xFF. A receiver out of step
+ * is at most 127 bytes from the end of the frame it believes it is in; every 0xFF after that is a
+ * length over 127, which upipe_rx flushes, as a receiver in step does with all of them. The
+ * frame that follows starts in step.
+ */
+export const UART_PIPE_RESYNC: Buffer = Buffer.alloc(UART_PIPE_MAX_FRAME, 0xff);
+
+/**
+ * Quiet time on the line after which the next write starts with UART_PIPE_RESYNC. A booting or
+ * resetting guest hears frames seconds apart (neighbour and router solicitations), which get it,
+ * while an exchange in progress (a frame every few ms to tens of ms under TCG) pays nothing.
+ */
+export const UART_PIPE_RESYNC_AFTER_MS = 200;
+
+/**
+ * An encoder for one line (one serial port): encodeUartPipeFrames(), with UART_PIPE_RESYNC
+ * before the first write and before any write that follows UART_PIPE_RESYNC_AFTER_MS of quiet.
+ */
+export function uartPipeLineEncoder(
+  now: () => number = () => performance.now(),
+): (frames: readonly Buffer[], count: number) => Buffer {
+  let lastWrite = Number.NEGATIVE_INFINITY;
+  return (frames, count) => {
+    const body = encodeUartPipeFrames(frames, count);
+    if (body.length === 0) return body;
+    const at = now();
+    const quiet = at - lastWrite >= UART_PIPE_RESYNC_AFTER_MS;
+    lastWrite = at;
+    return quiet ? Buffer.concat([UART_PIPE_RESYNC, body]) : body;
+  };
+}
+
+/**
+ * The UART pipe radio framing as a codec for one serial port: each port needs its own, since its
+ * encoder remembers when it last wrote to the line.
+ */
+export function uartPipeCodec(): FrameCodec {
+  return {
+    decoder: (count) => new UartPipeDecoder(count),
+    encode: uartPipeLineEncoder(),
+  };
+}

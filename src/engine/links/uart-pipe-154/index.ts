@@ -10,7 +10,7 @@ import type { Port } from '../../fabric/index.js';
 import { RadioNode } from '../../nodes/radio-154/index.js';
 import { openSerialPort } from '../serial.js';
 import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
-import { UART_PIPE_CODEC, UART_PIPE_MAX_FRAME } from './codec.js';
+import { UART_PIPE_MAX_FRAME, uartPipeCodec } from './codec.js';
 
 /** A wired uart-pipe-154 link. */
 export class UartPipe154Link implements LinkInstance {
@@ -38,7 +38,7 @@ export class UartPipe154Link implements LinkInstance {
     const { port } = await openSerialPort(this.env, this.kind, radioEnd, {
       link: this.id,
       linkType: 'ieee802154',
-      codec: UART_PIPE_CODEC,
+      codec: uartPipeCodec(),
       mtu: UART_PIPE_MAX_FRAME,
       up: this.spec.up,
     });
