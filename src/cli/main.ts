@@ -1,5 +1,6 @@
 // Entry point of the `netweave` command.
 import { run } from './commands.js';
+import { flushed } from './flush.js';
 
 // A reader that went away (`netweave stats --watch | head`) ends the command quietly.
 for (const stream of [process.stdout, process.stderr]) {
@@ -10,5 +11,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const code = await run(process.argv.slice(2));
 // Long-running commands (console, stats --watch, capture) resolve only when they are done;
-// exit explicitly so that a lingering socket or stdin handle never keeps the process alive.
+// exit explicitly so that a lingering socket or stdin handle never keeps the process alive, once
+// the output has reached the reader.
+await flushed([process.stdout, process.stderr]);
 process.exit(code);
