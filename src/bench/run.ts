@@ -5,6 +5,7 @@ import { cpus, loadavg } from 'node:os';
 import { benchFabric } from './fabric.js';
 import { benchQemuBringup } from './qemuBringup.js';
 import { benchUi } from './ui.js';
+import { benchZephyrStart } from './zephyrStart.js';
 
 type Bench = () => Promise<object>;
 
@@ -12,6 +13,7 @@ const benches: Record<string, Bench> = {
   fabric: benchFabric,
   qemuBringup: benchQemuBringup,
   ui: benchUi,
+  zephyrStart: benchZephyrStart,
 };
 
 async function main(): Promise<void> {
