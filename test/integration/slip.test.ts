@@ -1,7 +1,9 @@
-// SLIP links end to end: the real CLI and engine, a qemu node run by the QEMU stand-in (which
-// relays each serial chardev to a socket this test listens on), host nodes, the fabric, capture.
-// The test plays Zephyr on the SLIP line: SLIP-TAP (Ethernet frames) onto a switch, and legacy
-// raw-IP SLIP to a host interface that becomes a TUN and is routed to the host's other segment.
+// SLIP links end to end with a stand-in Zephyr: the real CLI and engine, a qemu node run by the
+// QEMU stand-in (which relays each serial chardev to a socket this test listens on), host nodes,
+// the fabric, capture. The test plays Zephyr on the SLIP line where no real build can: legacy
+// raw-IP SLIP to a host interface that becomes a TUN and is routed to the host's other segment,
+// two serial ports joined directly, SLIP-TAP straight to a host interface, and malformed SLIP.
+// A real SLIP-TAP build on a switch (ping, echo, capture, counters) is in zephyrQemu.test.ts.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +64,7 @@ describe.skipIf(!IS_ROOT)('slip links (QEMU stand-in, the test plays Zephyr)', (
     env.dispose();
   });
 
-  it('pings a SLIP-TAP peer on a switch and a raw-IP SLIP peer through a routed TUN, with counters, errors and capture', async () => {
+  it('stand-in: pings a raw-IP SLIP peer through a routed TUN and a SLIP-TAP peer on a host interface, joins two serial ports, and counts malformed SLIP', async () => {
     // The peers listen before the lab starts: the stand-in connects to them right away.
     const tap = await SlipPeer.listen({
       path: join(peerDir, 'z1-serial1.sock'),
@@ -172,36 +174,6 @@ links:
       'net.ipv4.ip_forward',
     ]);
     expect(fwd.stdout.trim()).toBe('1');
-
-    // SLIP-TAP: h1 pings the peer across the switch, captured on the link.
-    const before = await stats(env);
-    const tapFile = await capture(env, 'z1:serial1--sw', async () => {
-      const ping = await env.run(pingArgs('h1', '192.0.2.1', 3, LAB));
-      expect(ping.code, ping.stdout + ping.stderr).toBe(0);
-      expect(ping.stdout).toMatch(/3 received/);
-    });
-    expect(tap.arps).toBeGreaterThanOrEqual(1);
-    expect(tap.echoes).toBeGreaterThanOrEqual(3);
-    const types = await icmpTypes(tapFile);
-    expect(types.filter((t) => t === '8').length).toBeGreaterThanOrEqual(3);
-    expect(types.filter((t) => t === '0').length).toBeGreaterThanOrEqual(3);
-    const encap = await tshark([
-      '-r',
-      tapFile,
-      '-c',
-      '1',
-      '-T',
-      'fields',
-      '-e',
-      'frame.encap_type',
-    ]);
-    expect(encap.trim()).toBe('1'); // Ethernet
-    const after = await stats(env);
-    const serialBefore = port(before, 'z1:serial1');
-    const serialAfter = port(after, 'z1:serial1');
-    expect(serialAfter.rx.frames - serialBefore.rx.frames).toBeGreaterThanOrEqual(4); // ARP + 3
-    expect(serialAfter.tx.frames - serialBefore.tx.frames).toBeGreaterThanOrEqual(4);
-    expect(serialAfter.linkType).toBe('ethernet');
 
     // SLIP-TAP straight to a host interface.
     const h3 = await env.run(pingArgs('h3', '192.0.2.1', 2, LAB));
