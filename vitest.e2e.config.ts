@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.ts'],
+    // netweave's cache in a temporary folder of the run's own (removed after it).
+    globalSetup: ['test/helpers/cacheDir.ts'],
     fileParallelism: false,
     testTimeout: 240_000,
     hookTimeout: 120_000,

@@ -27,6 +27,20 @@ export function logBase(): string {
   return `${runtimeBase()}-logs`;
 }
 
+/**
+ * Folder of what netweave may remember between runs and rebuild at will (e.g. the options a
+ * zephyr.exe lists): XDG's cache folder, undefined without a home.
+ */
+export function cacheBase(): string | undefined {
+  const own = process.env['NETWEAVE_CACHE_DIR'];
+  if (own) return own;
+  const xdg = process.env['XDG_CACHE_HOME'];
+  if (xdg) return join(xdg, 'netweave');
+  const home = homedir();
+  if (!home || home === '/nonexistent' || home === '/') return undefined;
+  return join(home, '.cache', 'netweave');
+}
+
 /** The runtime directory of one lab. */
 export function labDir(labName: string): string {
   return join(runtimeBase(), labName);

@@ -9,7 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebSocketServer, type WebSocket } from 'ws';
+// ws is loaded when a server starts: it costs ~50 ms, and the CLI holding this module runs
+// `netweave up` far more often than `netweave serve`.
+import type { WebSocket, WebSocketServer } from 'ws';
 import {
   dispatchAppCall,
   isAppClientMessage,
@@ -64,7 +66,6 @@ function sameToken(a: string, b: string): boolean {
 /** A running web-mode server. */
 export class WebServer implements Disposable {
   private readonly store = new DisposableStore();
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
   private readonly sockets = new Set<WebSocket>();
   readonly token: string;
   private port = 0;
@@ -72,14 +73,17 @@ export class WebServer implements Disposable {
   private constructor(
     private readonly options: WebServerOptions,
     private readonly server: Server,
+    private readonly wss: WebSocketServer,
   ) {
     this.token = options.token ?? randomBytes(24).toString('hex');
   }
 
   /** Starts listening; resolves once the port is bound. */
   static async listen(options: WebServerOptions): Promise<WebServer> {
+    const { WebSocketServer } = await import('ws');
     const server = createServer();
-    const web = new WebServer(options, server);
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
+    const web = new WebServer(options, server, wss);
     server.on('request', (req, res) => void web.request(req, res));
     server.on('upgrade', (req, socket, head) => {
       if (!web.allowed(req, true)) {

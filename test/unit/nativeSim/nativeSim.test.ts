@@ -1,9 +1,20 @@
 // native-sim: zephyr.exe's options read from its --help, the exact argv planned from them, the
 // settings a build cannot honour, seeds, and the settings checks.
-import { describe, expect, it } from 'vitest';
+import {
+  appendFileSync,
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { ipv4Netmask, planNativeSimLaunch } from '../../../src/engine/nodes/native-sim/argv.js';
 import { checkNativeSimExe } from '../../../src/engine/nodes/native-sim/index.js';
 import { parseNativeSimHelp } from '../../../src/engine/nodes/native-sim/probe.js';
+import type * as probeModule from '../../../src/engine/nodes/native-sim/probe.js';
 import { allocateSeeds } from '../../../src/engine/nodes/native-sim/seeds.js';
 import { UartHandshake } from '../../../src/engine/nodes/native-sim/uartHandshake.js';
 import {
@@ -71,6 +82,46 @@ describe('zephyr.exe --help', () => {
   it('is not a zephyr.exe help without the parser signature', () => {
     expect(parseNativeSimHelp('Usage: foo [--help]')).toBeUndefined();
     expect(parseNativeSimHelp('zephyr.exe: 1: Syntax error: word unexpected')).toBeUndefined();
+  });
+});
+
+type ProbeModule = typeof probeModule;
+
+describe('zephyr.exe --help probe', () => {
+  it('runs --help once per file identity, remembered on disk by the next process; a rebuilt exe is probed again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nwprobe-'));
+    const before = process.env['NETWEAVE_CACHE_DIR'];
+    process.env['NETWEAVE_CACHE_DIR'] = join(dir, 'cache');
+    try {
+      const exe = join(dir, 'zephyr.exe');
+      const runs = join(dir, 'runs');
+      writeFileSync(runs, '');
+      writeFileSync(exe, `#!/bin/sh\necho run >> '${runs}'\ncat <<'EOF'\n${HELP_4_3}EOF\n`);
+      chmodSync(exe, 0o755);
+      const count = (): number => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
+      const load = async (): Promise<ProbeModule> => {
+        vi.resetModules();
+        return import('../../../src/engine/nodes/native-sim/probe.js');
+      };
+
+      const first = await load();
+      expect((await first.probeNativeSim('z', exe)).has('eth-if')).toBe(true);
+      await first.probeNativeSim('z', exe);
+      expect(count()).toBe(1);
+      // A new process (a fresh module): the help comes from the disk.
+      const second = await load();
+      expect((await second.probeNativeSim('z', exe)).has('mac-addr')).toBe(true);
+      expect(count()).toBe(1);
+      // Rebuilt (another size and mtime): probed again.
+      appendFileSync(exe, '# rebuilt\n');
+      const third = await load();
+      expect((await third.probeNativeSim('z', exe)).has('seed')).toBe(true);
+      expect(count()).toBe(2);
+    } finally {
+      if (before === undefined) delete process.env['NETWEAVE_CACHE_DIR'];
+      else process.env['NETWEAVE_CACHE_DIR'] = before;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

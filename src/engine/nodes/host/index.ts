@@ -9,7 +9,7 @@ import {
 } from '../../../shared/contract.js';
 import type { HostInterfaceSpec, HostNodeSpec } from '../../../shared/topology/index.js';
 import { TapPort, type Port } from '../../fabric/index.js';
-import { inNetns, type NetnsHandle } from '../../host/netns.js';
+import { inNetns, ipBatchIn, type NetnsHandle } from '../../host/netns.js';
 import { tagInterfaceArgv } from '../../paths.js';
 import { runChecked, runCommand } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
@@ -117,13 +117,12 @@ export class HostNode implements NodeInstance {
     this.ports.set(name, port);
     this.ctx.fabric.addPort(port);
     // The ownership tag: `netweave down --all` finds tagged interfaces without a journal.
-    await this.inside(tagInterfaceArgv(name, this.ctx.labId, this.name));
-    if (ifspec.mac && !tun) {
-      await this.inside(['ip', 'link', 'set', 'dev', name, 'address', ifspec.mac]);
-    }
-    if (mtu !== undefined)
-      await this.inside(['ip', 'link', 'set', 'dev', name, 'mtu', String(mtu)]);
-    await this.inside(['ip', 'link', 'set', 'dev', name, 'up']);
+    await ipBatchIn(this.netns.path, [
+      tagInterfaceArgv(name, this.ctx.labId, this.name).slice(1),
+      ...(ifspec.mac && !tun ? [['link', 'set', 'dev', name, 'address', ifspec.mac]] : []),
+      ...(mtu !== undefined ? [['link', 'set', 'dev', name, 'mtu', String(mtu)]] : []),
+      ['link', 'set', 'dev', name, 'up'],
+    ]);
     if (tun) {
       // The namespace is the node's own, so this changes nothing outside the lab. -e: a
       // namespace without IPv6 has no IPv6 key, which is fine.
@@ -144,21 +143,18 @@ export class HostNode implements NodeInstance {
     for (const name of Object.keys(this.spec.interfaces ?? {})) {
       if (!this.ports.has(name)) await this.port(name);
     }
+    const commands: string[][] = [];
     for (const [name, ifspec] of Object.entries(this.spec.interfaces ?? {})) {
-      for (const cidr of list(ifspec.ipv4)) {
-        await this.inside(['ip', '-4', 'addr', 'add', cidr, 'dev', name]);
-      }
+      for (const cidr of list(ifspec.ipv4)) commands.push(['addr', 'add', cidr, 'dev', name]);
       for (const cidr of list(ifspec.ipv6)) {
         // nodad: a lab's addresses are planned, so skip duplicate address detection and
         // make the address usable at once instead of after about two seconds.
-        await this.inside(['ip', '-6', 'addr', 'add', cidr, 'dev', name, 'nodad']);
+        commands.push(['addr', 'add', cidr, 'dev', name, 'nodad']);
       }
     }
+    // ip's batch lines take no options (-4/-6): ip reads the family from the addresses.
     for (const route of this.spec.routes ?? []) {
-      const v6 = route.via.includes(':') || route.to.includes(':');
-      await this.inside([
-        'ip',
-        v6 ? '-6' : '-4',
+      commands.push([
         'route',
         'add',
         route.to,
@@ -167,6 +163,7 @@ export class HostNode implements NodeInstance {
         ...(route.dev ? ['dev', route.dev] : []),
       ]);
     }
+    if (commands.length > 0) await ipBatchIn(this.netns.path, commands);
   }
 
   private env(): Record<string, string> {

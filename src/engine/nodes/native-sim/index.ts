@@ -23,9 +23,9 @@ import {
 } from '../../../shared/topology/kinds/index.js';
 import { enabled, parseKconfig, stringOf } from '../../zephyr/buildFiles.js';
 import type { Port } from '../../fabric/index.js';
-import { inNetns, type NetnsHandle } from '../../host/netns.js';
+import { inNetns, ipBatchIn, type NetnsHandle } from '../../host/netns.js';
 import { findExecutable } from '../../process/executable.js';
-import { runChecked, runCommand } from '../../process/run.js';
+import { runCommand } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, NATIVE_SIM_READY_PATTERN } from '../../zephyr/banner.js';
 import { HostNode } from '../host/index.js';
 import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
@@ -328,18 +328,6 @@ export class NativeSimTapNode extends NativeSimBase {
     return [...this.plumbing.values()].map((p) => p.port);
   }
 
-  private async inside(argv: string[]): Promise<void> {
-    await runChecked(inNetns(this.netnsPath(), argv));
-  }
-
-  /** Creates a kernel interface inside the namespace, journaled first. */
-  private async createInterface(ifname: string, argv: string[]): Promise<void> {
-    this.ctx.journal.willCreate({ type: 'interface', ref: ifname, netns: this.netnsPath() });
-    await this.inside(argv);
-    // No IPv6 link-local address: these interfaces must not talk themselves (RS, MLD).
-    await this.inside(['ip', 'link', 'set', 'dev', ifname, 'addrgenmode', 'none']);
-  }
-
   async create(): Promise<void> {
     // The TAP names depend on the build's options: planned before anything exists.
     this.taps = (await this.plan()).taps;
@@ -360,26 +348,32 @@ export class NativeSimTapNode extends NativeSimBase {
     const netns = this.netnsPath();
     const bridge = `${BRIDGE_PREFIX}${index}`;
     const engineTap = `${ENGINE_TAP_PREFIX}${index}`;
+    for (const ref of [tap.tap, bridge, engineTap]) {
+      this.ctx.journal.willCreate({ type: 'interface', ref, netns });
+    }
     // zephyr.exe's TAP: persistent, so it exists before the process opens it by name.
-    await this.createInterface(tap.tap, ['ip', 'tuntap', 'add', 'dev', tap.tap, 'mode', 'tap']);
     // forward_delay 0: without STP the port forwards at once instead of after 15 s of learning.
     // mcast_snooping 0: a snooping bridge joins 224.0.0.106 and sends IGMP reports of its own
     // into the lab (and the MAC guard would take the bridge's MAC for the instance's).
-    await this.createInterface(bridge, [
-      'ip',
-      'link',
-      'add',
-      'name',
-      bridge,
-      'type',
-      'bridge',
-      'forward_delay',
-      '0',
-      'mcast_snooping',
-      '0',
+    // addrgenmode none: no IPv6 link-local address, these interfaces must not talk (RS, MLD).
+    await ipBatchIn(netns, [
+      ['tuntap', 'add', 'dev', tap.tap, 'mode', 'tap'],
+      ['link', 'set', 'dev', tap.tap, 'addrgenmode', 'none'],
+      [
+        'link',
+        'add',
+        'name',
+        bridge,
+        'type',
+        'bridge',
+        'forward_delay',
+        '0',
+        'mcast_snooping',
+        '0',
+      ],
+      ['link', 'set', 'dev', bridge, 'addrgenmode', 'none'],
     ]);
     // The engine's TAP: non-persistent, it disappears when the engine closes its fd.
-    this.ctx.journal.willCreate({ type: 'interface', ref: engineTap, netns });
     const port = new MacGuardPort(
       `${this.name}:${name}`,
       openTap(engineTap, netns),
@@ -389,12 +383,12 @@ export class NativeSimTapNode extends NativeSimBase {
     );
     this.plumbing.set(name, { tap, port });
     this.ctx.fabric.addPort(port);
-    await this.inside(['ip', 'link', 'set', 'dev', engineTap, 'addrgenmode', 'none']);
-    for (const dev of [tap.tap, engineTap]) {
-      await this.inside(['ip', 'link', 'set', 'dev', dev, 'master', bridge]);
-    }
-    for (const dev of [tap.tap, engineTap, bridge])
-      await this.inside(['ip', 'link', 'set', 'dev', dev, 'up']);
+    await ipBatchIn(netns, [
+      ['link', 'set', 'dev', engineTap, 'addrgenmode', 'none'],
+      ['link', 'set', 'dev', tap.tap, 'master', bridge],
+      ['link', 'set', 'dev', engineTap, 'master', bridge],
+      ...[tap.tap, engineTap, bridge].map((dev) => ['link', 'set', 'dev', dev, 'up']),
+    ]);
     return port;
   }
 

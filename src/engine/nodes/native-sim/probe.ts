@@ -1,10 +1,13 @@
 // What a zephyr.exe understands, read from its own `--help` (native_sim's command line parser
 // lists every option the build has: drivers add theirs, so the list differs per build and per
 // release). Launches are planned from this list, never from a guessed Zephyr version.
-import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EngineError } from '../../../shared/contract.js';
 import { cannotRunSentence, findRunProblem, type RunProblem } from '../../process/runnable.js';
 import { runCommand } from '../../process/run.js';
+import { cacheBase } from '../../paths.js';
 
 /**
  * Long enough for a zephyr.exe on a loaded 2-core machine: --help is answered by the command
@@ -51,13 +54,13 @@ export function parseNativeSimHelp(text: string): NativeSimOptions | undefined {
   return { options, has: (name) => options.has(name), ethIfNodes };
 }
 
-/** Probes already done in this process, by file identity (device, inode, size, mtime). */
+/** Probes already done in this process, by file identity (device, inode, size, mtime, ctime). */
 const cache = new Map<string, Promise<NativeSimOptions>>();
 
 async function identity(exe: string): Promise<string> {
   try {
     const st = await stat(exe);
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     throw new EngineError(
@@ -70,14 +73,65 @@ async function identity(exe: string): Promise<string> {
 }
 
 /**
- * Reads the options of `exe` by running `exe --help` (once per file identity and process).
- * Rejects with one sentence naming `node` when the file does not answer like zephyr.exe.
+ * The help text remembered on disk for one exe path (every lab's engine is a new process, and
+ * running --help costs about 40 ms of each start): one file per path, holding the identity of
+ * the file it was read from, so a rebuilt zephyr.exe is probed again.
+ */
+interface StoredHelp {
+  identity: string;
+  help: string;
+}
+
+function storedHelpFile(exe: string): string | undefined {
+  const base = cacheBase();
+  if (base === undefined) return undefined;
+  const key = createHash('sha256').update(exe).digest('hex').slice(0, 32);
+  return join(base, 'native-sim-help', `${key}.json`);
+}
+
+async function readStoredHelp(exe: string, id: string): Promise<NativeSimOptions | undefined> {
+  const file = storedHelpFile(exe);
+  if (file === undefined) return undefined;
+  try {
+    const stored = JSON.parse(await readFile(file, 'utf8')) as Partial<StoredHelp>;
+    if (stored.identity !== id || typeof stored.help !== 'string') return undefined;
+    return parseNativeSimHelp(stored.help);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: a cache that cannot be written only means the next start probes again. */
+async function storeHelp(exe: string, stored: StoredHelp): Promise<void> {
+  const file = storedHelpFile(exe);
+  if (file === undefined) return;
+  try {
+    await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(stored), { mode: 0o600 });
+    await rename(tmp, file);
+  } catch {
+    // read-only home, full disk: nothing to do
+  }
+}
+
+/**
+ * Reads the options of `exe` by running `exe --help` once per file identity: remembered in
+ * this process and on disk. Rejects with one sentence naming `node` when the file does not
+ * answer like zephyr.exe.
  */
 export function probeNativeSim(node: string, exe: string): Promise<NativeSimOptions> {
   return identity(exe).then((id) => {
     let probe = cache.get(id);
     if (probe === undefined) {
-      probe = runProbe(node, exe);
+      probe = readStoredHelp(exe, id).then(
+        (stored) =>
+          stored ??
+          runProbe(node, exe).then(async ({ options, help }) => {
+            await storeHelp(exe, { identity: id, help });
+            return options;
+          }),
+      );
       cache.set(id, probe);
       // A failed probe is not remembered: the user fixes the file and tries again.
       probe.catch(() => cache.delete(id));
@@ -98,7 +152,10 @@ function fixFor(problem: RunProblem): string | undefined {
   }
 }
 
-async function runProbe(node: string, exe: string): Promise<NativeSimOptions> {
+async function runProbe(
+  node: string,
+  exe: string,
+): Promise<{ options: NativeSimOptions; help: string }> {
   // Before anything runs it: execvp would hand a binary it cannot run to /bin/sh.
   const problem = await findRunProblem(exe);
   if (problem !== undefined) {
@@ -110,7 +167,7 @@ async function runProbe(node: string, exe: string): Promise<NativeSimOptions> {
   const r = await runCommand([exe, '--help'], { timeoutMs: PROBE_TIMEOUT_MS });
   const text = `${r.stdout}\n${r.stderr}`;
   const parsed = parseNativeSimHelp(text);
-  if (parsed !== undefined) return parsed;
+  if (parsed !== undefined) return { options: parsed, help: text };
   const first = text
     .split('\n')
     .map((l) => l.trim())
