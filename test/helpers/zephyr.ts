@@ -3,7 +3,14 @@
 // build directories with the real CLI, the node consoles as lines, and an echo prober that runs
 // inside a lab node (echoProbe.mjs) and checks ping, UDP echo and TCP echo on port 4242.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'vitest';
 import { parseDocument, type Document } from 'yaml';
@@ -170,6 +177,13 @@ export function consoleText(env: CliEnv, lab: string, node: string): Promise<str
     // End of input detaches the console once it has printed the scrollback.
     child.stdin.end();
   });
+}
+
+/** The node's run log (every byte of its console) of the lab's newest run. */
+export function runLog(env: CliEnv, lab: string, node: string): string {
+  const dir = join(env.logs, lab);
+  const runs = readdirSync(dir).sort();
+  return readFileSync(join(dir, runs[runs.length - 1] ?? '', `${node}.log`), 'utf8');
 }
 
 /** Escape sequences (CSI, and the two-byte ones such as ESC c, the reset SeaBIOS prints). */

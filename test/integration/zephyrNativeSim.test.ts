@@ -4,14 +4,7 @@
 // node; a server + client pair imported together exchange echoes; two instances that draw the
 // same MAC are told apart; the console shows the boot from its first byte; what a build cannot
 // honour or a binary that cannot run here is refused before anything starts, in one sentence.
-import {
-  chmodSync,
-  copyFileSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,6 +20,7 @@ import {
   importZephyrLab,
   labDown,
   labUp,
+  runLog,
   waitFor,
   zephyrBuild,
 } from '../helpers/zephyr.js';
@@ -63,13 +57,6 @@ async function status(env: CliEnv, lab: string): Promise<LabStatus> {
   const r = await env.run(['status', lab, '--json']);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as LabStatus;
-}
-
-/** The node's run log (every byte of its console) of the lab's newest run. */
-function runLog(env: CliEnv, lab: string, node: string): string {
-  const dir = join(env.logs, lab);
-  const runs = readdirSync(dir).sort();
-  return readFileSync(join(dir, runs[runs.length - 1] ?? '', `${node}.log`), 'utf8');
 }
 
 /** Lines of a console log without escape sequences. */

@@ -22,6 +22,7 @@ import {
   labUp,
   radioMatrix,
   waitFor,
+  runLog,
   ZEPHYR_BANNER,
   ZEPHYR_LOG_LINE,
   zephyrUptimeMs,
@@ -121,6 +122,21 @@ function lastGoodEcho(ls: readonly string[]): number {
   return -1;
 }
 
+/**
+ * A console from its first byte: SeaBIOS's first line, then Zephyr's banner naming `release`,
+ * before Zephyr's first log line.
+ */
+function expectBootFromFirstLine(all: readonly string[], release: string, what: string): void {
+  const shown = all.filter((l) => l !== '');
+  const banner = shown.findIndex((l) => ZEPHYR_BANNER.test(l));
+  const firstLog = shown.findIndex((l) => ZEPHYR_LOG_LINE.test(l));
+  const head = `${what}:\n${shown.slice(0, 12).join('\n')}`;
+  expect(shown[0], head).toMatch(/^SeaBIOS/);
+  expect(banner, head).toBeGreaterThan(0);
+  expect(ZEPHYR_BANNER.exec(shown[banner] ?? '')?.[1], head).toBe(release);
+  expect(firstLog, head).toBeGreaterThan(banner);
+}
+
 function count(ls: readonly string[], re: RegExp): number {
   return ls.filter((l) => re.test(l)).length;
 }
@@ -151,24 +167,19 @@ describeRealZephyr(
           await labUp(env, lab);
         }, LAB_MS);
 
-        it(`the console shows the boot from QEMU's first line, the ${b.release} banner before the first log line`, async () => {
+        it(`the console and the run log show the boot from QEMU's first line, the ${b.release} banner before the first log line`, async () => {
           let shown: string[] = [];
           await waitFor(
             'echo_server waiting for UDP on its console',
             async () => {
-              shown = (await lines(env, lab.name, SERVER)).filter((l) => l !== '');
+              shown = await lines(env, lab.name, SERVER);
               return shown.some((l) => /Waiting for UDP packets on port 4242/.test(l));
             },
             BOOT_MS,
             { detail: () => shown.join('\n') },
           );
-          const banner = shown.findIndex((l) => ZEPHYR_BANNER.test(l));
-          const firstLog = shown.findIndex((l) => ZEPHYR_LOG_LINE.test(l));
-          const head = shown.slice(0, 12).join('\n');
-          expect(shown[0], head).toMatch(/^SeaBIOS/);
-          expect(banner, head).toBeGreaterThan(0);
-          expect(ZEPHYR_BANNER.exec(shown[banner] ?? '')?.[1]).toBe(b.release);
-          expect(firstLog, head).toBeGreaterThan(banner);
+          expectBootFromFirstLine(shown, b.release, 'console');
+          expectBootFromFirstLine(consoleLines(runLog(env, lab.name, SERVER)), b.release, 'log');
         });
 
         it('the imported host gets ping, UDP echo and TCP echo on 4242 over IPv4 and IPv6', async () => {
@@ -274,6 +285,14 @@ describeRealZephyr(
             LAB_MS / 3,
             { stepMs: 1_000, detail: () => client.slice(-10).join('\n') },
           );
+          // Both consoles from their first byte (checked now: 20 s of echoes may wrap the
+          // scrollback around).
+          expectBootFromFirstLine(client, 'v3.5.0', 'echo_client console');
+          expectBootFromFirstLine(
+            await lines(env, lab.name, SERVER),
+            'v3.5.0',
+            `${SERVER} console`,
+          );
           // Good echoes keep coming: every step of the 20 s brings newer ones (by Zephyr's uptime
           // stamp, which survives the scrollback wrapping around).
           const windowStart = lastGoodEcho(client);
@@ -300,6 +319,11 @@ describeRealZephyr(
           ).toEqual([]);
           expect(errorLines(server)).toEqual([]);
           expect(count(server, /UDP \(IPv6\): Received and replied/)).toBeGreaterThan(0);
+          // The run logs hold every byte, the boot included.
+          for (const node of [SERVER, 'echo_client']) {
+            const log = consoleLines(runLog(env, lab.name, node));
+            expectBootFromFirstLine(log, 'v3.5.0', `${node} log`);
+          }
 
           expect(await labDown(env, lab.name)).toEqual([]);
           started.delete(lab.name);

@@ -187,10 +187,14 @@ describe('the 32-bit x86 probe', () => {
     expect(await first).toBe(RUNS_32_HERE);
   });
 
-  it.skipIf(!QEMU_I386)('is a real i386 program that exits 42 (run under qemu-i386)', () => {
-    const file = program(i386ExitProbe());
-    expect(spawnSync('qemu-i386', [file]).status).toBe(42);
-  });
+  // Where 32-bit programs cannot run, only qemu-i386 shows the probe is right: CI installs it.
+  it.skipIf(!QEMU_I386 && process.env['CI'] !== 'true')(
+    'is a real i386 program that exits 42 (run under qemu-i386)',
+    () => {
+      const file = program(i386ExitProbe());
+      expect(spawnSync('qemu-i386', [file]).status).toBe(42);
+    },
+  );
 });
 
 describe('cannotRunSentence', () => {
