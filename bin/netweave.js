@@ -9,4 +9,16 @@ if (!existsSync(main)) {
   process.stderr.write('netweave is not built yet: run `npm run build` in the netweave folder.\n');
   process.exit(1);
 }
+// `up`: start the lab's engine process now, while the CLI loads (see src/engine/warmEngine.ts).
+const args = process.argv.slice(2);
+if (args[0] === 'up') {
+  try {
+    const warm = await import(
+      fileURLToPath(new URL('../dist/engine/warmEngine.js', import.meta.url))
+    );
+    warm.startWarmEngine(args.slice(1));
+  } catch {
+    // the launch starts the engine itself
+  }
+}
 await import(main);

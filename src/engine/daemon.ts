@@ -3,7 +3,7 @@
 // socket, and destroys the lab on `down`, SIGTERM or SIGINT.
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, rmSync } from 'node:fs';
 import {
   EngineError,
   type CommandName,
@@ -16,12 +16,13 @@ import {
 } from '../shared/contract.js';
 import { DEPLOY_STAGES } from '../shared/contract.js';
 import type { Disposable } from '../shared/lifecycle.js';
-import { formatProblem } from '../shared/topology/index.js';
+import { formatProblem, type TopologyResult } from '../shared/topology/index.js';
 import { loadTopologyFile } from './topology/index.js';
 import { Lab } from './lab.js';
 import { LAB_FILES } from './paths.js';
 import { runChecked } from './process/run.js';
 import { EngineServer } from './rpc/server.js';
+import { readWarmGo, WARM_FLAG } from './warmEngine.js';
 
 /** After a failed deploy, how long the engine waits for its client to read the reason. */
 const FAILED_LINGER_MS = 10_000;
@@ -35,8 +36,45 @@ function hostPid(): number {
   }
 }
 
-async function main(): Promise<void> {
+/**
+ * The engine's arguments: its own, or for a warm engine (warmEngine.ts) the ones its launcher
+ * sends once it has a lab, with the file read in the meantime. Undefined: a warm engine nobody
+ * gave a lab.
+ */
+async function engineArgs(): Promise<
+  { args: string[]; preloaded?: { file: string; loaded: TopologyResult } } | undefined
+> {
+  const own = process.argv.slice(2);
+  if (own[0] !== WARM_FLAG) return { args: own };
   const { values } = parseArgs({
+    args: own,
+    options: {
+      warm: { type: 'boolean' },
+      file: { type: 'string' },
+      'warm-log': { type: 'string' }, // WARM_LOG_FLAG
+    },
+  });
+  const file = values.file;
+  // Read and validate the file while the launcher gets ready (a failure is read again later).
+  const loading = file !== undefined ? loadTopologyFile(file).catch(() => undefined) : undefined;
+  const go = await readWarmGo();
+  if (go === undefined) {
+    const log = values['warm-log'];
+    if (log !== undefined) rmSync(log, { force: true });
+    return undefined;
+  }
+  const loaded = await loading;
+  return {
+    args: go.args,
+    ...(file !== undefined && loaded !== undefined ? { preloaded: { file, loaded } } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const start = await engineArgs();
+  if (start === undefined) process.exit(0);
+  const { values } = parseArgs({
+    args: start.args,
     options: {
       file: { type: 'string' },
       'lab-dir': { type: 'string' },
@@ -52,7 +90,8 @@ async function main(): Promise<void> {
   const labId = values['lab-id'];
   const network = values.network === 'host' ? 'host' : 'isolated';
   if (!file || !dir || !logDir || !labId) throw new Error('daemon: missing arguments');
-  const loaded = await loadTopologyFile(file);
+  const loaded =
+    start.preloaded?.file === file ? start.preloaded.loaded : await loadTopologyFile(file);
   if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
   const inject = process.env['NETWEAVE_INJECT_FAILURE'];
   const injectFailure: DeployStage | undefined = DEPLOY_STAGES.find((s) => s === inject);

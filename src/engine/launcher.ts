@@ -1,5 +1,5 @@
 // Starts a lab's engine process in the right namespaces and connects to it.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
   appendFileSync,
   closeSync,
@@ -12,7 +12,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EngineError } from '../shared/contract.js';
 import type { NetworkMode } from '../shared/kinds.js';
 import { formatProblem, type Topology } from '../shared/topology/index.js';
@@ -25,6 +24,7 @@ import { SocketEngineClient } from './rpc/client.js';
 import { loadTopologyFile } from './topology/index.js';
 import { findExecutable } from './process/executable.js';
 import { OUTSIDE_IF_ENV } from './services/nat.js';
+import { discardWarmEngine, engineCommand, goWarmEngine, takeWarmEngine } from './warmEngine.js';
 import {
   chooseOutsideTool,
   needsOutsideLink,
@@ -123,8 +123,19 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
   const outside = needsOutsideLink(topology, network) ? await chooseOutsideTool() : undefined;
   const name = topology.name;
   const dir = labDir(name);
+  const id = labId(name);
+  // The engine `bin/netweave.js up` started while this process was loading, if it was started
+  // for this very lab. Not when something must happen before the engine starts (leftovers of
+  // an earlier run removed: they are found by the same tag) or be given to it at spawn (the
+  // outside link's lifetime FIFO).
+  let warm = takeWarmEngine(path, id, network);
+  if (warm !== undefined && (outside !== undefined || existsSync(dir))) {
+    discardWarmEngine(warm);
+    warm = undefined;
+  }
   const existing = readEngineRecord(name);
   if (engineAlive(existing)) {
+    if (warm !== undefined) discardWarmEngine(warm);
     throw new EngineError(
       'busy',
       `lab "${name}" is already running (engine pid ${existing?.enginePid}); stop it with \`netweave down ${name}\``,
@@ -135,17 +146,13 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
     opts.notice?.(`removed ${removed} leftover objects of an earlier run of lab "${name}"`);
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const id = labId(name);
   const labLogs = join(logBase(), name);
   pruneLogs(labLogs);
   const logDir = join(labLogs, new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(logDir, { recursive: true });
   const engineLog = join(logDir, 'engine.log');
 
-  const daemon = fileURLToPath(new URL('./daemon.js', import.meta.url));
-  const engineArgv = [
-    process.execPath,
-    daemon,
+  const daemonArgs = [
     '--file',
     path,
     '--lab-dir',
@@ -157,46 +164,38 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
     '--lab-id',
     id,
   ];
-  // Isolated: a user namespace (we are "root" only inside it), its own network namespace (the
-  // lab's host side), a private mount namespace (node namespaces are bind mounts that die
-  // with it) and a pid namespace whose init is the engine: if the engine is killed, the kernel
-  // kills every process of the lab with it.
-  const argv =
-    network === 'isolated'
-      ? [
-          'unshare',
-          '--user',
-          '--map-root-user',
-          '--net',
-          '--mount',
-          '--pid',
-          '--fork',
-          '--kill-child',
-          '--mount-proc',
-          '--',
-          ...engineArgv,
-        ]
-      : engineArgv;
   const journal = new Journal(join(dir, LAB_FILES.journal));
   journal.willCreate({ type: 'dir', ref: dir });
-  const out = openSync(engineLog, 'a');
-  const [cmd, ...args] = argv as [string, ...string[]];
   const tagEnv = { ...process.env, [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: dir };
+  let child: ChildProcess | undefined;
+  if (warm !== undefined) {
+    try {
+      goWarmEngine(warm, engineLog, { args: daemonArgs });
+      child = warm.child;
+    } catch {
+      discardWarmEngine(warm);
+    }
+  }
   const lifetime = outside !== undefined ? await openLifetimeFifo(dir) : undefined;
-  const child = spawn(cmd, args, {
-    detached: true,
-    // fd 3: the engine's end of the outside link's lifetime FIFO (it must stay open).
-    stdio: ['ignore', out, out, ...(lifetime ? [lifetime.engineFd] : [])],
-    env: { ...tagEnv, ...(lifetime ? { [OUTSIDE_IF_ENV]: OUTSIDE_IFNAME } : {}) },
-  });
-  closeSync(out);
-  lifetime?.closeEngineEnd();
-  child.unref();
+  if (child === undefined) {
+    const out = openSync(engineLog, 'a');
+    const [cmd, ...args] = engineCommand(network, daemonArgs) as [string, ...string[]];
+    child = spawn(cmd, args, {
+      detached: true,
+      // fd 3: the engine's end of the outside link's lifetime FIFO (it must stay open).
+      stdio: ['ignore', out, out, ...(lifetime ? [lifetime.engineFd] : [])],
+      env: { ...tagEnv, ...(lifetime ? { [OUTSIDE_IF_ENV]: OUTSIDE_IFNAME } : {}) },
+    });
+    closeSync(out);
+    lifetime?.closeEngineEnd();
+    child.unref();
+  }
   const launcherPid = child.pid;
   if (launcherPid === undefined) {
     throw new EngineError('internal', `could not start the engine process for lab "${name}"`);
   }
-  let exited = false;
+  // A warm engine could have ended already (its exit event then came and went).
+  let exited = child.exitCode !== null || child.signalCode !== null;
   child.once('exit', () => {
     exited = true;
   });

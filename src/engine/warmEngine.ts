@@ -1,0 +1,238 @@
+// A lab engine started before `netweave up` has loaded or validated anything.
+//
+// Before the launcher knows what to start, the CLI spends about 250 ms starting Node, loading
+// its modules and validating the file; the engine then needs about as long again for its own
+// start-up, and only then deploys. `bin/netweave.js up` therefore starts the engine process at
+// once (the same daemon.js, inside the same unshare in isolated mode), as a "warm" engine that
+// only loads its modules and reads the topology file, then waits for one line on its stdin: the
+// arguments the launcher would have given it. It is started with the lab's tags in its
+// environment (the lab name and network mode read from the file's top-level keys, before the
+// file is validated), so that it is found and removed like any engine of the lab. launchLab hands
+// the lab to it when name and network mode are what validation says and nothing else has to be
+// given at spawn (the outside link's lifetime FIFO, leftovers of an earlier run to remove first);
+// otherwise the warm engine is killed and a fresh one started as before.
+//
+// Until it is told to go, a warm engine owns nothing: no lab directory, socket or interface.
+// It exits when its stdin ends (the CLI exited without using it) and removes its own log.
+//
+// NETWEAVE_WARM_ENGINE=0 turns it off (the engine is then started once the CLI is ready). This
+// module is loaded by bin/netweave.js before the CLI: it imports only Node's own modules.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NetworkMode } from '../shared/kinds.js';
+import { LAB_DIR_ENV, LAB_TAG_ENV, labDir, labId, logBase } from './paths.js';
+
+/** The daemon's flag for a warm start; its stdin then carries a WarmGo line. */
+export const WARM_FLAG = '--warm';
+/** The daemon's flag naming the warm engine's own log, removed when it exits unused. */
+export const WARM_LOG_FLAG = '--warm-log';
+
+/** What a warm engine is told on its stdin (one JSON line) when it gets a lab. */
+export interface WarmGo {
+  /** The daemon arguments launchLab would have spawned it with. */
+  args: string[];
+}
+
+/** A started warm engine, until launchLab takes it or discards it. */
+export interface WarmEngine {
+  child: ChildProcess;
+  /** The lab id it is tagged with. */
+  labId: string;
+  network: NetworkMode;
+  /** The topology file it was started for, absolute. */
+  file: string;
+  /** Its stdout and stderr, until launchLab moves the file to the run's engine.log. */
+  log: string;
+}
+
+const SLOT = Symbol.for('netweave.warmEngine');
+type Slot = { [SLOT]?: WarmEngine };
+
+/** The engine entry point (dist/engine/daemon.js). */
+export function daemonPath(): string {
+  return fileURLToPath(new URL('./daemon.js', import.meta.url));
+}
+
+/**
+ * The engine process's argv. Isolated: a user namespace (we are "root" only inside it), its
+ * own network namespace (the lab's host side), a private mount namespace (node namespaces are
+ * bind mounts that die with it) and a pid namespace whose init is the engine: if the engine is
+ * killed, the kernel kills every process of the lab with it.
+ */
+export function engineCommand(network: NetworkMode, daemonArgs: readonly string[]): string[] {
+  const engine = [process.execPath, daemonPath(), ...daemonArgs];
+  return network === 'isolated'
+    ? [
+        'unshare',
+        '--user',
+        '--map-root-user',
+        '--net',
+        '--mount',
+        '--pid',
+        '--fork',
+        '--kill-child',
+        '--mount-proc',
+        '--',
+        ...engine,
+      ]
+    : engine;
+}
+
+/** A top-level `key: value` of a YAML file, read without a YAML parser (a guess, checked later). */
+function topLevel(text: string, key: string): string | undefined {
+  const re = new RegExp(`^${key}:[ \\t]*(["']?)([A-Za-z0-9][A-Za-z0-9_-]*)\\1[ \\t]*(#.*)?$`, 'm');
+  return re.exec(text)?.[2];
+}
+
+/** The lab name and network mode `up ARGS` will most likely use: the flag, else the file. */
+export function guessLab(
+  args: readonly string[],
+  file: string,
+): { name: string; network: NetworkMode } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const name = topLevel(text, 'name');
+  if (name === undefined) return undefined;
+  const i = args.findIndex((a) => a === '--network' || a.startsWith('--network='));
+  const flag = i < 0 ? undefined : args[i]?.includes('=') ? args[i]?.split('=')[1] : args[i + 1];
+  const network = flag ?? topLevel(text, 'network') ?? 'isolated';
+  return network === 'host' || network === 'isolated' ? { name, network } : undefined;
+}
+
+/**
+ * Starts a warm engine for `netweave up ARGS` (ARGS after "up"). Never throws: without a warm
+ * engine the launch starts one the usual way.
+ */
+export function startWarmEngine(args: readonly string[]): void {
+  const slot = globalThis as Slot;
+  if (slot[SLOT] !== undefined || process.env['NETWEAVE_WARM_ENGINE'] === '0') return;
+  const file = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '--network');
+  if (file === undefined || args.includes('--help') || args.includes('-h')) return;
+  try {
+    const path = resolve(file);
+    const lab = guessLab(args, path);
+    if (lab === undefined) return;
+    const base = logBase();
+    mkdirSync(base, { recursive: true });
+    const log = join(base, `.warm-engine-${process.pid}.log`);
+    const out = openSync(log, 'w', 0o600);
+    const [cmd, ...rest] = engineCommand(lab.network, [
+      WARM_FLAG,
+      '--file',
+      path,
+      WARM_LOG_FLAG,
+      log,
+    ]) as [string, ...string[]];
+    const id = labId(lab.name);
+    const child = spawn(cmd, rest, {
+      detached: true,
+      stdio: ['pipe', out, out],
+      env: { ...process.env, [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: labDir(lab.name) },
+    });
+    closeSync(out);
+    child.unref();
+    // A warm engine that failed to start is simply not used.
+    child.on('error', () => undefined);
+    child.stdin?.on('error', () => undefined);
+    slot[SLOT] = { child, labId: id, network: lab.network, file: path, log };
+  } catch {
+    // no warm engine: the launch starts one
+  }
+}
+
+/** Kills a warm engine that will not be used (it owns nothing but its log). */
+function discard(w: WarmEngine): void {
+  const pid = w.child.pid;
+  if (pid !== undefined && w.child.exitCode === null && w.child.signalCode === null) {
+    try {
+      // Its own process group (detached): unshare and the engine under it.
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(w.log, { force: true });
+}
+
+/**
+ * The warm engine, if one is waiting for exactly this lab (`file`, `id`, `network`); any other
+ * is killed. Taking it leaves the process to the caller, which must send it a WarmGo
+ * (goWarmEngine) or discard it.
+ */
+export function takeWarmEngine(
+  file: string,
+  id: string,
+  network: NetworkMode,
+): WarmEngine | undefined {
+  const slot = globalThis as Slot;
+  const w = slot[SLOT];
+  delete slot[SLOT];
+  if (w === undefined) return undefined;
+  const fits = w.file === file && w.labId === id && w.network === network;
+  if (!fits || w.child.exitCode !== null || w.child.signalCode !== null || !w.child.stdin) {
+    discard(w);
+    return undefined;
+  }
+  return w;
+}
+
+/** Kills the waiting warm engine, if any. */
+export function discardWarmEngine(w?: WarmEngine): void {
+  const slot = globalThis as Slot;
+  const waiting = w ?? slot[SLOT];
+  if (w === undefined) delete slot[SLOT];
+  if (waiting !== undefined) discard(waiting);
+}
+
+/** Hands the lab to a taken warm engine: its log becomes `engineLog`, then it gets its go. */
+export function goWarmEngine(w: WarmEngine, engineLog: string, go: WarmGo): void {
+  renameSync(w.log, engineLog);
+  w.child.stdin?.end(`${JSON.stringify(go)}\n`);
+}
+
+/** A WarmGo from its JSON line; undefined for anything else. */
+export function parseWarmGo(line: string): WarmGo | undefined {
+  try {
+    const args = (JSON.parse(line) as Partial<WarmGo>).args;
+    if (!Array.isArray(args) || !args.every((a): a is string => typeof a === 'string')) {
+      return undefined;
+    }
+    return { args };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * In a warm engine: the first line of stdin as a WarmGo, or undefined when stdin ends first
+ * (nobody will give it a lab).
+ */
+export function readWarmGo(
+  input: NodeJS.ReadableStream = process.stdin,
+): Promise<WarmGo | undefined> {
+  return new Promise((res) => {
+    let text = '';
+    const done = (go: WarmGo | undefined): void => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', onEnd);
+      input.pause();
+      res(go);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      text += chunk.toString();
+      const nl = text.indexOf('\n');
+      if (nl >= 0) done(parseWarmGo(text.slice(0, nl)));
+    };
+    const onEnd = (): void => done(undefined);
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.once('error', onEnd);
+  });
+}

@@ -1,0 +1,64 @@
+// The warm engine's pieces that need no process: the guess of lab name and network mode from the
+// file, and the go line.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { guessLab, parseWarmGo, readWarmGo } from '../../../src/engine/warmEngine.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nwwarm-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(text: string): string {
+  const f = join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('the lab a warm engine is started for', () => {
+  it('reads name and network from top-level keys, quoted or commented, the flag first', () => {
+    const f = file('# lab\nname: "lab-1" # the name\nnetwork: host\nnodes: {}\n');
+    expect(guessLab([f], f)).toEqual({ name: 'lab-1', network: 'host' });
+    expect(guessLab([f, '--network', 'isolated'], f)).toEqual({
+      name: 'lab-1',
+      network: 'isolated',
+    });
+    expect(guessLab(['--network=isolated', f], f)?.network).toBe('isolated');
+    const g = file("name: 'two'\nnodes:\n  name: nested\n");
+    expect(guessLab([g], g)).toEqual({ name: 'two', network: 'isolated' });
+  });
+
+  it('gives up (no warm engine) without a plain name, with an unknown mode or an unreadable file', () => {
+    const flow = file('{name: x, nodes: {}}\n');
+    expect(guessLab([flow], flow)).toBeUndefined();
+    const anchored = file('name: &n x\nnodes: {}\n');
+    expect(guessLab([anchored], anchored)).toBeUndefined();
+    const bad = file('name: x\nnetwork: bridged\n');
+    expect(guessLab([bad], bad)).toBeUndefined();
+    expect(guessLab(['--network', 'nat', bad], bad)).toBeUndefined();
+    expect(guessLab([join(dir, 'missing.yaml')], join(dir, 'missing.yaml'))).toBeUndefined();
+  });
+});
+
+describe('the go line', () => {
+  it('carries the daemon arguments, and nothing else is a go', () => {
+    expect(parseWarmGo('{"args":["--file","/a.yaml"]}')).toEqual({ args: ['--file', '/a.yaml'] });
+    expect(parseWarmGo('{"args":[1]}')).toBeUndefined();
+    expect(parseWarmGo('{}')).toBeUndefined();
+    expect(parseWarmGo('not json')).toBeUndefined();
+  });
+
+  it('is the first line of stdin, in pieces; stdin ending first means no lab', async () => {
+    const input = new PassThrough();
+    const go = readWarmGo(input);
+    input.write('{"args":["--lab-id",');
+    input.write('"abc"]}\n{"args":["ignored"]}\n');
+    expect(await go).toEqual({ args: ['--lab-id', 'abc'] });
+
+    const ended = new PassThrough();
+    const none = readWarmGo(ended);
+    ended.end('{"args":[]}');
+    expect(await none).toBeUndefined();
+  });
+});
