@@ -129,13 +129,13 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
   // an earlier run removed: they are found by the same tag) or be given to it at spawn (the
   // outside link's lifetime FIFO).
   let warm = takeWarmEngine(path, id, network);
-  if (warm !== undefined && (outside !== undefined || existsSync(dir))) {
-    discardWarmEngine(warm);
+  if (warm === undefined || outside !== undefined || existsSync(dir)) {
+    await discardWarmEngine();
     warm = undefined;
   }
   const existing = readEngineRecord(name);
   if (engineAlive(existing)) {
-    if (warm !== undefined) discardWarmEngine(warm);
+    await discardWarmEngine();
     throw new EngineError(
       'busy',
       `lab "${name}" is already running (engine pid ${existing?.enginePid}); stop it with \`netweave down ${name}\``,
@@ -173,7 +173,7 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
       goWarmEngine(warm, engineLog, { args: daemonArgs });
       child = warm.child;
     } catch {
-      discardWarmEngine(warm);
+      await discardWarmEngine();
     }
   }
   const lifetime = outside !== undefined ? await openLifetimeFifo(dir) : undefined;

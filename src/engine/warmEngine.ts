@@ -13,7 +13,8 @@
 // otherwise the warm engine is killed and a fresh one started as before.
 //
 // Until it is told to go, a warm engine owns nothing: no lab directory, socket or interface.
-// It exits when its stdin ends (the CLI exited without using it) and removes its own log.
+// The CLI kills one it did not use before it exits; should the CLI die first, the warm engine
+// exits when its stdin ends and removes its own log.
 //
 // NETWEAVE_WARM_ENGINE=0 turns it off (the engine is then started once the CLI is ready). This
 // module is loaded by bin/netweave.js before the CLI: it imports only Node's own modules.
@@ -146,13 +147,51 @@ export function startWarmEngine(args: readonly string[]): void {
   }
 }
 
-/** Kills a warm engine that will not be used (it owns nothing but its log). */
-function discard(w: WarmEngine): void {
-  const pid = w.child.pid;
-  if (pid !== undefined && w.child.exitCode === null && w.child.signalCode === null) {
+/**
+ * The warm engine, if one is waiting for exactly this lab (`file`, `id`, `network`). It stays
+ * the waiting one until goWarmEngine hands it the lab: one still waiting is killed by
+ * discardWarmEngine (launchLab when it will not use it, the CLI before it exits).
+ */
+export function takeWarmEngine(
+  file: string,
+  id: string,
+  network: NetworkMode,
+): WarmEngine | undefined {
+  const w = (globalThis as Slot)[SLOT];
+  if (w === undefined) return undefined;
+  const fits = w.file === file && w.labId === id && w.network === network;
+  if (!fits || w.child.exitCode !== null || w.child.signalCode !== null || !w.child.stdin) {
+    return undefined;
+  }
+  return w;
+}
+
+/** How long discardWarmEngine waits for the killed process to be reaped. */
+const DISCARD_WAIT_MS = 2_000;
+
+/**
+ * Kills the warm engine still waiting, if any (it owns nothing but its log), and resolves once
+ * it is gone: nothing tagged with the lab is left when the caller goes on.
+ */
+export async function discardWarmEngine(): Promise<void> {
+  const slot = globalThis as Slot;
+  const w = slot[SLOT];
+  delete slot[SLOT];
+  if (w === undefined) return;
+  const { child } = w;
+  const pid = child.pid;
+  if (pid !== undefined && child.exitCode === null && child.signalCode === null) {
+    const gone = new Promise<void>((res) => {
+      const timer = setTimeout(res, DISCARD_WAIT_MS);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        res();
+      });
+    });
     try {
       // Its own process group (detached): unshare and the engine under it.
       process.kill(-pid, 'SIGKILL');
+      await gone;
     } catch {
       // already gone
     }
@@ -160,40 +199,13 @@ function discard(w: WarmEngine): void {
   rmSync(w.log, { force: true });
 }
 
-/**
- * The warm engine, if one is waiting for exactly this lab (`file`, `id`, `network`); any other
- * is killed. Taking it leaves the process to the caller, which must send it a WarmGo
- * (goWarmEngine) or discard it.
- */
-export function takeWarmEngine(
-  file: string,
-  id: string,
-  network: NetworkMode,
-): WarmEngine | undefined {
-  const slot = globalThis as Slot;
-  const w = slot[SLOT];
-  delete slot[SLOT];
-  if (w === undefined) return undefined;
-  const fits = w.file === file && w.labId === id && w.network === network;
-  if (!fits || w.child.exitCode !== null || w.child.signalCode !== null || !w.child.stdin) {
-    discard(w);
-    return undefined;
-  }
-  return w;
-}
-
-/** Kills the waiting warm engine, if any. */
-export function discardWarmEngine(w?: WarmEngine): void {
-  const slot = globalThis as Slot;
-  const waiting = w ?? slot[SLOT];
-  if (w === undefined) delete slot[SLOT];
-  if (waiting !== undefined) discard(waiting);
-}
-
-/** Hands the lab to a taken warm engine: its log becomes `engineLog`, then it gets its go. */
+/** Hands the lab to the waiting warm engine: its log becomes `engineLog`, then it gets its go. */
 export function goWarmEngine(w: WarmEngine, engineLog: string, go: WarmGo): void {
   renameSync(w.log, engineLog);
   w.child.stdin?.end(`${JSON.stringify(go)}\n`);
+  // Handed over: no longer the waiting one that discardWarmEngine kills.
+  const slot = globalThis as Slot;
+  if (slot[SLOT] === w) delete slot[SLOT];
 }
 
 /** A WarmGo from its JSON line; undefined for anything else. */
