@@ -14,17 +14,22 @@ export function runtimeBase(): string {
   return join(tmpdir(), `netweave-${uid}`);
 }
 
+/** The user's home folder, undefined when there is none to write to (system users). */
+function usableHome(): string | undefined {
+  const home = homedir();
+  return home && home !== '/nonexistent' && home !== '/' ? home : undefined;
+}
+
 /** Base folder of per-run logs; logs outlive the lab on purpose (they explain a failure). */
 export function logBase(): string {
   const override = process.env['NETWEAVE_LOG_DIR'];
   if (override) return override;
   const state = process.env['XDG_STATE_HOME'];
   if (state) return join(state, 'netweave', 'logs');
-  const home = homedir();
-  if (home && home !== '/nonexistent' && home !== '/') {
-    return join(home, '.local', 'state', 'netweave', 'logs');
-  }
-  return `${runtimeBase()}-logs`;
+  const home = usableHome();
+  return home !== undefined
+    ? join(home, '.local', 'state', 'netweave', 'logs')
+    : `${runtimeBase()}-logs`;
 }
 
 /**
@@ -36,9 +41,8 @@ export function cacheBase(): string | undefined {
   if (own) return own;
   const xdg = process.env['XDG_CACHE_HOME'];
   if (xdg) return join(xdg, 'netweave');
-  const home = homedir();
-  if (!home || home === '/nonexistent' || home === '/') return undefined;
-  return join(home, '.cache', 'netweave');
+  const home = usableHome();
+  return home !== undefined ? join(home, '.cache', 'netweave') : undefined;
 }
 
 /** The runtime directory of one lab. */

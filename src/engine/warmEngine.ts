@@ -52,7 +52,7 @@ const SLOT = Symbol.for('netweave.warmEngine');
 type Slot = { [SLOT]?: WarmEngine };
 
 /** The engine entry point (dist/engine/daemon.js). */
-export function daemonPath(): string {
+function daemonPath(): string {
   return fileURLToPath(new URL('./daemon.js', import.meta.url));
 }
 

@@ -3,7 +3,7 @@
 // release). Launches are planned from this list, never from a guessed Zephyr version.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EngineError } from '../../../shared/contract.js';
 import { cannotRunSentence, findRunProblem, type RunProblem } from '../../process/runnable.js';
 import { runCommand } from '../../process/run.js';
@@ -106,7 +106,7 @@ async function storeHelp(exe: string, stored: StoredHelp): Promise<void> {
   const file = storedHelpFile(exe);
   if (file === undefined) return;
   try {
-    await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(stored), { mode: 0o600 });
     await rename(tmp, file);
