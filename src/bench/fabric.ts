@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanupLab } from '../engine/host/cleanup.js';
+import { execOutput } from '../engine/process/run.js';
 import { launchLab } from '../engine/launcher.js';
 import { Fabric, MemoryPort } from '../engine/fabric/index.js';
 import { benchFabricDrain } from './fabricDrain.js';
@@ -120,8 +121,10 @@ async function throughFabric(): Promise<
     const run: Runner = async (host, argv) => {
       const r = await c.call('exec', { node: host, argv, timeoutMs: 120_000 });
       if (r.exitCode !== 0)
-        throw new Error(`${argv.join(' ')} in ${host}: ${r.stderr || r.stdout}`);
-      return r.stdout;
+        throw new Error(
+          `${argv.join(' ')} in ${host}: ${execOutput(r, 'stderr').toString() || execOutput(r, 'stdout').toString()}`,
+        );
+      return execOutput(r, 'stdout').toString();
     };
     const pid = launched.record.enginePid;
     const before = cpuTicks(pid);

@@ -3,16 +3,18 @@ import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EngineError, type CounterSnapshot, type LabState } from '../shared/contract.js';
 import type { NetworkMode } from '../shared/kinds.js';
-import { formatProblem } from '../shared/topology/index.js';
+import { checkName, formatProblem } from '../shared/topology/index.js';
 import {
   cleanupAll,
   cleanupLab,
   engineAlive,
   listLabDirs,
   readEngineRecord,
+  takeLabDown,
 } from '../engine/host/cleanup.js';
-import { connectLab, launchLab } from '../engine/launcher.js';
+import { connectLab, engineGoneReason, launchLab } from '../engine/launcher.js';
 import type { SocketEngineClient } from '../engine/rpc/client.js';
+import { execOutput, MAX_CAPTURE_BYTES } from '../engine/process/run.js';
 import { jsonSchema, loadTopologyFile, writeFileAtomic } from '../engine/topology/index.js';
 import { importZephyr } from '../engine/zephyr/index.js';
 import { formatCounters, formatStatus } from './format.js';
@@ -61,9 +63,16 @@ function runningLabs(): string[] {
   return listLabDirs().filter((n) => engineAlive(readEngineRecord(n)));
 }
 
+/** A lab name from the command line, held to the rule of the file's `name:`. */
+function labArg(name: string): string {
+  const problem = checkName(name, 'lab name');
+  if (problem !== undefined) throw new EngineError('bad-request', problem);
+  return name;
+}
+
 /** The lab a command is about: --lab, else the only running lab. */
 function pickLab(explicit: string | undefined): string {
-  if (explicit) return explicit;
+  if (explicit !== undefined) return labArg(explicit);
   const labs = runningLabs();
   if (labs.length === 1 && labs[0]) return labs[0];
   if (labs.length === 0)
@@ -122,7 +131,9 @@ async function cmdUp(args: string[]): Promise<number> {
     client.on('labState', (s) => {
       if (s.state === 'running' || s.state === 'failed') resolve(s);
     });
-    client.onClose(() => resolve({ state: 'failed', reason: 'the engine stopped unexpectedly' }));
+    client.onClose(() => {
+      void engineGoneReason(record).then((reason) => resolve({ state: 'failed', reason }));
+    });
   });
   if (final.state === 'failed') {
     await client.call('down', {}).catch(() => undefined);
@@ -176,15 +187,17 @@ async function cmdDown(args: string[]): Promise<number> {
       );
     return 0;
   }
-  const name = positionals[0] ?? pickLab(undefined);
+  const name = pickLab(positionals[0]);
   const known = listLabDirs().includes(name);
   if (!known) {
     if (values.json) out(JSON.stringify({ lab: name, removed: 0 }));
     else out(`lab ${name} is not running and left nothing behind`);
     return 0;
   }
-  const removed = await cleanupLab(name);
-  if (values.json) out(JSON.stringify({ lab: name, removed }));
+  const { removed, interrupted } = await takeLabDown(name);
+  if (values.json)
+    out(JSON.stringify({ lab: name, removed, ...(interrupted ? { interrupted } : {}) }));
+  else if (interrupted) out(`lab ${name} was still starting; its start was stopped and it is down`);
   else out(`lab ${name} is down`);
   return 0;
 }
@@ -195,7 +208,8 @@ async function cmdStatus(args: string[]): Promise<number> {
     allowPositionals: true,
     options: { json: { type: 'boolean' }, lab: { type: 'string' } },
   });
-  const wanted = positionals[0] ?? values.lab;
+  const given = positionals[0] ?? values.lab;
+  const wanted = given !== undefined ? labArg(given) : undefined;
   const names = wanted ? [wanted] : listLabDirs();
   const result = [];
   for (const name of names) {
@@ -239,8 +253,14 @@ async function cmdExec(args: string[]): Promise<number> {
   const r = await withLab(values.lab, (c) =>
     c.call('exec', { node, argv, ...(timeoutMs ? { timeoutMs } : {}) }),
   );
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
+  process.stdout.write(execOutput(r, 'stdout'));
+  process.stderr.write(execOutput(r, 'stderr'));
+  if (r.truncated) {
+    err(
+      `the output of "${argv.join(' ')}" passed ${MAX_CAPTURE_BYTES / 1024 / 1024} MiB and was cut there; write it to a file inside the node instead`,
+    );
+    if (r.exitCode === 0) return 1;
+  }
   if (r.signal) return 128 + 9;
   return r.exitCode ?? 1;
 }

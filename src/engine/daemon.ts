@@ -24,6 +24,9 @@ import { runChecked } from './process/run.js';
 import { EngineServer } from './rpc/server.js';
 import { readWarmGo, WARM_FLAG } from './warmEngine.js';
 
+/** Why a deploy failed when `down` came while it ran. */
+const DOWN_DURING_DEPLOY = 'it was taken down (netweave down) while it was starting';
+
 /** After a failed deploy, how long the engine waits for its client to read the reason. */
 const FAILED_LINGER_MS = 10_000;
 
@@ -111,11 +114,14 @@ async function main(): Promise<void> {
     ...(injectFailure ? { injectFailure } : {}),
   });
 
-  const running: { server?: EngineServer } = {};
+  const running: { server?: EngineServer; deploy?: Promise<void> } = {};
   let exiting = false;
-  const shutdown = async (code: number): Promise<void> => {
+  const shutdown = async (code: number, why = DOWN_DURING_DEPLOY): Promise<void> => {
     if (exiting) return;
     exiting = true;
+    // A deploy under way stops first (its client reads why), then everything goes at once.
+    lab.abort(why);
+    await running.deploy?.catch(() => undefined);
     await lab.destroy().catch((err: unknown) => {
       process.stderr.write(`netweave engine: destroy: ${String(err)}\n`);
     });
@@ -131,10 +137,11 @@ async function main(): Promise<void> {
   const front: EngineClient = {
     call: async <K extends CommandName>(cmd: K, params: CommandParams<K>) => {
       if (cmd === 'down') {
+        const interrupted = !exiting && lab.labState === 'deploying';
         if (!exiting) {
           setImmediate(() => void shutdown(0));
         }
-        return { removed: 0 } as CommandResult<K>;
+        return { removed: 0, ...(interrupted ? { interrupted: true } : {}) } as CommandResult<K>;
       }
       if (exiting) throw new EngineError('not-running', 'the lab is going down');
       return lab.call(cmd, params);
@@ -157,13 +164,17 @@ async function main(): Promise<void> {
   const socketPath = join(dir, LAB_FILES.socket);
   lab.journal.willCreate({ type: 'socket', ref: socketPath });
   running.server = await EngineServer.listen(front, socketPath);
-  process.on('SIGTERM', () => void shutdown(0));
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGHUP', () => void shutdown(0));
+  const bySignal = (sig: string): string =>
+    `the engine was stopped by ${sig} while the lab was starting`;
+  process.on('SIGTERM', () => void shutdown(0, bySignal('SIGTERM')));
+  process.on('SIGINT', () => void shutdown(0, bySignal('SIGINT')));
+  process.on('SIGHUP', () => void shutdown(0, bySignal('SIGHUP')));
 
   try {
-    await lab.deploy();
+    running.deploy = lab.deploy();
+    await running.deploy;
   } catch (err) {
+    if (exiting) return;
     process.stderr.write(
       `netweave engine: deploy failed: ${err instanceof Error ? err.message : String(err)}\n`,
     );

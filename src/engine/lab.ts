@@ -67,6 +67,13 @@ export class Lab implements EngineClient {
   private nextCapture = 1;
   private state: LabState = 'deploying';
   private reason: string | undefined;
+  /** Why the deploy was stopped from outside (`down` while deploying), once it was. */
+  private abortReason: string | undefined;
+  private rejectAborted: ((err: Error) => void) | undefined;
+  /** Rejects when the deploy is stopped from outside; every deploy step races it. */
+  private readonly aborted = new Promise<never>((_, reject) => {
+    this.rejectAborted = reject;
+  });
   private readonly startedAt = new Date().toISOString();
   readonly fabric: Fabric;
   readonly journal: Journal;
@@ -127,16 +134,34 @@ export class Lab implements EngineClient {
     }
   }
 
+  /**
+   * Stops a deploy in progress: the step under way is abandoned (its objects are the lab's and
+   * go with destroy), the deploy fails with `reason`. Returns false when no deploy is running.
+   */
+  abort(reason: string): boolean {
+    if (this.state !== 'deploying' || this.abortReason !== undefined) return false;
+    this.abortReason = reason;
+    this.rejectAborted?.(new EngineError('busy', reason));
+    return true;
+  }
+
+  /** A deploy step, unless the deploy has been stopped. */
+  private async step<T>(work: Promise<T> | undefined): Promise<T | undefined> {
+    if (this.abortReason !== undefined) throw new EngineError('busy', this.abortReason);
+    return Promise.race([work, this.aborted]);
+  }
+
   /** Runs the stages create, wire, start, ready; on any failure destroys what exists and throws. */
   async deploy(): Promise<void> {
     const { topology } = this.opts;
+    this.aborted.catch(() => undefined);
     try {
       // Before anything exists: every node's binaries, files and host ports.
       for (const [name, spec] of Object.entries(topology.nodes)) {
-        await nodeKind(spec.kind).preflight?.(name, spec, this.ctx);
+        await this.step(nodeKind(spec.kind).preflight?.(name, spec, this.ctx));
       }
       for (const spec of topology.links) {
-        await linkKind(spec.kind ?? 'ethernet').preflight?.(spec, this.ctx);
+        await this.step(linkKind(spec.kind ?? 'ethernet').preflight?.(spec, this.ctx));
       }
       mkdirSync(join(this.opts.labDir, LAB_FILES.sockets), { recursive: true, mode: 0o700 });
       // create
@@ -146,7 +171,7 @@ export class Lab implements EngineClient {
         this.nodes.set(name, node);
         this.store.add(node);
         this.progress('create', `creating ${spec.kind} ${name}`, name);
-        await node.create();
+        await this.step(node.create());
       }
       this.failIfInjected('create');
       // wire
@@ -159,22 +184,24 @@ export class Lab implements EngineClient {
         this.links.push(link);
         this.store.add(link);
         this.progress('wire', `wiring ${link.id}`);
-        await link.wire();
+        await this.step(link.wire());
       }
-      for (const node of this.nodes.values()) await node.wire();
+      for (const node of this.nodes.values()) await this.step(node.wire());
       this.failIfInjected('wire');
       // start
       for (const node of this.nodes.values()) {
         this.progress('start', `starting ${node.name}`, node.name);
-        await node.start();
+        await this.step(node.start());
       }
       this.failIfInjected('start');
       // ready
-      await Promise.all(
-        [...this.nodes.values()].map(async (node) => {
-          await node.ready();
-          this.progress('ready', `${node.name} is ready`, node.name);
-        }),
+      await this.step(
+        Promise.all(
+          [...this.nodes.values()].map(async (node) => {
+            await node.ready();
+            this.progress('ready', `${node.name} is ready`, node.name);
+          }),
+        ),
       );
       this.failIfInjected('ready');
       const timer = setInterval(() => {
@@ -184,11 +211,13 @@ export class Lab implements EngineClient {
       this.store.add({ dispose: () => clearInterval(timer) });
       this.setState('running');
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = this.abortReason ?? (err instanceof Error ? err.message : String(err));
       this.setState('failed', message);
       await this.destroy().catch(() => undefined);
       this.setState('failed', message);
-      throw err instanceof EngineError ? err : new EngineError('internal', message);
+      throw err instanceof EngineError && this.abortReason === undefined
+        ? err
+        : new EngineError(this.abortReason !== undefined ? 'busy' : 'internal', message);
     }
   }
 

@@ -18,7 +18,8 @@ import { formatProblem, type Topology } from '../shared/topology/index.js';
 import { hostModeRefusal } from './host/caps.js';
 import { cleanupLab, engineAlive, readEngineRecord, type EngineRecord } from './host/cleanup.js';
 import { Journal } from './host/journal.js';
-import { childPids, processStartTime } from './host/procfs.js';
+import { withLabLock } from './host/labLock.js';
+import { childPids, isSameProcessAlive, processStartTime } from './host/procfs.js';
 import { LAB_DIR_ENV, LAB_FILES, LAB_TAG_ENV, labDir, labId, logBase } from './paths.js';
 import { SocketEngineClient } from './rpc/client.js';
 import { loadTopologyFile } from './topology/index.js';
@@ -66,12 +67,60 @@ export async function loadOrThrow(file: string): Promise<Topology> {
   return loaded.topology;
 }
 
-function lastLines(path: string, n: number): string {
+/** What unshare(1) prints when the process it forked was killed by a signal (util-linux 2.38). */
+const UNSHARE_SIGNAL_LINE = /^unshare: sigprocmask unblock failed/;
+
+/** True when the engine's log shows it was killed by a signal (isolated mode: unshare says so). */
+export function engineKilled(logFile: string): boolean {
   try {
-    return readFileSync(path, 'utf8').trim().split('\n').slice(-n).join('\n');
+    return readFileSync(logFile, 'utf8')
+      .split('\n')
+      .some((l) => UNSHARE_SIGNAL_LINE.test(l));
   } catch {
-    return '';
+    return false;
   }
+}
+
+/**
+ * Why a lab's engine ended after it was connected, in words for "failed to start: ...": waits
+ * (briefly) for its processes to be gone so their last words are in the log.
+ */
+export async function engineGoneReason(record: EngineRecord): Promise<string> {
+  const procs = [
+    { pid: record.enginePid, start: record.engineStart },
+    ...(record.launcherPid ? [{ pid: record.launcherPid, start: record.launcherStart }] : []),
+  ];
+  await waitFor(
+    () => (procs.every((p) => !isSameProcessAlive(p.pid, p.start)) ? true : undefined),
+    2_000,
+  );
+  const log = join(record.logDir, 'engine.log');
+  if (engineKilled(log)) return 'its engine process was killed by a signal';
+  const last = engineEndReason(log, 1);
+  return last.startsWith('netweave engine:')
+    ? `its engine stopped: ${last.slice('netweave engine:'.length).trim()}`
+    : `its engine stopped unexpectedly (see ${JSON.stringify(log)})`;
+}
+
+/**
+ * Why an engine ended, from the last lines of its log: its own words, or that it was killed.
+ * unshare's complaint after its child was killed is not a reason a user can act on; what it
+ * means is said instead.
+ */
+export function engineEndReason(logFile: string, n = 5): string {
+  let lines: string[];
+  try {
+    lines = readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean);
+  } catch {
+    lines = [];
+  }
+  const killed = lines.some((l) => UNSHARE_SIGNAL_LINE.test(l));
+  const own = lines.filter((l) => !UNSHARE_SIGNAL_LINE.test(l)).slice(-n);
+  if (killed) {
+    const said = own.filter((l) => l.startsWith('netweave engine:')).slice(-1);
+    return ['the engine process was killed by a signal', ...said].join('; ');
+  }
+  return own.join('\n') || 'it ended without a word in its log';
 }
 
 async function waitFor<T>(
@@ -121,6 +170,22 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
   // Isolated labs with NAT need a way out that only a process outside their namespaces can
   // give: slirp4netns or pasta, started below once the engine's pid is known (outside.ts).
   const outside = needsOutsideLink(topology, network) ? await chooseOutsideTool() : undefined;
+  return withLabLock(
+    topology.name,
+    `up ${file}`,
+    () => launchLocked(path, topology, network, outside, opts),
+    opts.notice ? { notice: opts.notice } : {},
+  );
+}
+
+/** The part of launchLab that runs holding the lab's lock (labLock.ts). */
+async function launchLocked(
+  path: string,
+  topology: Topology,
+  network: NetworkMode,
+  outside: Awaited<ReturnType<typeof chooseOutsideTool>> | undefined,
+  opts: LaunchOptions,
+): Promise<LaunchedLab> {
   const name = topology.name;
   const dir = labDir(name);
   const id = labId(name);
@@ -208,7 +273,7 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
     await cleanupLab(name);
     throw new EngineError(
       'internal',
-      `the engine of lab "${name}" did not start: ${lastLines(engineLog, 5) || 'no output'}`,
+      `the engine of lab "${name}" did not start: ${engineEndReason(engineLog)}`,
     );
   }
   const record: EngineRecord = {
@@ -269,7 +334,7 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
   const sock = join(dir, LAB_FILES.socket);
   const client = await waitForClient(sock, () => exited);
   if (!client) {
-    const why = lastLines(engineLog, 5) || 'no output';
+    const why = engineEndReason(engineLog);
     await cleanupLab(name);
     throw new EngineError(
       'internal',

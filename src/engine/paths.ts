@@ -1,7 +1,7 @@
 // Where a lab keeps its runtime files and its logs.
 import { createHash } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** Base folder of every lab's runtime directory for this user. */
 export function runtimeBase(): string {
@@ -45,9 +45,32 @@ export function cacheBase(): string | undefined {
   return home !== undefined ? join(home, '.cache', 'netweave') : undefined;
 }
 
-/** The runtime directory of one lab. */
+/**
+ * True when `path` is a direct child of the runtime root (`base`): resolved, its parent is the
+ * root itself. Nothing netweave removes recursively may be anywhere else.
+ */
+export function isRuntimeChild(path: string, base: string = runtimeBase()): boolean {
+  if (path.includes('\0')) return false;
+  const root = resolve(base);
+  const full = resolve(path);
+  return full !== root && dirname(full) === root;
+}
+
+/**
+ * The runtime directory of one lab: `<runtime root>/<labName>`. Throws when the name is not a
+ * single folder name (a path, "..", "." or a NUL byte), so that no caller, whatever name it
+ * was handed, can reach outside the runtime root. Names are checked against the topology's
+ * naming rule where they come in (see the app service); this is the last line of defence.
+ */
 export function labDir(labName: string): string {
-  return join(runtimeBase(), labName);
+  const base = runtimeBase();
+  const dir = join(base, labName);
+  if (labName.includes('\0') || basename(resolve(dir)) !== labName || !isRuntimeChild(dir, base)) {
+    throw new Error(
+      `refusing lab name ${JSON.stringify(labName.slice(0, 64))}: a lab's runtime directory must be a folder directly inside ${base}`,
+    );
+  }
+  return dir;
 }
 
 /**

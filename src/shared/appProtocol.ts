@@ -18,11 +18,21 @@ import { toDisposable, type Disposable } from './lifecycle.js';
 /** A message from a UI to the app service. */
 export type AppClientMessage = { t: 'call'; id: number; cmd: AppCommandName; params: unknown };
 
-/** A message from the app service to a UI. */
+/**
+ * A message from the app service to a UI. An error's id is null when it answers a message that
+ * carried no usable id (not JSON, not a call): no pending call matches it.
+ */
 export type AppServerMessage =
   | { t: 'result'; id: number; result: unknown }
-  | ({ t: 'error'; id: number } & WireError)
+  | ({ t: 'error'; id: number | null } & WireError)
   | { t: 'event'; event: AppEventName; payload: unknown };
+
+/** Longest text of a client's value quoted back in an error message. */
+const SHOWN_MAX = 40;
+
+function shown(value: string): string {
+  return JSON.stringify(value.length > SHOWN_MAX ? `${value.slice(0, SHOWN_MAX)}…` : value);
+}
 
 /** True when `value` is a well-formed client message naming a known command. */
 export function isAppClientMessage(
@@ -37,6 +47,44 @@ export function isAppClientMessage(
     typeof m['cmd'] === 'string' &&
     commands.includes(m['cmd'])
   );
+}
+
+/** What a received value is: a call to dispatch, or the error reply it gets instead. */
+export type ParsedAppClientMessage =
+  { ok: true; call: AppClientMessage } | { ok: false; reply: AppServerMessage & { t: 'error' } };
+
+/**
+ * Checks a received value as a call naming one of `commands`, never throwing: a value that is
+ * not one gets an error reply of one sentence (with the call's id when it has a usable one).
+ */
+export function parseAppClientMessage(
+  value: unknown,
+  commands: readonly string[],
+): ParsedAppClientMessage {
+  const fail = (id: number | null, message: string): ParsedAppClientMessage => ({
+    ok: false,
+    reply: { t: 'error', id, code: 'bad-request', message },
+  });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail(null, 'a message must be an object {"t":"call","id":N,"cmd":...,"params":{}}');
+  }
+  const m = value as Record<string, unknown>;
+  const rawId = m['id'];
+  const id = typeof rawId === 'number' && Number.isFinite(rawId) ? rawId : null;
+  if (m['t'] !== 'call') return fail(id, 'only calls are accepted: send "t": "call"');
+  if (id === null) return fail(null, 'a call needs an "id", a number its reply will carry');
+  const cmd = m['cmd'];
+  if (typeof cmd !== 'string') return fail(id, 'a call needs a "cmd", the name of a command');
+  if (!commands.includes(cmd)) return fail(id, `unknown command ${shown(cmd)}`);
+  const params = m['params'];
+  if (
+    params !== undefined &&
+    params !== null &&
+    (typeof params !== 'object' || Array.isArray(params))
+  ) {
+    return fail(id, `"${cmd}" takes its params as an object`);
+  }
+  return { ok: true, call: { t: 'call', id, cmd: cmd as AppCommandName, params } };
 }
 
 interface Pending {
@@ -63,6 +111,7 @@ export class MessageAppClient implements AppClient, Disposable {
       this.emit(msg.event, msg.payload);
       return;
     }
+    if (msg.id === null) return;
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);

@@ -122,8 +122,15 @@ export interface CounterSnapshot {
 export interface ExecResult {
   exitCode: number | null;
   signal: string | null;
+  /**
+   * What the command wrote, base64 (`encoding`): a command may write any bytes, and JSON would
+   * mangle invalid UTF-8 and take six bytes for every NUL.
+   */
   stdout: string;
   stderr: string;
+  encoding: 'base64';
+  /** A stream passed the engine's limit (MAX_CAPTURE_BYTES, 16 MiB) and was cut there. */
+  truncated?: boolean;
 }
 
 /** A problem found in a topology file, located in the file. */
@@ -151,7 +158,8 @@ export interface DeployProgress {
 /** Commands: name -> params and result. */
 export interface EngineCommands {
   status: { params: Record<string, never>; result: LabStatus };
-  down: { params: Record<string, never>; result: { removed: number } };
+  /** `interrupted`: the lab was still starting; its deploy was stopped. */
+  down: { params: Record<string, never>; result: { removed: number; interrupted?: boolean } };
   exec: {
     params: { node: string; argv: string[]; stdin?: string; timeoutMs?: number };
     result: ExecResult;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CliEnv } from '../helpers/cli.js';
+import { CliEnv, serveUrl } from '../helpers/cli.js';
 
 /** The Chromium the tests drive (Debian's package; /usr/bin/chromium is a wrapper script). */
 export const CHROMIUM = process.env['NETWEAVE_CHROMIUM'] ?? '/usr/lib/chromium/chromium';
@@ -37,21 +37,7 @@ export async function serveAndOpen(): Promise<ServedApp> {
   const config = mkdtempSync(join(tmpdir(), 'nwe2e-config-'));
   const env = new CliEnv({ NETWEAVE_CONFIG_DIR: config });
   const server: ChildProcess = env.spawn(['serve', '--port', '0']);
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${output}`)), 30_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const m = /(http:\/\/\S+token=\S+)/.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    server.stdout?.on('data', onData);
-    server.stderr?.on('data', onData);
-    server.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
-  });
+  const url = await serveUrl(server);
   const profile = mkdtempSync(join(tmpdir(), 'nwe2e-chromium-'));
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

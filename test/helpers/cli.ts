@@ -152,3 +152,22 @@ export function portCounters(snap: CounterSnapshot, id: string): PortCounters {
   if (!p) throw new Error(`no port ${id} in ${snap.ports.map((x) => x.port).join(', ')}`);
   return p;
 }
+
+/** Waits for `netweave serve` (started by the caller) to print its URL with the token. */
+export function serveUrl(serve: ChildProcess, timeoutMs = 30_000): Promise<string> {
+  let output = '';
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${output}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const m = /(http:\/\/\S+token=\S+)/.exec(output);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    serve.stdout?.on('data', onData);
+    serve.stderr?.on('data', onData);
+    serve.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+  });
+}

@@ -28,6 +28,7 @@ import {
 } from '../../shared/contract.js';
 import { DisposableStore, Emitter, type Disposable } from '../../shared/lifecycle.js';
 import { validateTopologyText, type Layout } from '../../shared/topology/index.js';
+import { checkName, MAX_NAME_LENGTH } from '../../shared/topology/names.js';
 import { cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../host/cleanup.js';
 import { connectLab, launchLab, loadOrThrow } from '../launcher.js';
 import { BatchedStream } from '../process/batchedStream.js';
@@ -82,6 +83,10 @@ interface CaptureHandle {
 
 type Handler = (params: Record<string, unknown>) => Promise<unknown>;
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function version(): string {
   try {
     const pkg = JSON.parse(
@@ -96,6 +101,40 @@ function version(): string {
 const ENGINE_BY_APP_NAME = new Map<string, CommandName>(
   ENGINE_COMMAND_NAMES.map((c) => [labCommandName(c), c]),
 );
+
+/** Engine commands whose "node" param names a node (checked like the lab's name). */
+const NODE_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
+  'exec',
+  'consoleWrite',
+  'consoleResize',
+  'consoleScrollback',
+  'nodeStart',
+  'nodeStop',
+  'nodeReset',
+]);
+
+/** Longest text of a client's value quoted back in an error message. */
+const SHOWN_MAX = 40;
+
+/** A client's value quoted in an error message, cut short when long. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > SHOWN_MAX ? `${value.slice(0, SHOWN_MAX)}…` : value);
+}
+
+/**
+ * Checks a lab or node name a client sent by the topology file's naming rule (the names a lab
+ * and its nodes can have); throws one sentence when it is not one. Names become runtime folder
+ * names, so this is what keeps "../x" and "/etc" away from the file system.
+ */
+export function checkClientName(value: string, what: 'lab name' | 'node name'): string {
+  // A very long name is not quoted back whole.
+  const problem =
+    value.length > 2 * MAX_NAME_LENGTH
+      ? `${what} ${shown(value)} is ${value.length} characters, over the limit of ${MAX_NAME_LENGTH}; shorten it`
+      : checkName(value, what);
+  if (problem !== undefined) throw new EngineError('bad-request', problem);
+  return value;
+}
 
 /** The app service; implements the app contract in-process. */
 export class AppService implements AppClient, Disposable {
@@ -156,13 +195,10 @@ export class AppService implements AppClient, Disposable {
         ),
       labList: () => Promise.resolve({ labs: this.summaries() }),
       labLaunch: (p) => this.launch(this.str(p, 'file', 'labLaunch')),
-      labAttach: (p) => this.attach(this.str(p, 'lab', 'labAttach')),
-      labStop: (p) => this.stop(this.str(p, 'lab', 'labStop')),
+      labAttach: (p) => this.attach(this.labName(p, 'labAttach')),
+      labStop: (p) => this.stop(this.labName(p, 'labStop')),
       consoleAttach: (p) =>
-        this.consoleAttach(
-          this.str(p, 'lab', 'consoleAttach'),
-          this.str(p, 'node', 'consoleAttach'),
-        ),
+        this.consoleAttach(this.labName(p, 'consoleAttach'), this.nodeName(p, 'consoleAttach')),
       consoleAck: (p) => {
         const v = this.viewers.get(this.str(p, 'viewer', 'consoleAck'));
         const chars = Number(p['chars']);
@@ -209,9 +245,19 @@ export class AppService implements AppClient, Disposable {
   private str(p: Record<string, unknown>, key: string, cmd: string): string {
     const v = p[key];
     if (typeof v !== 'string' || v === '') {
-      throw new EngineError('bad-request', `"${cmd}" needs a "${key}"`);
+      throw new EngineError('bad-request', `"${cmd}" needs a "${key}", a non-empty string`);
     }
     return v;
+  }
+
+  /** The lab name in `p`, checked by the topology's naming rule. */
+  private labName(p: Record<string, unknown>, cmd: string): string {
+    return checkClientName(this.str(p, 'lab', cmd), 'lab name');
+  }
+
+  /** The node name in `p`, checked by the topology's naming rule. */
+  private nodeName(p: Record<string, unknown>, cmd: string): string {
+    return checkClientName(this.str(p, 'node', cmd), 'node name');
   }
 
   private fire<E extends AppEventName>(event: E, payload: AppEvents[E]): void {
@@ -230,14 +276,18 @@ export class AppService implements AppClient, Disposable {
     if (this.disposed)
       throw new EngineError('not-running', 'the netweave service is shutting down');
     if (!APP_COMMAND_NAMES.includes(cmd)) {
-      throw new EngineError('bad-request', `unknown command "${String(cmd)}"`);
+      throw new EngineError('bad-request', `unknown command ${shown(String(cmd))}`);
+    }
+    if (params !== undefined && params !== null && !isPlainObject(params)) {
+      throw new EngineError('bad-request', `"${cmd}" takes its params as an object`);
     }
     const p = (params ?? {}) as Record<string, unknown>;
     const own = (this.own as Record<string, Handler | undefined>)[cmd];
     if (own) return (await own(p)) as AppResult<K>;
     const engineCmd = ENGINE_BY_APP_NAME.get(cmd);
-    if (!engineCmd) throw new EngineError('bad-request', `unknown command "${String(cmd)}"`);
-    const lab = this.str(p, 'lab', cmd);
+    if (!engineCmd) throw new EngineError('bad-request', `unknown command ${shown(String(cmd))}`);
+    const lab = this.labName(p, cmd);
+    if (NODE_COMMANDS.has(engineCmd)) this.nodeName(p, cmd);
     if (engineCmd === 'down') {
       const removed: unknown = await this.stop(lab);
       return removed as AppResult<K>;
@@ -477,7 +527,7 @@ export class AppService implements AppClient, Disposable {
   }
 
   private async captureOpen(p: Record<string, unknown>): Promise<AppResult<'captureOpen'>> {
-    const lab = this.str(p, 'lab', 'captureOpen');
+    const lab = this.labName(p, 'captureOpen');
     const target = this.str(p, 'target', 'captureOpen');
     const sink = p['sink'] as CaptureSink;
     const client = this.client(lab);
@@ -549,7 +599,7 @@ export class AppService implements AppClient, Disposable {
 
   private async captureClose(captureId: string): Promise<{ frames: number }> {
     const c = this.captures.get(captureId);
-    if (!c) throw new EngineError('no-such-target', `no capture "${captureId}" is open`);
+    if (!c) throw new EngineError('no-such-target', `no capture ${shown(captureId)} is open`);
     this.captures.delete(captureId);
     const h = this.labs.get(c.lab);
     const frames = h?.client

@@ -8,16 +8,23 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 // ws is loaded when a server starts: it costs ~50 ms, and the CLI holding this module runs
 // `netweave up` far more often than `netweave serve`.
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import {
   dispatchAppCall,
-  isAppClientMessage,
+  parseAppClientMessage,
   type AppServerMessage,
 } from '../../shared/appProtocol.js';
-import { APP_COMMAND_NAMES, APP_EVENT_NAMES, type AppClient } from '../../shared/contract.js';
+import {
+  APP_COMMAND_NAMES,
+  APP_EVENT_NAMES,
+  EngineError,
+  toWireError,
+  type AppClient,
+} from '../../shared/contract.js';
 import { DisposableStore, type Disposable } from '../../shared/lifecycle.js';
 
 /** Events are dropped for a browser that has this much unsent data: it is not reading. */
@@ -36,10 +43,14 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-/** Where the built renderer is looked for: electron-vite's out/renderer, then dist-renderer. */
+/**
+ * Where the built renderer is looked for: $NETWEAVE_RENDERER_DIR when set (tests, packagers),
+ * electron-vite's out/renderer, then dist-renderer.
+ */
 export function rendererDirs(): string[] {
   const root = fileURLToPath(new URL('../../../', import.meta.url));
-  return [join(root, 'out', 'renderer'), join(root, 'dist-renderer')];
+  const own = process.env['NETWEAVE_RENDERER_DIR'];
+  return [...(own ? [own] : []), join(root, 'out', 'renderer'), join(root, 'dist-renderer')];
 }
 
 /** The first folder holding a built renderer (index.html), if any. */
@@ -55,6 +66,76 @@ export interface WebServerOptions {
   port?: number;
   /** Fixed token (tests); random otherwise. */
   token?: string;
+}
+
+/** What a request target (the path and query of the request line) asks for. */
+export interface RequestTarget {
+  /** The decoded path, e.g. "/assets/index.js". */
+  path: string;
+  /** The token in the query, "" when there is none. */
+  token: string;
+}
+
+/**
+ * Reads a request target (req.url) without ever throwing: undefined when it is not a path
+ * ("http://x/", "*", "//[", "//x:99999" as a host), has a malformed percent escape ("%FF",
+ * "%E0%A4%A") or decodes to a NUL byte. The caller answers 400 then.
+ */
+export function parseRequestTarget(raw: string | undefined): RequestTarget | undefined {
+  const target = raw ?? '/';
+  if (!target.startsWith('/')) return undefined;
+  try {
+    // Prefixed rather than resolved against a base: "//host/x" is a path here, not a host.
+    const url = new URL(`http://localhost${target}`);
+    const path = decodeURIComponent(url.pathname);
+    if (path.includes('\0')) return undefined;
+    return { path, token: url.searchParams.get('token') ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when an Origin header names the page's own host; "null" and garbage never do. */
+export function sameOrigin(origin: string, host: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === host;
+  } catch {
+    return false;
+  }
+}
+
+function sendText(res: ServerResponse, code: number, body: string): void {
+  res.writeHead(code, {
+    'content-type': 'text/plain; charset=utf-8',
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
+
+/** Answers 500 to a request whose handler failed; drops the connection if the answer began. */
+function failRequest(res: ServerResponse): void {
+  try {
+    if (res.headersSent) res.destroy();
+    else sendText(res, 500, 'netweave: internal error\n');
+  } catch {
+    res.destroy();
+  }
+}
+
+/** Refuses a WebSocket upgrade with an HTTP status line, e.g. "403 Forbidden". */
+function refuseUpgrade(socket: Duplex, status: string): void {
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  } else {
+    socket.destroy();
+  }
+}
+
+/** The reply to a WebSocket message that is not a call at all. */
+function badMessage(message: string): AppServerMessage {
+  return { t: 'error', id: null, ...toWireError(new EngineError('bad-request', message)) };
 }
 
 function sameToken(a: string, b: string): boolean {
@@ -84,13 +165,28 @@ export class WebServer implements Disposable {
     const server = createServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
     const web = new WebServer(options, server, wss);
-    server.on('request', (req, res) => void web.request(req, res));
-    server.on('upgrade', (req, socket, head) => {
-      if (!web.allowed(req, true)) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-        return;
+    // Nothing a client sends may end the process (and orphan the labs it launched): every
+    // handler answers an error instead of throwing.
+    server.on('request', (req, res) => {
+      web.request(req, res).catch(() => failRequest(res));
+    });
+    server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      // Node's own error handler is gone from an upgraded socket: a reset must not throw.
+      socket.on('error', () => socket.destroy());
+      try {
+        const target = parseRequestTarget(req.url);
+        if (!target) {
+          refuseUpgrade(socket, '400 Bad Request');
+          return;
+        }
+        if (!web.allowed(req, target, true)) {
+          refuseUpgrade(socket, '403 Forbidden');
+          return;
+        }
+        web.wss.handleUpgrade(req, socket, head, (ws) => web.connection(ws));
+      } catch {
+        refuseUpgrade(socket, '500 Internal Server Error');
       }
-      web.wss.handleUpgrade(req, socket, head, (ws) => web.connection(ws));
     });
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
@@ -112,10 +208,8 @@ export class WebServer implements Disposable {
   }
 
   /** Host header check against DNS rebinding, plus the token (query) for page and socket. */
-  private allowed(req: IncomingMessage, websocket: boolean): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const token = url.searchParams.get('token') ?? '';
-    if (!sameToken(token, this.token)) return false;
+  private allowed(req: IncomingMessage, target: RequestTarget, websocket: boolean): boolean {
+    if (!sameToken(target.token, this.token)) return false;
     const bound = this.options.host ?? '127.0.0.1';
     const local = ['127.0.0.1', 'localhost', '[::1]'];
     const host = req.headers.host ?? '';
@@ -124,29 +218,26 @@ export class WebServer implements Disposable {
     if (!anyHost && !local.includes(hostName) && hostName !== bound) return false;
     if (websocket) {
       const origin = req.headers.origin;
-      if (origin !== undefined && new URL(origin).host !== host) return false;
-      if (url.pathname !== '/ws') return false;
+      if (origin !== undefined && !sameOrigin(origin, host)) return false;
+      if (target.path !== '/ws') return false;
     }
     return true;
   }
 
   private async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const send = (code: number, body: string, type = 'text/plain; charset=utf-8'): void => {
-      res.writeHead(code, {
-        'content-type': type,
-        'x-content-type-options': 'nosniff',
-        'cache-control': 'no-store',
-      });
-      res.end(body);
-    };
+    const send = (code: number, body: string): void => sendText(res, code, body);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(405, 'netweave serves its page with GET only.\n');
       return;
     }
-    let path = decodeURIComponent(url.pathname);
+    const target = parseRequestTarget(req.url);
+    if (!target) {
+      send(400, 'netweave: malformed request path\n');
+      return;
+    }
+    let path = target.path;
     if (path === '/' || path === '/index.html') {
-      if (!this.allowed(req, false)) {
+      if (!this.allowed(req, target, false)) {
         send(
           403,
           'netweave: this page needs the token printed by `netweave serve`; open the full URL it printed.\n',
@@ -185,34 +276,24 @@ export class WebServer implements Disposable {
     const send = (msg: AppServerMessage): void => {
       if (ws.readyState !== ws.OPEN) return;
       if (msg.t === 'event' && ws.bufferedAmount > MAX_WS_BUFFERED_BYTES) return;
-      ws.send(JSON.stringify(msg));
+      let text: string;
+      try {
+        text = JSON.stringify(msg);
+      } catch (err) {
+        // A result that cannot be sent still gets an answer.
+        if (msg.t !== 'result') return;
+        text = JSON.stringify({ t: 'error', id: msg.id, ...toWireError(err) });
+      }
+      ws.send(text);
     };
     for (const event of APP_EVENT_NAMES) {
       subs.add(this.options.service.on(event, (payload) => send({ t: 'event', event, payload })));
     }
     send({ t: 'event', event: 'serviceState', payload: { state: 'running' } });
     ws.on('message', (raw, isBinary) => {
-      if (isBinary) return;
-      let msg: unknown;
-      try {
-        const text = Array.isArray(raw)
-          ? Buffer.concat(raw).toString('utf8')
-          : Buffer.from(raw instanceof ArrayBuffer ? new Uint8Array(raw) : raw).toString('utf8');
-        msg = JSON.parse(text);
-      } catch {
-        return;
-      }
-      if (!isAppClientMessage(msg, APP_COMMAND_NAMES)) return;
-      const call = msg;
-      void dispatchAppCall(this.options.service, call).then((reply) => {
-        if (call.cmd === 'consoleAttach' && reply.t === 'result') {
-          viewers.add((reply.result as { viewer: string }).viewer);
-        }
-        if (call.cmd === 'consoleDetach') {
-          viewers.delete(String((call.params as { viewer?: unknown }).viewer));
-        }
-        send(reply);
-      });
+      void this.answer(raw, isBinary, viewers)
+        .then(send)
+        .catch(() => undefined);
     });
     ws.on('close', () => {
       this.sockets.delete(ws);
@@ -220,6 +301,48 @@ export class WebServer implements Disposable {
       this.options.service.detachViewers?.(viewers);
     });
     ws.on('error', () => ws.terminate());
+  }
+
+  /**
+   * The reply to one WebSocket message: a call's result or error, or an error for a message
+   * that is not a well-formed call (id null when it carries no usable id). Never rejects.
+   */
+  private async answer(
+    raw: RawData,
+    isBinary: boolean,
+    viewers: Set<string>,
+  ): Promise<AppServerMessage> {
+    try {
+      if (isBinary) return badMessage('netweave takes JSON text messages, not binary ones');
+      const buf = Array.isArray(raw)
+        ? Buffer.concat(raw)
+        : Buffer.from(raw instanceof ArrayBuffer ? new Uint8Array(raw) : raw);
+      let value: unknown;
+      try {
+        value = JSON.parse(buf.toString('utf8'));
+      } catch {
+        return badMessage(
+          'the message is not JSON; send {"t":"call","id":N,"cmd":...,"params":{}}',
+        );
+      }
+      const parsed = parseAppClientMessage(value, APP_COMMAND_NAMES);
+      if (!parsed.ok) return parsed.reply;
+      const call = parsed.call;
+      const reply = await dispatchAppCall(this.options.service, call);
+      if (reply.t === 'result') {
+        const result = reply.result as { viewer?: unknown } | null;
+        if (call.cmd === 'consoleAttach' && typeof result?.viewer === 'string') {
+          viewers.add(result.viewer);
+        }
+        const params = call.params as { viewer?: unknown } | null | undefined;
+        if (call.cmd === 'consoleDetach' && typeof params?.viewer === 'string') {
+          viewers.delete(params.viewer);
+        }
+      }
+      return reply;
+    } catch (err) {
+      return { t: 'error', id: null, ...toWireError(err) };
+    }
   }
 
   /** Closes every socket and stops listening. */

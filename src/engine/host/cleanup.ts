@@ -2,12 +2,20 @@
 // journal and the ownership tags show. Works after kill -9 and without the topology file.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAB_FILES, labDir, labId as labIdOf, runtimeBase, TAG_PREFIX } from '../paths.js';
+import {
+  isRuntimeChild,
+  LAB_FILES,
+  labDir,
+  labId as labIdOf,
+  runtimeBase,
+  TAG_PREFIX,
+} from '../paths.js';
 import { runCommand } from '../process/run.js';
 import { SocketEngineClient } from '../rpc/client.js';
 import { restoreInterface } from './attachedInterface.js';
 import { undoHostChange } from '../services/nat.js';
 import { liveLabs, readOutstanding, type JournalObject } from './journal.js';
+import { withLabLock } from './labLock.js';
 import { HOST_NETNS_PREFIX, inNetns, removeNetnsObject } from './netns.js';
 import { isSameProcessAlive, signal, taggedProcesses } from './procfs.js';
 
@@ -64,17 +72,24 @@ async function waitGone(pids: { pid: number; start?: string }[], ms: number): Pr
   return pids.every((p) => !isSameProcessAlive(p.pid, p.start));
 }
 
-/** Stops a lab's engine: graceful down over its socket, else SIGKILL (its pid namespace dies). */
-async function stopEngine(name: string, rec: EngineRecord | undefined): Promise<void> {
+/**
+ * Stops a lab's engine: graceful down over its socket, else SIGKILL (its pid namespace dies).
+ * Resolves true when the engine was still deploying the lab (its deploy was stopped).
+ */
+async function stopEngine(name: string, rec: EngineRecord | undefined): Promise<boolean> {
   const sock = join(labDir(name), LAB_FILES.socket);
+  let interrupted = false;
   if (engineAlive(rec) && existsSync(sock)) {
     try {
       const client = await SocketEngineClient.connect(sock);
       try {
-        await Promise.race([
+        const r = await Promise.race([
           client.call('down', {}),
-          new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), GRACEFUL_DOWN_MS)),
+          new Promise<never>((_, rej) =>
+            setTimeout(() => rej(new Error('timeout')), GRACEFUL_DOWN_MS),
+          ),
         ]);
+        interrupted = r.interrupted === true;
       } finally {
         client.dispose();
       }
@@ -82,14 +97,15 @@ async function stopEngine(name: string, rec: EngineRecord | undefined): Promise<
       // fall through to the kill below
     }
   }
-  if (!rec) return;
+  if (!rec) return interrupted;
   const procs = [
     { pid: rec.enginePid, start: rec.engineStart },
     ...(rec.launcherPid ? [{ pid: rec.launcherPid, start: rec.launcherStart }] : []),
   ];
-  if (await waitGone(procs, 2_000)) return;
+  if (await waitGone(procs, 2_000)) return interrupted;
   for (const p of procs) if (isSameProcessAlive(p.pid, p.start)) signal(p.pid, 'SIGKILL');
   await waitGone(procs, KILL_WAIT_MS);
+  return interrupted;
 }
 
 /** Removes one journaled object of lab `labId`; resolves true when something was removed. */
@@ -138,10 +154,33 @@ async function removeObject(o: JournalObject, labId: string): Promise<boolean> {
  * lab's tag, and the runtime directory. Returns the number of objects removed.
  */
 export async function cleanupLab(name: string): Promise<number> {
+  return (await takeLabDown(name)).removed;
+}
+
+/** What taking a lab down did. */
+export interface TakeDownResult {
+  /** Objects removed. */
+  removed: number;
+  /** The lab was still starting: its deploy was stopped. */
+  interrupted: boolean;
+}
+
+/**
+ * cleanupLab, also telling whether the lab was still starting. Holds the lab's lock
+ * (labLock.ts), so it never runs while an `up` of the same lab starts its engine; `what` names
+ * this command to another one that has to wait.
+ */
+export function takeLabDown(name: string, what = `down ${name}`): Promise<TakeDownResult> {
+  return withLabLock(name, what, () => takeLabDownLocked(name));
+}
+
+async function takeLabDownLocked(name: string): Promise<TakeDownResult> {
+  // labDir() refuses a name that is not one folder directly inside the runtime root; the
+  // runtime directory is checked again right before it is removed.
   const dir = labDir(name);
   const rec = readEngineRecord(name);
   const id = rec?.labId ?? labIdOf(name);
-  await stopEngine(name, rec);
+  const interrupted = await stopEngine(name, rec);
   let removed = 0;
   for (const p of taggedProcesses(id)) {
     if (p.labDir !== undefined && p.labDir !== dir) continue; // a namesake in another runtime dir
@@ -156,10 +195,15 @@ export async function cleanupLab(name: string): Promise<number> {
     }
   }
   if (existsSync(dir)) {
+    if (!isRuntimeChild(dir)) {
+      throw new Error(
+        `refusing to remove ${dir}: it is not a folder directly inside ${runtimeBase()}`,
+      );
+    }
     rmSync(dir, { recursive: true, force: true });
     removed++;
   }
-  return removed;
+  return { removed, interrupted };
 }
 
 /** Host-mode namespaces and interfaces that carry a netweave tag, with their lab id. */

@@ -2,12 +2,17 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { LAB_DIR_ENV, LAB_TAG_ENV } from '../paths.js';
 
-/** The start time of a process (field 22 of /proc/PID/stat), or undefined if it is gone. */
+/**
+ * The start time of a process (field 22 of /proc/PID/stat), or undefined if it is gone. A zombie
+ * (state Z, or X while it is being reaped) is gone: it has died and only waits for its parent to
+ * read its status, which after `kill -9` of an engine can take a second or more.
+ */
 export function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
     return rest[19];
   } catch {
     return undefined;

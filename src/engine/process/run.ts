@@ -33,9 +33,35 @@ export interface RunOptions {
 }
 
 /** How a command ended and what it printed. */
-export interface RunResult extends ExecResult {
+export interface RunResult {
+  exitCode: number | null;
+  signal: string | null;
+  /** Output as UTF-8 text (what `ip` and friends print). */
+  stdout: string;
+  stderr: string;
+  /** The same output as the bytes written. */
+  bytes: { stdout: Buffer; stderr: Buffer };
   /** True when the command was killed because it exceeded its timeout. */
   timedOut: boolean;
+  /** True when a stream passed MAX_CAPTURE_BYTES and was cut there. */
+  truncated: boolean;
+}
+
+/** The wire form of a command's result (`exec`): its bytes, base64. */
+export function toExecResult(r: RunResult): ExecResult {
+  return {
+    exitCode: r.exitCode,
+    signal: r.signal,
+    stdout: r.bytes.stdout.toString('base64'),
+    stderr: r.bytes.stderr.toString('base64'),
+    encoding: 'base64',
+    ...(r.truncated ? { truncated: true } : {}),
+  };
+}
+
+/** One stream of an `exec` result as the bytes the command wrote. */
+export function execOutput(r: ExecResult, stream: 'stdout' | 'stderr'): Buffer {
+  return Buffer.from(r[stream], 'base64');
 }
 
 /** The command as it would be typed, for messages (not for a shell). */
@@ -63,15 +89,19 @@ class Capture {
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
 
+  /** True once output was dropped because the limit was reached. */
+  cut = false;
+
   add(chunk: Buffer): void {
+    if (this.bytes + chunk.length > MAX_CAPTURE_BYTES) this.cut = true;
     if (this.bytes >= MAX_CAPTURE_BYTES) return;
     const keep = chunk.subarray(0, MAX_CAPTURE_BYTES - this.bytes);
     this.chunks.push(keep);
     this.bytes += keep.length;
   }
 
-  text(): string {
-    return Buffer.concat(this.chunks, this.bytes).toString('utf8');
+  buffer(): Buffer {
+    return Buffer.concat(this.chunks, this.bytes);
   }
 }
 
@@ -114,7 +144,17 @@ export function runCommand(argv: readonly string[], opts: RunOptions = {}): Prom
     // 'close' (not 'exit') fires once stdout and stderr are fully read.
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
-      resolve({ exitCode, signal, stdout: stdout.text(), stderr: stderr.text(), timedOut });
+      const out = stdout.buffer();
+      const err = stderr.buffer();
+      resolve({
+        exitCode,
+        signal,
+        stdout: out.toString('utf8'),
+        stderr: err.toString('utf8'),
+        bytes: { stdout: out, stderr: err },
+        timedOut,
+        truncated: stdout.cut || stderr.cut,
+      });
     });
     if (opts.input !== undefined && child.stdin) {
       // A command that exits without reading its input makes the write fail with EPIPE.

@@ -28,12 +28,26 @@ export class SocketEngineClient implements EngineClient, Disposable {
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
     const decoder = new LineDecoder((raw) => this.receive(raw as ServerMessage));
-    socket.on('data', (chunk: string) => decoder.push(chunk));
+    let refused: string | undefined;
+    socket.on('data', (chunk: string) => {
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        // Never thrown out of a socket callback (that would end the process): the connection
+        // goes, and every call waiting on it fails with the reason.
+        refused = err instanceof Error ? err.message : String(err);
+        socket.destroy();
+      }
+    });
     const onClose = (): void => {
       if (this.closed) return;
       this.closed = true;
       for (const p of this.pending.values()) {
-        p.reject(new EngineError('not-running', 'the lab engine closed the connection'));
+        p.reject(
+          refused !== undefined
+            ? new EngineError('internal', `${refused}; the connection to the engine was closed`)
+            : new EngineError('not-running', 'the lab engine closed the connection'),
+        );
       }
       this.pending.clear();
       for (const l of this.closeListeners) l();

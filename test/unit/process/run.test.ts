@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/shared/contract.js';
-import { runChecked, runCommand } from '../../../src/engine/process/run.js';
+import {
+  execOutput,
+  MAX_CAPTURE_BYTES,
+  runChecked,
+  runCommand,
+  toExecResult,
+} from '../../../src/engine/process/run.js';
 
 describe('runCommand', () => {
   it('reports exit code, stdout and stderr', async () => {
@@ -10,8 +16,26 @@ describe('runCommand', () => {
       signal: null,
       stdout: 'out\n',
       stderr: 'err\n',
+      bytes: { stdout: Buffer.from('out\n'), stderr: Buffer.from('err\n') },
       timedOut: false,
+      truncated: false,
     });
+  });
+
+  it('keeps output as bytes, cuts it at the limit and says so; exec results carry base64', async () => {
+    const r = await runCommand([
+      'sh',
+      '-c',
+      `printf '\\000\\377'; head -c ${MAX_CAPTURE_BYTES + 10} /dev/zero >&2`,
+    ]);
+    expect(r.bytes.stdout).toEqual(Buffer.from([0, 255]));
+    expect(r.bytes.stderr.length).toBe(MAX_CAPTURE_BYTES);
+    expect(r.truncated).toBe(true);
+    const wire = toExecResult(r);
+    expect(wire.encoding).toBe('base64');
+    expect(wire.truncated).toBe(true);
+    expect(execOutput(wire, 'stdout')).toEqual(Buffer.from([0, 255]));
+    expect(execOutput(wire, 'stderr').length).toBe(MAX_CAPTURE_BYTES);
   });
 
   it('passes arguments verbatim, never through a shell', async () => {

@@ -11,7 +11,8 @@ import type { HostInterfaceSpec, HostNodeSpec } from '../../../shared/topology/i
 import { TapPort, type Port } from '../../fabric/index.js';
 import { inNetns, ipBatchIn, type NetnsHandle } from '../../host/netns.js';
 import { tagInterfaceArgv } from '../../paths.js';
-import { runChecked, runCommand } from '../../process/run.js';
+import { findExecutable } from '../../process/executable.js';
+import { execOutput, runChecked, runCommand, toExecResult } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import {
   processConsole,
@@ -218,7 +219,9 @@ export class HostNode implements NodeInstance {
     for (const argv of this.spec.setup ?? []) {
       const r = await this.exec(argv, { timeoutMs: SETUP_TIMEOUT_MS });
       if (r.exitCode !== 0) {
-        const why = (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? '';
+        const text =
+          execOutput(r, 'stderr').toString('utf8') || execOutput(r, 'stdout').toString('utf8');
+        const why = text.trim().split('\n').slice(-1)[0] ?? '';
         throw new EngineError(
           'internal',
           `setup command "${argv.join(' ')}" of node "${this.name}" failed (${r.signal ?? `exit ${r.exitCode}`})${why ? `: ${why}` : ''}`,
@@ -228,6 +231,14 @@ export class HostNode implements NodeInstance {
   }
 
   ready(): Promise<void> {
+    if (this.state === 'failed') {
+      return Promise.reject(
+        new EngineError(
+          'internal',
+          `node "${this.name}" failed before it was ready: ${this.reason ?? 'its shell ended'}`,
+        ),
+      );
+    }
     this.setState('ready');
     return Promise.resolve();
   }
@@ -247,7 +258,7 @@ export class HostNode implements NodeInstance {
       ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
-    return { exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    return toExecResult(r);
   }
 
   console(): NodeConsole | undefined {
@@ -291,4 +302,21 @@ export class HostNode implements NodeInstance {
 export const hostKind: NodeKind<HostNodeSpec> = {
   kind: 'host',
   instantiate: (name, spec, ctx) => new HostNode(name, spec, ctx),
+  // The console's shell must exist before the lab starts: found missing later, the node would
+  // restart it three times and fail while the lab already said "running".
+  preflight: async (name, spec) => {
+    const shell = spec.shell ?? DEFAULT_SHELL;
+    const path = spec.env?.['PATH'] ?? process.env['PATH'];
+    const found = await findExecutable(
+      shell[0] ?? '',
+      '/',
+      path !== undefined ? { PATH: path } : {},
+    );
+    if (!found.ok) {
+      throw new EngineError(
+        'missing-binary',
+        `the shell of node "${name}" cannot run: ${found.problem}; fix \`shell:\` or install it`,
+      );
+    }
+  },
 };

@@ -25,7 +25,7 @@ import { enabled, parseKconfig, stringOf } from '../../zephyr/buildFiles.js';
 import type { Port } from '../../fabric/index.js';
 import { inNetns, ipBatchIn, type NetnsHandle } from '../../host/netns.js';
 import { findExecutable } from '../../process/executable.js';
-import { runCommand } from '../../process/run.js';
+import { runCommand, toExecResult } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, NATIVE_SIM_READY_PATTERN } from '../../zephyr/banner.js';
 import { HostNode } from '../host/index.js';
 import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
@@ -279,7 +279,7 @@ abstract class NativeSimBase implements NodeInstance {
       ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
-    return { exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    return toExecResult(r);
   }
 
   status(): NodeStatus {

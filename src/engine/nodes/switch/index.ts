@@ -19,7 +19,7 @@ import {
 import { TapPort, type EthernetSwitch, type Port } from '../../fabric/index.js';
 import type { JournalObject } from '../../host/journal.js';
 import { interfaceTag, tagInterfaceArgv } from '../../paths.js';
-import { runChecked, runCommand } from '../../process/run.js';
+import { runChecked, runCommand, toExecResult } from '../../process/run.js';
 import { BuiltinServices } from '../../services/builtin/index.js';
 import { DnsmasqService, needsDnsmasq } from '../../services/dnsmasq.js';
 import { SegmentNat } from '../../services/nat.js';
@@ -290,7 +290,7 @@ export class SwitchNode implements NodeInstance {
       ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
-    return { exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    return toExecResult(r);
   }
 
   /** One line: the host interface, its addresses, and the services it runs. */
