@@ -437,7 +437,9 @@ async function cmdLink(args: string[]): Promise<number> {
   )
     throw new UsageError('link needs a port and a state: netweave link NODE:PORT up|down');
   const r = await withLab(values.lab, (c) => c.call('linkSet', { port, up: state === 'up' }));
-  out(values.json ? JSON.stringify(r) : `${r.id} is ${r.up ? 'up' : 'down'}`);
+  if (values.json) out(JSON.stringify(r));
+  else if (r.failure !== undefined) out(`${r.id} is down: it failed (${r.failure})`);
+  else out(`${r.id} is ${r.up ? 'up' : 'down'}`);
   return 0;
 }
 

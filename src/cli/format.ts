@@ -25,10 +25,14 @@ export function formatStatus(s: LabStatus): string {
       n.ports
         .map((p) => {
           const [owner, port] = p.id.split(':');
-          return `${owner === n.name ? (port ?? p.id) : p.id}${p.up ? '' : '(down)'}`;
+          return `${owner === n.name ? (port ?? p.id) : p.id}${p.failure !== undefined ? '(failed)' : p.up ? '' : '(down)'}`;
         })
         .join(' ') || '-',
-      [n.reason ?? (n.pid ? `pid ${n.pid}` : ''), n.detail ?? '']
+      [
+        n.reason ?? (n.pid ? `pid ${n.pid}` : ''),
+        ...n.ports.flatMap((p) => (p.failure !== undefined ? [`${p.id}: ${p.failure}`] : [])),
+        n.detail ?? '',
+      ]
         .filter((x) => x !== '')
         .join('; '),
     ]),

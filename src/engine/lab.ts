@@ -22,7 +22,7 @@ import { DisposableStore, Emitter, type Disposable } from '../shared/lifecycle.j
 import type { NetworkMode } from '../shared/kinds.js';
 import type { Topology } from '../shared/topology/index.js';
 import { parseEndpoint } from '../shared/topology/index.js';
-import { Fabric, type Port } from './fabric/index.js';
+import { DEFAULT_COUNTER_INTERVAL_MS, Fabric, type Port } from './fabric/index.js';
 import { Journal } from './host/journal.js';
 import { NetnsManager } from './host/netns.js';
 import { LAB_DIR_ENV, LAB_FILES, LAB_TAG_ENV } from './paths.js';
@@ -33,7 +33,7 @@ import type { LinkInstance } from './links/types.js';
 import { importZephyr } from './zephyr/index.js';
 
 /** How often counter snapshots are pushed: 4 Hz is smooth in the UI and costs nothing. */
-export const COUNTER_PUBLISH_MS = 250;
+export const COUNTER_PUBLISH_MS = DEFAULT_COUNTER_INTERVAL_MS;
 /** Longest a command run through `exec` may take unless the caller says otherwise. */
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 
@@ -53,13 +53,18 @@ export interface LabOptions {
 /** One lab: its nodes, links, fabric and host objects. */
 export class Lab implements EngineClient {
   private readonly store = new DisposableStore();
-  private readonly emitters: { [E in EventName]: Emitter<EngineEvents[E]> } = {
+  private readonly emitters: {
+    [E in Exclude<EventName, 'counters'>]: Emitter<EngineEvents[E]>;
+  } = {
     labState: new Emitter(),
     deployProgress: new Emitter(),
     nodeState: new Emitter(),
     consoleData: new Emitter(),
-    counters: new Emitter(),
     captureData: new Emitter(),
+  };
+  /** Every event: the lab's own, and the fabric's counters (its publisher is the one timer). */
+  private readonly events: {
+    [E in EventName]: (listener: (payload: EngineEvents[E]) => void) => Disposable;
   };
   private readonly nodes = new Map<string, NodeInstance>();
   private readonly links: LinkInstance[] = [];
@@ -82,6 +87,14 @@ export class Lab implements EngineClient {
   constructor(private readonly opts: LabOptions) {
     this.journal = new Journal(join(opts.labDir, LAB_FILES.journal));
     this.fabric = this.store.add(new Fabric());
+    this.events = {
+      labState: this.emitters.labState.event,
+      deployProgress: this.emitters.deployProgress.event,
+      nodeState: this.emitters.nodeState.event,
+      consoleData: this.emitters.consoleData.event,
+      captureData: this.emitters.captureData.event,
+      counters: this.fabric.onCounters,
+    };
     const netns = new NetnsManager(opts.network, opts.labId, opts.labDir, this.journal);
     this.ctx = {
       labName: opts.topology.name,
@@ -204,11 +217,8 @@ export class Lab implements EngineClient {
         ),
       );
       this.failIfInjected('ready');
-      const timer = setInterval(() => {
-        if (this.emitters.counters.size > 0) this.emitters.counters.fire(this.fabric.snapshot());
-      }, COUNTER_PUBLISH_MS);
-      timer.unref();
-      this.store.add({ dispose: () => clearInterval(timer) });
+      // The fabric's publisher is the one counter timer: it snapshots only while someone listens.
+      this.store.add(this.fabric.startCounters(COUNTER_PUBLISH_MS));
       this.setState('running');
     } catch (err) {
       const message = this.abortReason ?? (err instanceof Error ? err.message : String(err));
@@ -393,7 +403,7 @@ export class Lab implements EngineClient {
           );
         }
         port.setUp(up);
-        return { id: port.id, linkType: port.linkType, up: port.up };
+        return port.status();
       }
       case 'importZephyr': {
         const dirs = p['buildDirs'];
@@ -418,7 +428,7 @@ export class Lab implements EngineClient {
 
   /** Subscribes to one of the lab's events. */
   on<E extends EventName>(event: E, listener: (payload: EngineEvents[E]) => void): Disposable {
-    return this.emitters[event].event(listener);
+    return this.events[event](listener);
   }
 
   /** The lab's current state. */

@@ -15,10 +15,6 @@ export interface PreloadBridge {
   listen(listener: (event: AppEventName, payload: unknown) => void): void;
 }
 
-/** A failed command crosses IPC as an envelope; the message keeps the error code in brackets. */
-export type CallEnvelope =
-  { ok: true; result: unknown } | { ok: false; code: string; message: string };
-
 /** Builds the exposed API over a bridge. */
 export function buildPreloadApi(bridge: PreloadBridge): PreloadApi {
   const subs = new Map<number, { event: AppEventName; listener: (p: unknown) => void }>();
@@ -29,11 +25,8 @@ export function buildPreloadApi(bridge: PreloadBridge): PreloadApi {
   });
   const api: Record<string, unknown> = {};
   for (const cmd of APP_COMMAND_NAMES) {
-    api[cmd] = async (params: unknown): Promise<unknown> => {
-      const env = (await bridge.invoke(cmd, params ?? {})) as CallEnvelope;
-      if (env.ok) return env.result;
-      throw new Error(`[${env.code}] ${env.message}`);
-    };
+    // The envelope goes to the page as data: a thrown error would lose its code and problems.
+    api[cmd] = (params: unknown): Promise<unknown> => bridge.invoke(cmd, params ?? {});
   }
   api['on'] = (event: AppEventName, listener: (p: unknown) => void): number => {
     if (!APP_EVENT_NAMES.includes(event)) throw new Error(`unknown event "${String(event)}"`);

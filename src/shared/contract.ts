@@ -37,6 +37,8 @@ export interface PortStatus {
   link?: string;
   /** Host forwards of a QEMU user-network (slirp) port, e.g. "tcp:8080-80". */
   forwards?: string[];
+  /** Why the port's device failed (the port is down for good), in one sentence. */
+  failure?: string;
 }
 
 /** One node as the engine sees it. */
@@ -110,6 +112,8 @@ export interface PortCounters {
    * 'between-frames', 'malformed'), a radio medium's 'lost' frames.
    */
   extra?: Record<string, number>;
+  /** Why the port's device failed (the port is down for good), in one sentence. */
+  failure?: string;
 }
 
 /** A snapshot of every port's counters, taken at `time` (ms since the epoch). */
@@ -493,7 +497,7 @@ export interface AppClient {
  * plus on/off for events. Nothing else crosses the bridge.
  */
 export type PreloadApi = {
-  [K in AppCommandName]: (params: AppParams<K>) => Promise<AppResult<K>>;
+  [K in AppCommandName]: (params: AppParams<K>) => Promise<CallEnvelope<AppResult<K>>>;
 } & {
   /** Subscribes to an event; returns an id for off(). */
   on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): number;
@@ -506,6 +510,13 @@ export interface WireError {
   message: string;
   problems?: TopologyProblem[];
 }
+
+/**
+ * What crosses the Electron bridge for one call: its result, or the error's wire form. The
+ * bridge passes it through as data (Electron keeps only the message of a thrown error), and the
+ * renderer's client rebuilds the EngineError with its code and problems.
+ */
+export type CallEnvelope<T = unknown> = { ok: true; result: T } | ({ ok: false } & WireError);
 
 /** Converts any thrown value to its wire form (an EngineError keeps its code and problems). */
 export function toWireError(err: unknown): WireError {

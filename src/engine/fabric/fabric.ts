@@ -56,6 +56,14 @@ export class Fabric implements Disposable {
     return port;
   }
 
+  /**
+   * Takes a port out of the lab and disposes it: the fabric is the one owner of its ports, so a
+   * node or link that is done with one hands it back here rather than disposing it itself.
+   */
+  removePort(port: Port): void {
+    port.dispose();
+  }
+
   /** The port with this id ("node:port"), if any. */
   port(id: string): Port | undefined {
     return this.portMap.get(id);

@@ -1,4 +1,4 @@
-import type { PortCounters } from '../../shared/contract.js';
+import type { PortCounters, PortStatus } from '../../shared/contract.js';
 import type { DropCause, LinkType } from '../../shared/kinds.js';
 import { Emitter, toDisposable, type Disposable } from '../../shared/lifecycle.js';
 import { DirectionCounter } from './counters.js';
@@ -71,6 +71,8 @@ export abstract class Port implements Disposable {
   private readonly extra = new Map<string, number>();
   private adminUp = true;
   private disposed = false;
+  /** Why the device failed, once it did: the port is down for good then. */
+  private failure: string | undefined;
   private handler: FrameHandler | undefined;
   private observers: readonly PortObserver[] | null = null;
   private readonly didDispose = new Emitter<Port>();
@@ -104,9 +106,24 @@ export abstract class Port implements Disposable {
     return this.adminUp;
   }
 
-  /** Sets the administrative state; a disposed port stays down. */
+  /** Sets the administrative state; a disposed or failed port stays down. */
   setUp(up: boolean): void {
-    this.adminUp = up && !this.disposed;
+    this.adminUp = up && !this.disposed && this.failure === undefined;
+  }
+
+  /** Why the port's device failed (the port is down for good), undefined while it works. */
+  get failureReason(): string | undefined {
+    return this.failure;
+  }
+
+  /** The port in a node's status: its state, and why it failed if it did. */
+  status(): PortStatus {
+    return {
+      id: this.id,
+      linkType: this.linkType,
+      up: this.adminUp,
+      ...(this.failure !== undefined ? { failure: this.failure } : {}),
+    };
   }
 
   /** True once dispose() ran. */
@@ -185,6 +202,7 @@ export abstract class Port implements Disposable {
       rx: this.rx.snapshot(),
       tx: this.tx.snapshot(),
       ...(this.extra.size > 0 ? { extra: Object.fromEntries(this.extra) } : {}),
+      ...(this.failure !== undefined ? { failure: this.failure } : {}),
     };
   }
 
@@ -202,6 +220,16 @@ export abstract class Port implements Disposable {
       this.didDispose.dispose();
       this.disposeDevice();
     }
+  }
+
+  /**
+   * Called by the device side when the device stopped working for good (e.g. its interface was
+   * deleted): the port goes down, and `reason` (one sentence) shows in status and counters.
+   */
+  protected fail(reason: string): void {
+    if (this.disposed || this.failure !== undefined) return;
+    this.failure = reason;
+    this.adminUp = false;
   }
 
   /**

@@ -1,6 +1,5 @@
 import { closeSync } from 'node:fs';
 import { open, TapDevice, type TapHandle } from '@netweave/tap';
-import { Emitter } from '../../shared/lifecycle.js';
 import { Port } from './port.js';
 
 /** Options of a TapPort. */
@@ -34,10 +33,6 @@ export class TapPort extends Port {
   /** Interface name as the kernel knows it. */
   readonly ifname: string;
   private readonly device: TapDevice;
-  private readonly didFail = new Emitter<Error>();
-
-  /** Fires when reading fails for good (e.g. the interface was deleted); reading stops. */
-  readonly onDidFail = this.didFail.event;
 
   /** Creates a TAP (in a network namespace if given) and a port around it. */
   static open(options: TapPortOpenOptions): TapPort {
@@ -70,8 +65,10 @@ export class TapPort extends Port {
         (frames) => {
           this.receive(frames);
         },
+        // Reading failed for good (the interface was deleted, ...): the port is down, and says
+        // why in status and counters.
         (err) => {
-          this.didFail.fire(err);
+          this.fail(`interface ${handle.name} stopped working: ${err.message}`);
         },
       );
     } catch (err) {
@@ -98,6 +95,5 @@ export class TapPort extends Port {
 
   protected override disposeDevice(): void {
     this.device.close();
-    this.didFail.dispose();
   }
 }

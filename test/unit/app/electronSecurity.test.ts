@@ -6,9 +6,12 @@ import { describe, expect, test } from 'vitest';
 import {
   APP_COMMAND_NAMES,
   APP_EVENT_NAMES,
+  EngineError,
   type AppEventName,
+  type TopologyProblem,
 } from '../../../src/shared/contract.js';
 import { buildPreloadApi, type PreloadBridge } from '../../../src/preload/api.js';
+import { ipcClient } from '../../../src/renderer/src/transport/ipcClient.js';
 import {
   APP_CSP,
   consoleWindowOptions,
@@ -92,15 +95,19 @@ describe('the preload', () => {
     expect(Object.isFrozen(api)).toBe(true);
   });
 
-  test('a command goes to the bridge by name and a failure keeps its code in one sentence', async () => {
+  test('a command goes to the bridge by name; a failure keeps its code and problems', async () => {
     const bridge = fakeBridge();
     const api = buildPreloadApi(bridge);
-    await expect(api.labStatus({ lab: 'x' })).resolves.toEqual({ fine: true });
+    const client = ipcClient(api);
+    await expect(client.call('labStatus', { lab: 'x' })).resolves.toEqual({ fine: true });
     expect(bridge.calls).toEqual([['labStatus', { lab: 'x' }]]);
-    bridge.reply = { ok: false, code: 'not-running', message: 'lab "x" is not running' };
-    await expect(api.labStatus({ lab: 'x' })).rejects.toThrow(
-      '[not-running] lab "x" is not running',
-    );
+    const problems: TopologyProblem[] = [
+      { file: 'lab.yaml', line: 3, column: 5, path: ['nodes', 'h1'], message: 'bad kind' },
+    ];
+    bridge.reply = { ok: false, code: 'topology', message: 'lab.yaml:3:5: bad kind', problems };
+    const err = await client.call('labLaunch', { file: 'lab.yaml' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err).toMatchObject({ code: 'topology', message: 'lab.yaml:3:5: bad kind', problems });
   });
 
   test('listeners get only the payload, and off() ends a subscription', () => {

@@ -1,7 +1,7 @@
 // The `ethernet` link kind: joins two node ports point to point, a node port to a switch, or
 // two switches (through a pair of patch ports).
 import type { LinkStatus } from '../../../shared/contract.js';
-import { DisposableStore } from '../../../shared/lifecycle.js';
+import { DisposableStore, toDisposable } from '../../../shared/lifecycle.js';
 import { linkId, parseEndpoint, type LinkSpec } from '../../../shared/topology/index.js';
 import { createPatchPair, type Port } from '../../fabric/index.js';
 import type { NodeInstance } from '../../nodes/types.js';
@@ -63,8 +63,8 @@ export class EthernetLink implements LinkInstance {
       const [x, y] = createPatchPair(`${a.ep.node}:${this.id}`, `${b.ep.node}:${this.id}`);
       fabric.addPort(x);
       fabric.addPort(y);
-      this.store.add(x);
-      this.store.add(y);
+      this.store.add(toDisposable(() => fabric.removePort(x)));
+      this.store.add(toDisposable(() => fabric.removePort(y)));
       this.carried.push(x, y);
       this.store.add(pa.attach(x));
       this.store.add(pb.attach(y));

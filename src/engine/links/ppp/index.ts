@@ -5,7 +5,7 @@
 // (LINKTYPE_PPP_HDLC). pppd and a kernel with PPP are checked before anything is created.
 import { join } from 'node:path';
 import { EngineError, type LinkStatus } from '../../../shared/contract.js';
-import { DisposableStore } from '../../../shared/lifecycle.js';
+import { DisposableStore, toDisposable } from '../../../shared/lifecycle.js';
 import { linkId } from '../../../shared/topology/index.js';
 import {
   DEFAULT_PPPD_BINARY,
@@ -150,8 +150,8 @@ export class PppLink implements LinkInstance {
       mtu,
     });
     this.pppd = pppd;
-    this.store.add(pppd);
     ctx.fabric.addPort(pppd);
+    this.store.add(toDisposable(() => ctx.fabric.removePort(pppd)));
     this.store.add(ctx.fabric.connect(serial, pppd));
     if (!this.spec.up) pppd.setUp(false);
   }

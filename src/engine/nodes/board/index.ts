@@ -308,9 +308,7 @@ export class BoardNode implements NodeInstance {
             detail: `${this.res.iface.name} (${this.res.iface.driver}), console ${this.res.serial ?? 'none'}`,
           }
         : {}),
-      ports: this.fabricPort
-        ? [{ id: this.fabricPort.id, linkType: this.fabricPort.linkType, up: this.fabricPort.up }]
-        : [],
+      ports: this.fabricPort ? [this.fabricPort.status()] : [],
     };
   }
 
@@ -322,7 +320,7 @@ export class BoardNode implements NodeInstance {
       await this.release();
     } finally {
       if (this.fabricPort) {
-        this.fabricPort.dispose();
+        this.ctx.fabric.removePort(this.fabricPort);
         this.fabricPort = undefined;
         this.ctx.journal.didRemove({ type: 'interface', ref: this.tap });
       }

@@ -274,7 +274,7 @@ export class HostNode implements NodeInstance {
       ...(this.reason !== undefined ? { reason: this.reason } : {}),
       ...(pid !== undefined ? { pid } : {}),
       hasConsole: this.shell !== undefined,
-      ports: [...this.ports.values()].map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
+      ports: [...this.ports.values()].map((p) => p.status()),
     };
   }
 
@@ -283,7 +283,7 @@ export class HostNode implements NodeInstance {
     await this.shell?.dispose();
     this.shell = undefined;
     for (const p of this.ports.values()) {
-      p.dispose();
+      this.ctx.fabric.removePort(p);
       this.ctx.journal.didRemove({
         type: 'interface',
         ref: p.id.split(':')[1] ?? '',

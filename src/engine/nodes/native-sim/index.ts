@@ -292,7 +292,7 @@ abstract class NativeSimBase implements NodeInstance {
       ...(this.reason !== undefined ? { reason: this.reason } : {}),
       ...(pid !== undefined ? { pid } : {}),
       hasConsole: this.zephyr !== undefined,
-      ports: this.ports().map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
+      ports: this.ports().map((p) => p.status()),
       ...(this.nodeState === 'failed' && exit ? { exit } : {}),
       ...(this.detail() !== undefined ? { detail: this.detail() } : {}),
     };
@@ -417,7 +417,7 @@ export class NativeSimTapNode extends NativeSimBase {
     await this.disposeProcess();
     const netns = this.ns?.path;
     for (const [index, p] of [...this.plumbing.values()].entries()) {
-      p.port.dispose();
+      this.ctx.fabric.removePort(p.port);
       if (netns === undefined) continue;
       for (const ref of [`${ENGINE_TAP_PREFIX}${index}`, `${BRIDGE_PREFIX}${index}`, p.tap.tap]) {
         this.ctx.journal.didRemove({ type: 'interface', ref, netns });

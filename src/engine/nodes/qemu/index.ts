@@ -478,12 +478,7 @@ export class QemuNode implements NodeInstance {
     const serial = this.serials.get(port);
     if (serial) {
       const link = this.serialLinks.get(port);
-      return {
-        id: serial.id,
-        linkType: serial.linkType,
-        up: serial.up,
-        ...(link !== undefined ? { link } : {}),
-      };
+      return { ...serial.status(), ...(link !== undefined ? { link } : {}) };
     }
     const mac = this.macs.get(`${this.name}:${port}`);
     const user = this.userNets.get(port);
@@ -493,6 +488,7 @@ export class QemuNode implements NodeInstance {
       id: `${this.name}:${port}`,
       linkType: 'ethernet',
       up: stream ? stream.up : running && (this.linkUp.get(port) ?? true),
+      ...(stream?.failureReason !== undefined ? { failure: stream.failureReason } : {}),
       ...(mac !== undefined ? { mac } : {}),
       ...(user ? { link: user.link, forwards: user.forwards.map(formatSlirpForward) } : {}),
     };
@@ -524,7 +520,7 @@ export class QemuNode implements NodeInstance {
       this.proc = undefined;
       this.dropQmp();
       for (const p of [...this.ports.values(), ...this.serials.values()]) {
-        p.dispose();
+        this.ctx.fabric.removePort(p);
         this.ctx.journal.didRemove({ type: 'socket', ref: p.path });
       }
       this.ports.clear();

@@ -160,7 +160,7 @@ export class RadioNode implements NodeInstance {
       kind: this.kind,
       state: this.medium ? 'ready' : 'stopped',
       hasConsole: false,
-      ports: ports.map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
+      ports: ports.map((p) => p.status()),
       ...(this.seedUsed !== undefined
         ? { detail: `delivery ${this.spec.delivery}, seed ${this.seedUsed}` }
         : {}),
@@ -171,7 +171,7 @@ export class RadioNode implements NodeInstance {
     this.medium?.dispose();
     this.medium = undefined;
     void this.monitorSub?.dispose();
-    this.monitor?.dispose();
+    if (this.monitor) this.ctx.fabric.removePort(this.monitor);
     this.monitor = undefined;
   }
 }

@@ -315,7 +315,7 @@ export class SwitchNode implements NodeInstance {
       state: this.sw ? 'ready' : 'stopped',
       ...(this.dnsmasq?.pid !== undefined ? { pid: this.dnsmasq.pid } : {}),
       hasConsole: false,
-      ports: this.attached.map((p) => ({ id: p.id, linkType: p.linkType, up: p.up })),
+      ports: this.attached.map((p) => p.status()),
       ...(detail !== undefined ? { detail } : {}),
     };
   }
@@ -329,7 +329,7 @@ export class SwitchNode implements NodeInstance {
     await this.hostAttach?.dispose();
     this.hostAttach = undefined;
     if (this.hostPort) {
-      this.hostPort.dispose();
+      this.ctx.fabric.removePort(this.hostPort);
       this.hostPort = undefined;
       if (this.hostObject) this.ctx.journal.didRemove(this.hostObject);
     }

@@ -29,17 +29,26 @@ export function paintLink(
   r: LinkRates | undefined,
 ): void {
   const fps = r ? r.ab.fps + r.ba.fps : 0;
+  const failed = r?.failure !== undefined;
   if (path) {
     // Width grows with the log of the rate: 1 frame/s is visible, 100k frames/s is not absurd.
     path.style.strokeWidth = String(2 + Math.min(8, Math.log10(1 + fps) * 1.6));
     path.style.stroke =
       fps <= 0 ? '' : fps < 100 ? '#2f9e44' : fps < 10_000 ? '#f08c00' : '#e03131';
+    // A link whose port failed is drawn broken, whatever it carried before.
+    path.classList.toggle('failed', failed);
   }
   if (label) {
-    label.textContent = r ? `→ ${formatRate(r.ab.fps)}  ← ${formatRate(r.ba.fps)} f/s` : '';
-    label.title = r
-      ? `A→B ${formatRate(r.ab.fps)} frames/s, ${formatRate(r.ab.bps)} B/s\nB→A ${formatRate(r.ba.fps)} frames/s, ${formatRate(r.ba.bps)} B/s\ntotal ${r.frames} frames`
-      : '';
+    label.textContent = failed
+      ? 'failed'
+      : r
+        ? `→ ${formatRate(r.ab.fps)}  ← ${formatRate(r.ba.fps)} f/s`
+        : '';
+    label.title = failed
+      ? (r?.failure ?? '')
+      : r
+        ? `A→B ${formatRate(r.ab.fps)} frames/s, ${formatRate(r.ab.bps)} B/s\nB→A ${formatRate(r.ba.fps)} frames/s, ${formatRate(r.ba.bps)} B/s\ntotal ${r.frames} frames`
+        : '';
     label.dataset['frames'] = String(r?.frames ?? 0);
     label.style.display = r ? '' : 'none';
   }

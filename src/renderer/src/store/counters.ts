@@ -26,6 +26,8 @@ export interface LinkRates {
   extra: Record<string, number>;
   /** Frames per second (both directions), oldest first. */
   history: number[];
+  /** Why a port of the link failed (the link carries nothing then), if one did. */
+  failure?: string;
 }
 
 /** The counters store's state. */
@@ -86,9 +88,11 @@ export function applySnapshot(snap: CounterSnapshot, links: readonly LinkStatus[
     };
     const drops = zeroDrops();
     const extra: Record<string, number> = {};
+    let failure: string | undefined;
     for (const port of link.ports) {
       const c = byPort.get(port);
       if (!c) continue;
+      if (c.failure !== undefined) failure ??= `${port}: ${c.failure}`;
       for (const cause of DROP_CAUSES) drops[cause] += c.rx.drops[cause] + c.tx.drops[cause];
       for (const [event, n] of Object.entries(c.extra ?? {}))
         extra[event] = (extra[event] ?? 0) + n;
@@ -104,6 +108,7 @@ export function applySnapshot(snap: CounterSnapshot, links: readonly LinkStatus[
       drops,
       extra,
       history,
+      ...(failure !== undefined ? { failure } : {}),
     });
   }
   previous = snap;

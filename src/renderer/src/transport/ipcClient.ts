@@ -6,31 +6,37 @@ import type {
   AppResult,
   PreloadApi,
 } from '../../../shared/contract.js';
-import { EngineError, type EngineErrorCode } from '../../../shared/contract.js';
+import { EngineError, type CallEnvelope } from '../../../shared/contract.js';
 import { toDisposable } from '../../../shared/lifecycle.js';
 
-const CODE_RE = /^\[([a-z-]+)\] /;
+/** A call's result, or its error rebuilt with code and problems (see CallEnvelope). */
+function unwrap<T>(env: CallEnvelope<T>): T {
+  if (env.ok) return env.result;
+  throw new EngineError(env.code, env.message, env.problems);
+}
 
-/** Rebuilds an EngineError from what crossed the bridge (Electron keeps only the message). */
-function toEngineError(err: unknown): EngineError {
+/** An error of the bridge itself (not of the command), which Electron reduces to a message. */
+function bridgeError(err: unknown): EngineError {
   const raw = err instanceof Error ? err.message : String(err);
   // Electron prefixes "Error invoking remote method 'x': Error: ".
-  const message = raw.replace(/^Error invoking remote method '[^']+': (Error: )?/, '');
-  const m = CODE_RE.exec(message);
-  if (m?.[1]) return new EngineError(m[1] as EngineErrorCode, message.slice(m[0].length));
-  return new EngineError('internal', message);
+  return new EngineError(
+    'internal',
+    raw.replace(/^Error invoking remote method '[^']+': (Error: )?/, ''),
+  );
 }
 
 /** Wraps the preload's window.netweave as an AppClient. */
 export function ipcClient(api: PreloadApi): AppClient {
   return {
     async call<K extends AppCommandName>(cmd: K, params: AppParams<K>): Promise<AppResult<K>> {
-      const method = api[cmd] as (p: AppParams<K>) => Promise<AppResult<K>>;
+      const method = api[cmd] as (p: AppParams<K>) => Promise<CallEnvelope<AppResult<K>>>;
+      let env: CallEnvelope<AppResult<K>>;
       try {
-        return await method(params);
+        env = await method(params);
       } catch (err) {
-        throw toEngineError(err);
+        throw bridgeError(err);
       }
+      return unwrap(env);
     },
     on(event, listener) {
       const id = api.on(event, listener);
