@@ -1,21 +1,65 @@
 // Fabric benchmark: iperf3 TCP, UDP 64-byte frames per second and ping RTT between two host
-// nodes through the fabric, against the same two namespaces joined by a kernel bridge.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// nodes through the fabric, against the same two hosts joined by a kernel bridge (offloads off:
+// the fair comparison for a TAP without IFF_VNET_HDR; offloads on: for reference), in the same
+// run. Every figure is measured `rounds` times; the runs of the paths are interleaved (for each
+// figure: fabric, bridge, bridge with offloads, then the next figure), which of the fabric and
+// the offloads-off bridge goes first alternates by round, and every run carries the machine's
+// load. Everything the benchmark creates is removed when it ends, fails or is interrupted.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanupLab } from '../engine/host/cleanup.js';
 import { execOutput } from '../engine/process/run.js';
-import { launchLab } from '../engine/launcher.js';
+import { findExecutable } from '../engine/process/executable.js';
+import { launchLab, type LaunchedLab } from '../engine/launcher.js';
 import { Fabric, MemoryPort } from '../engine/fabric/index.js';
+import { quote } from './command.js';
 import { benchFabricDrain } from './fabricDrain.js';
+import { FigureRuns, roundTo, type Figure } from './figure.js';
+import { KernelBridge } from './kernelBridge.js';
+import { LoadMeter, processTicks, type Load } from './load.js';
+import {
+  offloadSummary,
+  parseOffloads,
+  type Background,
+  type Host,
+  type MeasuredPath,
+} from './measuredPath.js';
+import { isInterrupted, onInterrupt, type Owned } from './owned.js';
 
-/** Seconds each iperf3 run lasts: long enough to pass TCP slow start, short enough for CI. */
-const IPERF_SECONDS = 5;
-/** Pings per RTT measurement; 2 ms apart so that the run takes about a second. */
-const PING_COUNT = 500;
+/** Options of the fabric benchmark (`node dist/bench/run.js fabric [--quick] [--rounds N]`). */
+export interface FabricBenchOptions {
+  /** A smoke run: short measurements, one round unless `rounds` says otherwise. */
+  quick?: boolean;
+  /** Runs of every figure (default 3, the least a median means something with). */
+  rounds?: number;
+}
 
-const LAB = `name: bench-fabric
+interface Settings {
+  rounds: number;
+  /** Seconds each iperf3 run lasts: long enough to pass TCP slow start, short enough for CI. */
+  iperfSeconds: number;
+  /** Pings per RTT measurement, 2 ms apart. */
+  pingCount: number;
+  /** How long each run of the in-process switching benchmark lasts. */
+  switchMs: number;
+  /** Frames queued per run of the drain benchmark. */
+  drainFrames: number;
+}
+
+function settings(opts: FabricBenchOptions): Settings {
+  const quick = opts.quick === true;
+  return {
+    rounds: Math.max(1, Math.floor(opts.rounds ?? (quick ? 1 : 3))),
+    iperfSeconds: quick ? 1 : 5,
+    pingCount: quick ? 20 : 500,
+    switchMs: quick ? 100 : 2_000,
+    drainFrames: quick ? 5_000 : 150_000,
+  };
+}
+
+const LAB_NAME = 'bench-fabric';
+const LAB = `name: ${LAB_NAME}
 nodes:
   h1: { kind: host, interfaces: { eth0: { ipv4: [192.0.2.1/24] } } }
   h2: { kind: host, interfaces: { eth0: { ipv4: [192.0.2.2/24] } } }
@@ -25,221 +69,357 @@ links:
   - endpoints: [h2:eth0, sw]
 `;
 
-/** What one path (fabric or bridge) achieved. */
-export interface PathResult {
-  tcpGbps: number;
-  udp64FramesPerSecond: number;
-  udp64LossPercent: number;
-  rttMedianUs: number;
-  rttP99Us: number;
+/** How long the fabric lab may take to come up on a loaded machine. */
+const LAB_UP_MS = 120_000;
+/** How long an iperf3 server may take to listen. */
+const LISTEN_MS = 15_000;
+/** How long an iperf3 server (-1) may take to end after its client ended. */
+const SERVER_END_MS = 10_000;
+/** Margin on top of a measurement's own duration before its command is killed. */
+const MARGIN_MS = 60_000;
+/** Linux's USER_HZ: the unit of /proc CPU times. */
+const USER_HZ = 100;
+
+/** Every external command the fabric benchmark runs, and the Debian package that has it. */
+const TOOLS: Record<string, string> = {
+  unshare: 'util-linux',
+  nsenter: 'util-linux',
+  bash: 'bash',
+  ip: 'iproute2',
+  ss: 'iproute2',
+  ethtool: 'ethtool',
+  iperf3: 'iperf3',
+  ping: 'iputils-ping',
+  python3: 'python3',
+};
+
+/** Fails in one sentence when a command the benchmark needs is missing. */
+async function preflight(): Promise<void> {
+  for (const [tool, pkg] of Object.entries(TOOLS)) {
+    const found = await findExecutable(tool, process.cwd(), process.env);
+    if (!found.ok) {
+      throw new Error(
+        `the fabric benchmark needs ${tool}, which is not installed (${found.problem}); install it with: apt-get install ${pkg}`,
+      );
+    }
+  }
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      'the fabric benchmark needs root (its drain measurement opens TAPs in namespaces of its own)',
+    );
+  }
 }
 
-/** A command runner in one of the two hosts. */
-type Runner = (host: 'h1' | 'h2', argv: string[]) => Promise<string>;
+function progress(line: string): void {
+  process.stderr.write(`bench fabric: ${line}\n`);
+}
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
+function checkInterrupted(): void {
+  if (isInterrupted()) throw new Error('the benchmark was interrupted');
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The fabric path: a netweave lab of two hosts and a switch. */
+class FabricLab implements MeasuredPath {
+  readonly name = 'fabric';
+  readonly offloads: Record<string, string> = {};
+  private disposed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly lab: LaunchedLab,
+    private readonly owned: Owned,
+  ) {}
+
+  /** The engine's node process: the fabric's JavaScript and its TAP system calls. */
+  get enginePid(): number {
+    return this.lab.record.enginePid;
+  }
+
+  static async start(): Promise<FabricLab> {
+    const dir = mkdtempSync(join(tmpdir(), 'nwbench-'));
+    // Until launchLab fails, the lab of this name is this run's: launchLab refuses to start a
+    // second engine for a running lab (another benchmark run), and that one is not ours to remove.
+    let ours = true;
+    const owned = onInterrupt(`the fabric lab "${LAB_NAME}"`, async () => {
+      if (ours) await cleanupLab(LAB_NAME);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    let launched: LaunchedLab | undefined;
+    try {
+      const file = join(dir, `${LAB_NAME}.yaml`);
+      writeFileSync(file, LAB);
+      try {
+        launched = await launchLab(file);
+      } catch (err) {
+        ours = false; // launchLab removed whatever it had created
+        throw err;
+      }
+      await running(launched);
+      const lab = new FabricLab(dir, launched, owned);
+      for (const host of ['h1', 'h2'] as const) {
+        const state = parseOffloads(await lab.run(host, ['ethtool', '-k', 'eth0'], 30_000));
+        lab.offloads[`eth0@${host}`] = offloadSummary(state);
+      }
+      return lab;
+    } catch (err) {
+      if (launched !== undefined) {
+        launched.client.dispose();
+        await cleanupLab(LAB_NAME);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      owned.release();
+      throw new Error(`the fabric lab did not come up: ${errorText(err)}`, { cause: err });
+    }
+  }
+
+  async run(host: Host, argv: string[], timeoutMs: number): Promise<string> {
+    const r = await this.lab.client.call('exec', { node: host, argv, timeoutMs });
+    if (r.exitCode !== 0) {
+      const said = execOutput(r, 'stderr').toString() || execOutput(r, 'stdout').toString();
+      const how =
+        r.signal !== null ? `was killed by ${r.signal}` : `failed with exit code ${r.exitCode}`;
+      throw new Error(`${argv.join(' ')} (in the fabric lab's ${host}) ${how}: ${quote(said)}`);
+    }
+    return execOutput(r, 'stdout').toString();
+  }
+
+  start(host: Host, argv: string[], timeoutMs: number): Background {
+    return {
+      done: this.run(host, argv, timeoutMs).then(
+        () => undefined,
+        (err: unknown) => errorText(err),
+      ),
+      // The engine kills it at its timeout, and taking the lab down kills it with the lab.
+      stop: () => undefined,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    try {
+      this.lab.client.dispose();
+      await cleanupLab(LAB_NAME);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+      this.owned.release();
+    }
+  }
+}
+
+/** Resolves once the lab is running; rejects when it fails, its engine goes, or it hangs. */
+function running(launched: LaunchedLab): Promise<void> {
+  const subs: { dispose(): unknown }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  return new Promise<void>((resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`it was not running after ${LAB_UP_MS / 1000} s`)),
+      LAB_UP_MS,
+    );
+    subs.push(
+      launched.client.on('labState', (st) => {
+        if (st.state === 'running') resolve();
+        if (st.state === 'failed') reject(new Error(st.reason ?? 'it failed'));
+      }),
+      launched.client.onClose(() => reject(new Error('its engine went away'))),
+    );
+  }).finally(() => {
+    clearTimeout(timer);
+    for (const sub of subs) void sub.dispose();
+  });
+}
+
+/** The figures of one path. */
+interface PathFigures {
+  tcpGbps: FigureRuns;
+  udp64FramesPerSecond: FigureRuns;
+  udp64LossPercent: FigureRuns;
+  rttMedianUs: FigureRuns;
+  rttP99Us: FigureRuns;
+  /** Fabric only: the engine process's CPU (percent of one core) during each iperf3 run. */
+  engineCpuPercentTcp: FigureRuns;
+  engineCpuPercentUdp64: FigureRuns;
+}
+
+function newFigures(): PathFigures {
+  return {
+    tcpGbps: new FigureRuns(3),
+    udp64FramesPerSecond: new FigureRuns(0),
+    udp64LossPercent: new FigureRuns(2),
+    rttMedianUs: new FigureRuns(0),
+    rttP99Us: new FigureRuns(0),
+    engineCpuPercentTcp: new FigureRuns(1),
+    engineCpuPercentUdp64: new FigureRuns(1),
+  };
 }
 
 interface IperfJson {
-  end: {
+  error?: string;
+  end?: {
     sum_received?: { bits_per_second: number };
     sum?: { packets: number; lost_packets: number; seconds: number; lost_percent: number };
   };
 }
 
-async function measure(run: Runner): Promise<PathResult> {
-  await run('h2', ['iperf3', '-s', '-D', '-p', '5201']);
-  await new Promise((r) => setTimeout(r, 500));
-  const tcp = JSON.parse(
-    await run('h1', ['iperf3', '-c', '192.0.2.2', '-p', '5201', '-t', String(IPERF_SECONDS), '-J']),
-  ) as IperfJson;
-  // 18 bytes of UDP payload make a 60-byte Ethernet frame (64 with the FCS on a wire).
-  const udp = JSON.parse(
-    await run('h1', [
-      'iperf3',
-      '-c',
-      '192.0.2.2',
-      '-p',
-      '5201',
-      '-u',
-      '-b',
-      '0',
-      '-l',
-      '18',
-      '-t',
-      String(IPERF_SECONDS),
-      '-J',
-    ]),
-  ) as IperfJson;
-  const ping = await run('h1', ['ping', '-c', String(PING_COUNT), '-i', '0.002', '192.0.2.2']);
-  const rtts = [...ping.matchAll(/time=([\d.]+) ms/g)]
-    .map((m) => Number(m[1]) * 1000)
-    .sort((a, b) => a - b);
-  const sum = udp.end.sum;
-  return {
-    tcpGbps: (tcp.end.sum_received?.bits_per_second ?? 0) / 1e9,
-    udp64FramesPerSecond: sum ? Math.round((sum.packets - sum.lost_packets) / sum.seconds) : 0,
-    udp64LossPercent: sum?.lost_percent ?? 0,
-    rttMedianUs: percentile(rtts, 50),
-    rttP99Us: percentile(rtts, 99),
-  };
+/** A measurement window: its load, and the engine's CPU over it when the path has an engine. */
+interface Window {
+  load: Load;
+  engineCpuPercent?: number;
 }
 
-function exec(argv: string[], timeoutMs = 120_000): Promise<string> {
-  const [cmd, ...args] = argv as [string, ...string[]];
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (e, out, err) =>
-      e ? reject(new Error(`${argv.join(' ')}: ${err || e.message}`)) : resolve(out),
-    );
-  });
-}
-
-function cpuTicks(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(f[11]), system: Number(f[12]) };
-}
-
-async function throughFabric(): Promise<
-  PathResult & { engineCpu: { userPercent: number; systemPercent: number } }
-> {
-  const dir = mkdtempSync(join(tmpdir(), 'nwbench-'));
-  const file = join(dir, 'bench-fabric.yaml');
-  writeFileSync(file, LAB);
-  try {
-    const launched = await launchLab(file);
-    await new Promise<void>((resolve, reject) => {
-      launched.client.on('labState', (s) => {
-        if (s.state === 'running') resolve();
-        if (s.state === 'failed') reject(new Error(s.reason));
-      });
-    });
-    const c = launched.client;
-    const run: Runner = async (host, argv) => {
-      const r = await c.call('exec', { node: host, argv, timeoutMs: 120_000 });
-      if (r.exitCode !== 0)
-        throw new Error(
-          `${argv.join(' ')} in ${host}: ${execOutput(r, 'stderr').toString() || execOutput(r, 'stdout').toString()}`,
-        );
-      return execOutput(r, 'stdout').toString();
-    };
-    const pid = launched.record.enginePid;
-    const before = cpuTicks(pid);
-    const t0 = Date.now();
-    const result = await measure(run);
-    const wall = (Date.now() - t0) / 1000;
-    const after = cpuTicks(pid);
-    const hz = 100; // USER_HZ on Linux
-    launched.client.dispose();
-    return {
-      ...result,
-      engineCpu: {
-        userPercent: Math.round(((after.user - before.user) / hz / wall) * 100),
-        systemPercent: Math.round(((after.system - before.system) / hz / wall) * 100),
-      },
-    };
-  } finally {
-    await cleanupLab('bench-fabric');
-    rmSync(dir, { recursive: true, force: true });
+async function measured<T>(p: MeasuredPath, fn: () => Promise<T>): Promise<[T, Window]> {
+  const engine = p instanceof FabricLab ? p.enginePid : undefined;
+  const e0 = engine !== undefined ? processTicks(engine) : undefined;
+  const t0 = process.hrtime.bigint();
+  const meter = LoadMeter.begin();
+  const value = await fn();
+  const load = meter.end();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const e1 = engine !== undefined ? processTicks(engine) : undefined;
+  const window: Window = { load };
+  if (e0 !== undefined && e1 !== undefined && seconds > 0) {
+    window.engineCpuPercent = ((e1 - e0) / USER_HZ / seconds) * 100;
   }
+  return [value, window];
 }
+
+let nextPort = 0;
 
 /**
- * The kernel-bridge reference: the same two namespaces (inside a private user + network
- * namespace, so nothing touches the machine's own) joined by veth pairs and a bridge.
+ * One iperf3 run: a one-off server (-1: it ends after this client) on a port of its own, the
+ * client once the server listens, timed and load-measured, then the server's end.
  */
-async function throughBridge(offloads: boolean): Promise<PathResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'nwbench-br-'));
-  // A fixed script: no user input reaches it. It prepares the namespaces and then waits, so
-  // the measurements can enter them with nsenter while it holds them.
-  const script = `set -e
-cd "$1"
-touch a b
-unshare --net=a true
-unshare --net=b true
-ip link add br0 type bridge
-ip link set br0 up
-for n in a b; do
-  ip link add v$n type veth peer name p$n
-  ip link set p$n netns ./$n
-  ip link set v$n master br0 up
-  nsenter --net=$n ip link set lo up
-  nsenter --net=$n ip link set p$n name eth0
-  nsenter --net=$n ip link set eth0 up
-  ${offloads ? '' : 'ethtool -K v$n tso off gso off gro off tx off rx off >/dev/null 2>&1 || true; nsenter --net=$n ethtool -K eth0 tso off gso off gro off tx off rx off >/dev/null 2>&1 || true'}
-done
-nsenter --net=a ip addr add 192.0.2.1/24 dev eth0
-nsenter --net=b ip addr add 192.0.2.2/24 dev eth0
-echo ready > ready
-exec sleep 600
-`;
-  writeFileSync(join(dir, 'setup.sh'), script);
-  const { spawn } = await import('node:child_process');
-  const holder = spawn(
-    'unshare',
-    [
-      '--user',
-      '--map-root-user',
-      '--net',
-      '--mount',
-      '--fork',
-      '--kill-child',
-      'bash',
-      join(dir, 'setup.sh'),
-      dir,
-    ],
-    { stdio: 'ignore' },
-  );
+async function iperf(p: MeasuredPath, s: Settings, args: string[]): Promise<[IperfJson, Window]> {
+  const port = String(5201 + (nextPort++ % 100));
+  const timeoutMs = s.iperfSeconds * 1000 + MARGIN_MS;
+  const server = p.start('h2', ['iperf3', '-s', '-1', '-p', port], timeoutMs);
+  let serverEnd: string | undefined = 'still running';
+  void server.done.then((why) => {
+    serverEnd = why;
+  });
   try {
-    const deadline = Date.now() + 20_000;
+    const until = Date.now() + LISTEN_MS;
     for (;;) {
-      try {
-        readFileSync(join(dir, 'ready'));
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error('the bridge reference did not come up');
-        await new Promise((r) => setTimeout(r, 50));
+      if (serverEnd !== 'still running') {
+        throw new Error(
+          `the iperf3 server in ${p.name} ended before it listened: ${serverEnd ?? 'exit 0'}`,
+        );
       }
+      const ss = await p.run('h2', ['ss', '-Hltn', `sport = :${port}`], 30_000);
+      if (ss.trim().length > 0) break;
+      if (Date.now() > until) {
+        throw new Error(
+          `the iperf3 server in ${p.name} did not listen within ${LISTEN_MS / 1000} s`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    const holderPid = holder.pid ?? 0;
-    const run: Runner = (host, argv) =>
-      exec([
-        'nsenter',
-        '--preserve-credentials',
-        '--user',
-        '--mount',
-        `--target=${childOf(holderPid)}`,
-        '--',
-        'nsenter',
-        `--net=${join(dir, host === 'h1' ? 'a' : 'b')}`,
-        '--',
-        ...argv,
-      ]);
-    return await measure(run);
+    const [out, window] = await measured(p, () =>
+      p.run(
+        'h1',
+        ['iperf3', '-c', '192.0.2.2', '-p', port, '-t', String(s.iperfSeconds), '-J', ...args],
+        timeoutMs,
+      ),
+    );
+    const json = JSON.parse(out) as IperfJson;
+    if (json.error !== undefined) throw new Error(`iperf3 in ${p.name}: ${json.error}`);
+    const why = await Promise.race([
+      server.done,
+      new Promise<string>((r) =>
+        setTimeout(() => r('it did not end after its client'), SERVER_END_MS),
+      ),
+    ]);
+    if (why !== undefined) progress(`note: the iperf3 server in ${p.name}: ${why}`);
+    return [json, window];
   } finally {
-    holder.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    server.stop();
   }
 }
 
-function childOf(pid: number): number {
-  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-  return Number(kids[0] ?? pid);
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((q / 100) * sorted.length) - 1));
+  return sorted[i] ?? NaN;
+}
+
+type Metric = (p: MeasuredPath, f: PathFigures, s: Settings) => Promise<string>;
+
+const tcp: Metric = async (p, f, s) => {
+  const [json, w] = await iperf(p, s, []);
+  const bps = json.end?.sum_received?.bits_per_second;
+  if (bps === undefined) throw new Error(`iperf3 TCP in ${p.name} reported no received total`);
+  f.tcpGbps.add(bps / 1e9, w.load);
+  if (w.engineCpuPercent !== undefined) f.engineCpuPercentTcp.add(w.engineCpuPercent, w.load);
+  return `${(bps / 1e9).toFixed(3)} Gbit/s TCP`;
+};
+
+const udp64: Metric = async (p, f, s) => {
+  // 18 bytes of UDP payload make a 60-byte Ethernet frame (64 with the FCS on a wire).
+  const [json, w] = await iperf(p, s, ['-u', '-b', '0', '-l', '18']);
+  const sum = json.end?.sum;
+  if (sum === undefined) throw new Error(`iperf3 UDP in ${p.name} reported no total`);
+  const fps = (sum.packets - sum.lost_packets) / sum.seconds;
+  f.udp64FramesPerSecond.add(fps, w.load);
+  f.udp64LossPercent.add(sum.lost_percent, w.load);
+  if (w.engineCpuPercent !== undefined) f.engineCpuPercentUdp64.add(w.engineCpuPercent, w.load);
+  return `${Math.round(fps)} UDP 64-byte frames/s (${sum.lost_percent.toFixed(1)} % lost)`;
+};
+
+const ping: Metric = async (p, f, s) => {
+  const [out, w] = await measured(p, () =>
+    p.run(
+      'h1',
+      ['ping', '-n', '-c', String(s.pingCount), '-i', '0.002', '192.0.2.2'],
+      s.pingCount * 1000 + MARGIN_MS,
+    ),
+  );
+  const rtts = [...out.matchAll(/time=([\d.]+) ms/g)]
+    .map((m) => Number(m[1]) * 1000)
+    .sort((a, b) => a - b);
+  if (rtts.length < s.pingCount / 2) {
+    throw new Error(`ping in ${p.name}: only ${rtts.length} of ${s.pingCount} replies`);
+  }
+  const med = percentile(rtts, 50);
+  f.rttMedianUs.add(med, w.load);
+  f.rttP99Us.add(percentile(rtts, 99), w.load);
+  return `RTT median ${Math.round(med)} us`;
+};
+
+const METRICS: [string, Metric][] = [
+  ['tcp', tcp],
+  ['udp64', udp64],
+  ['ping', ping],
+];
+
+/** What the JSON says about one path. */
+function pathJson(p: MeasuredPath, f: PathFigures): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    tcpGbps: f.tcpGbps.toJSON(),
+    udp64FramesPerSecond: f.udp64FramesPerSecond.toJSON(),
+    udp64LossPercent: f.udp64LossPercent.toJSON(),
+    rttMedianUs: f.rttMedianUs.toJSON(),
+    rttP99Us: f.rttP99Us.toJSON(),
+  };
+  if (f.engineCpuPercentTcp.count > 0) out['engineCpuPercentTcp'] = f.engineCpuPercentTcp.toJSON();
+  if (f.engineCpuPercentUdp64.count > 0) {
+    out['engineCpuPercentUdp64'] = f.engineCpuPercentUdp64.toJSON();
+  }
+  out['offloads'] = p.offloads;
+  return out;
 }
 
 /** Batch size of the in-process forwarding benchmark: what one TAP read typically yields. */
 const SWITCH_BATCH = 64;
-/** How long the in-process forwarding benchmark runs. */
-const SWITCH_BENCH_MS = 2_000;
 
 /**
  * The fabric's own cost without the kernel: frames injected into a learning switch between
  * two in-memory ports, learned unicast both ways. Shows how much of the budget JavaScript uses.
  */
-function switchOnly(): { framesPerSecond: number; nsPerFrame: number } {
+function switchOnce(ms: number): { framesPerSecond: number; nsPerFrame: number } {
   const fabric = new Fabric();
   const sw = fabric.addSwitch('sw', {});
   let delivered = 0;
@@ -266,7 +446,7 @@ function switchOnly(): { framesPerSecond: number; nsPerFrame: number } {
   b.inject(ba.slice(0, 1));
   delivered = 0;
   const start = process.hrtime.bigint();
-  const end = start + BigInt(SWITCH_BENCH_MS) * 1_000_000n;
+  const end = start + BigInt(ms) * 1_000_000n;
   let now = start;
   while (now < end) {
     for (let i = 0; i < 100; i++) {
@@ -276,33 +456,122 @@ function switchOnly(): { framesPerSecond: number; nsPerFrame: number } {
     now = process.hrtime.bigint();
   }
   const ns = Number(now - start);
-  void fabric.dispose();
+  fabric.dispose();
   return {
-    framesPerSecond: Math.round(delivered / (ns / 1e9)),
-    nsPerFrame: Math.round(ns / delivered),
+    framesPerSecond: delivered / (ns / 1e9),
+    nsPerFrame: ns / delivered,
   };
 }
 
-/** Runs the fabric benchmark; needs iperf3 and ping. */
-export async function benchFabric(): Promise<Record<string, unknown>> {
-  const fabric = await throughFabric();
-  const bridgeNoOffload = await throughBridge(false);
-  const bridge = await throughBridge(true);
-  const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
+function switchInProcess(s: Settings): Record<string, Figure> {
+  const fps = new FigureRuns(0);
+  const ns = new FigureRuns(0);
+  for (let i = 0; i < s.rounds; i++) {
+    const meter = LoadMeter.begin();
+    const r = switchOnce(s.switchMs);
+    const load = meter.end();
+    fps.add(r.framesPerSecond, load);
+    ns.add(r.nsPerFrame, load);
+  }
+  return { framesPerSecond: fps.toJSON(), nsPerFrame: ns.toJSON() };
+}
+
+const ratio = (a: number, b: number): number => roundTo(a / b, 3);
+
+const NOTES = [
+  'every figure: {median, runs, load}; load holds, run for run, /proc/loadavg 1-minute value when the run began (loadavg1) and how the CPU time of the run was spent, in percent of the whole machine (all cores): otherCpuPercent (processes that are not the benchmark or its descendants: what else the machine was doing), ownCpuPercent (the benchmark, the lab engine, iperf3, ping), kernelThreadCpuPercent (ksoftirqd, kworkers: mostly the measured traffic), irqCpuPercent (interrupt time not charged to a task: mostly the measured traffic)',
+  'the paths run interleaved in one run: for each round and each figure (tcp, udp64, ping) fabric, kernelBridgeOffloadsOff and kernelBridgeOffloadsOn run one after the other, the first two swapping places every other round; all three stay up for the whole comparison',
+  'ratios are computed from the medians; ratios.perRound pairs the fabric with the offloads-off bridge run of the same round',
+  'offloads: what `ethtool -k` read back on each interface of the path (the offloads-off bridge fails the benchmark unless all five are off); the fabric TAPs have no IFF_VNET_HDR, so the kernel cannot hand them TSO/GRO super-frames, though it still segments in software (GSO) before the TAP',
+  'engineCpuPercent*: the lab engine process (the fabric) in percent of one core during each iperf3 run',
+];
+
+/** Runs the fabric benchmark; needs root, iperf3, ping, ethtool, ss, python3, unshare, nsenter. */
+export async function benchFabric(opts: FabricBenchOptions = {}): Promise<Record<string, unknown>> {
+  const s = settings(opts);
+  await preflight();
+  const paths: MeasuredPath[] = [];
+  const figures = new Map<MeasuredPath, PathFigures>();
+  let comparison: Record<string, unknown>;
+  try {
+    // The bridges first: they take a second, and a setup failure there fails fast.
+    progress('starting the two kernel bridges and the fabric lab');
+    const off = await KernelBridge.start('kernelBridgeOffloadsOff', false);
+    paths.push(off);
+    checkInterrupted();
+    const on = await KernelBridge.start('kernelBridgeOffloadsOn', true);
+    paths.push(on);
+    checkInterrupted();
+    const fabric = await FabricLab.start();
+    paths.push(fabric);
+    for (const p of paths) figures.set(p, newFigures());
+    const perRound = {
+      tcpFabricOverBridgeOffloadsOff: [] as number[],
+      udp64FabricOverBridgeOffloadsOff: [] as number[],
+      addedMedianRttUs: [] as number[],
+    };
+    for (let round = 0; round < s.rounds; round++) {
+      const order = round % 2 === 0 ? [fabric, off, on] : [off, fabric, on];
+      for (const [metric, measure] of METRICS) {
+        for (const p of order) {
+          checkInterrupted();
+          const f = figures.get(p) as PathFigures;
+          const said = await measure(p, f, s);
+          progress(`round ${round + 1}/${s.rounds} ${metric} ${p.name}: ${said}`);
+        }
+      }
+      const last = (r: FigureRuns): number => r.toJSON().runs.at(-1) ?? NaN;
+      const [ff, fo] = [figures.get(fabric) as PathFigures, figures.get(off) as PathFigures];
+      perRound.tcpFabricOverBridgeOffloadsOff.push(ratio(last(ff.tcpGbps), last(fo.tcpGbps)));
+      perRound.udp64FabricOverBridgeOffloadsOff.push(
+        ratio(last(ff.udp64FramesPerSecond), last(fo.udp64FramesPerSecond)),
+      );
+      perRound.addedMedianRttUs.push(Math.round(last(ff.rttMedianUs) - last(fo.rttMedianUs)));
+    }
+    const [ff, fo, fn] = [fabric, off, on].map((p) => figures.get(p) as PathFigures) as [
+      PathFigures,
+      PathFigures,
+      PathFigures,
+    ];
+    comparison = {
+      fabric: pathJson(fabric, ff),
+      kernelBridgeOffloadsOff: pathJson(off, fo),
+      kernelBridgeOffloadsOn: pathJson(on, fn),
+      ratios: {
+        tcpFabricOverBridgeOffloadsOff: ratio(ff.tcpGbps.median(), fo.tcpGbps.median()),
+        tcpFabricOverBridgeOffloadsOn: ratio(ff.tcpGbps.median(), fn.tcpGbps.median()),
+        udp64FabricOverBridgeOffloadsOff: ratio(
+          ff.udp64FramesPerSecond.median(),
+          fo.udp64FramesPerSecond.median(),
+        ),
+        addedMedianRttUs: Math.round(ff.rttMedianUs.median() - fo.rttMedianUs.median()),
+        perRound,
+      },
+    };
+  } finally {
+    for (const p of paths.reverse()) {
+      await p.dispose().catch((err: unknown) => {
+        progress(`could not remove ${p.name}: ${errorText(err)}`);
+      });
+    }
+  }
+  checkInterrupted();
+  progress('in-process switching');
+  const switchFigures = switchInProcess(s);
+  checkInterrupted();
+  progress('drain of queued 64-byte frames');
+  const drain = await benchFabricDrain({ runs: s.rounds, frames: s.drainFrames });
   return {
-    fabric,
-    fabricSwitchInProcess: switchOnly(),
-    fabricDrain64: await benchFabricDrain(),
-    kernelBridgeOffloadsOff: bridgeNoOffload,
-    kernelBridgeOffloadsOn: bridge,
-    ratios: {
-      tcpFabricOverBridgeOffloadsOff: ratio(fabric.tcpGbps, bridgeNoOffload.tcpGbps),
-      udp64FabricOverBridge: ratio(
-        fabric.udp64FramesPerSecond,
-        bridgeNoOffload.udp64FramesPerSecond,
-      ),
-      addedMedianRttUs: Math.round(fabric.rttMedianUs - bridgeNoOffload.rttMedianUs),
+    settings: {
+      rounds: s.rounds,
+      iperfSeconds: s.iperfSeconds,
+      pingCount: s.pingCount,
+      ...(opts.quick === true ? { quick: true } : {}),
     },
+    ...comparison,
+    fabricSwitchInProcess: switchFigures,
+    fabricDrain64: drain,
     targets: { tcpGbps: 1, udp64FramesPerSecond: 150_000, addedMedianRttUs: 50 },
+    notes: NOTES,
   };
 }

@@ -3,116 +3,195 @@
 // learning switch into a second TAP. iperf3's UDP sender cannot outrun the fabric on 2 cores,
 // so it measures the sender; this measures the fabric (TAP read, switching, TAP write and the
 // receiving kernel's input path).
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+//
+// The two namespaces are held by two `unshare --net` processes of the benchmark's own (no
+// /run/netns entry): they end when the benchmark closes their stdin or dies, and their
+// namespaces, TAPs included, go with them.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Fabric, TapPort } from '../engine/fabric/index.js';
-import { runChecked } from '../engine/process/run.js';
+import { run } from './command.js';
+import { FigureRuns, type Figure } from './figure.js';
+import { LoadMeter } from './load.js';
+import { onInterrupt, ownChild } from './owned.js';
 
-/** Frames queued per run: enough for a timing well above timer resolution. */
-const FRAMES = 150_000;
-/** The TAP's queue must hold every queued frame while the fabric is paused. */
-const TX_QUEUE_LEN = FRAMES * 2;
 /** A drain is over when no frame moved for this long. */
 const IDLE_MS = 300;
+/** How long a namespace holder may take to start. */
+const HOLDER_START_MS = 15_000;
+/** Timeout of one setup command. */
+const STEP_MS = 30_000;
+
+/** Options of the drain measurement. */
+export interface DrainOptions {
+  /** Drains measured (the median is reported). */
+  runs: number;
+  /** Frames queued per drain: enough for a timing well above timer resolution. */
+  frames: number;
+}
 
 /** Result of the drain measurement. */
 export interface DrainResult {
   queued: number;
-  delivered: number;
-  framesPerSecond: number;
   frameBytes: number;
+  /** Frames that reached the second TAP, run for run. */
+  delivered: number[];
+  framesPerSecond: Figure;
 }
 
-function inNs(ns: string, argv: string[]): string[] {
-  return ['ip', 'netns', 'exec', ns, ...argv];
-}
-
-function sendBurst(ns: string): Promise<void> {
-  // A fixed generator: FRAMES datagrams of 18 bytes (a 60-byte Ethernet frame) to the peer.
-  const program = [
+/** The generator: `count` datagrams of 18 bytes (a 60-byte Ethernet frame) to the peer. */
+function generator(count: number): string {
+  return [
     'import socket',
     's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
     "p = b'x' * 18",
-    `for _ in range(${FRAMES}):`,
+    `for _ in range(${count}):`,
     '    try:',
     "        s.sendto(p, ('192.0.2.2', 9))",
     '    except OSError:',
     '        pass',
   ].join('\n');
-  return new Promise((resolve, reject) => {
-    execFile('ip', ['netns', 'exec', ns, 'python3', '-c', program], { timeout: 120_000 }, (e) =>
-      e ? reject(new Error(`the frame generator failed: ${e.message}`)) : resolve(),
-    );
-  });
+}
+
+/** A network namespace held by a process that waits for its stdin to close. */
+class Netns {
+  private constructor(private readonly holder: ChildProcess) {}
+
+  /** The namespace, as a path setns() and nsenter take. */
+  get path(): string {
+    return `/proc/${this.holder.pid}/ns/net`;
+  }
+
+  static async create(): Promise<Netns> {
+    // unshare execs sh in the new namespace: the holder's pid is in it.
+    const holder = spawn('unshare', ['--net', '--', 'sh', '-c', 'echo ready; read -r _ || true'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    ownChild(holder, 'a namespace of the drain benchmark');
+    // Closing stdin is how the holder is told to end; a holder already gone is no error.
+    holder.stdin.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => {
+        holder.kill('SIGKILL');
+        reject(new Error('the drain benchmark could not create a network namespace in time'));
+      }, HOLDER_START_MS);
+      holder.stdout.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+        if (/^ready$/m.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      holder.stderr.on('data', (c: Buffer) => {
+        if (err.length < 4096) err += c.toString('utf8');
+      });
+      holder.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new Error(`the drain benchmark could not run unshare: ${e.message}`));
+      });
+      holder.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        const why = err.trim() || `unshare ended (${signal ?? `exit ${code}`})`;
+        reject(new Error(`the drain benchmark could not create a network namespace: ${why}`));
+      });
+    });
+    return new Netns(holder);
+  }
+
+  /** Runs argv in the namespace; rejects in one sentence unless it exits 0. */
+  run(argv: string[], timeoutMs = STEP_MS): Promise<string> {
+    return run(['nsenter', `--net=${this.path}`, '--', ...argv], {
+      timeoutMs,
+      label: `${argv[0] ?? ''} in the drain benchmark's namespace`,
+    });
+  }
+
+  /** Ends the holder (and with it the namespace) and waits for it. */
+  async close(): Promise<void> {
+    const h = this.holder;
+    if (h.exitCode !== null || h.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => h.once('exit', () => resolve()));
+    h.stdin?.end();
+    const timer = setTimeout(() => h.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  }
 }
 
 /** Runs the drain measurement in two namespaces of its own (needs root). */
-export async function benchFabricDrain(): Promise<DrainResult> {
-  const tag = randomBytes(3).toString('hex');
-  const [a, b] = [`nwbench-${tag}-a`, `nwbench-${tag}-b`];
+export async function benchFabricDrain(opts: DrainOptions): Promise<DrainResult> {
   const fabric = new Fabric();
+  const spaces: Netns[] = [];
+  const owned = onInterrupt('the drain benchmark', async () => {
+    fabric.dispose();
+    for (const ns of spaces) await ns.close();
+  });
   try {
-    await runChecked(['ip', 'netns', 'add', a]);
-    await runChecked(['ip', 'netns', 'add', b]);
-    const pa = TapPort.open({ id: 'a:eth0', ifname: 'eth0', netnsPath: `/run/netns/${a}` });
-    const pb = TapPort.open({ id: 'b:eth0', ifname: 'eth0', netnsPath: `/run/netns/${b}` });
+    const a = await Netns.create();
+    spaces.push(a);
+    const b = await Netns.create();
+    spaces.push(b);
+    const pa = TapPort.open({ id: 'a:eth0', ifname: 'eth0', netnsPath: a.path });
+    const pb = TapPort.open({ id: 'b:eth0', ifname: 'eth0', netnsPath: b.path });
     fabric.addPort(pa);
     fabric.addPort(pb);
     const sw = fabric.addSwitch('sw', {});
     sw.attach(pa);
     sw.attach(pb);
     const macB = '02:00:00:00:00:0b';
-    await runChecked(
-      inNs(a, ['ip', 'link', 'set', 'eth0', 'txqueuelen', String(TX_QUEUE_LEN), 'up']),
-    );
-    await runChecked(inNs(a, ['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'eth0']));
-    await runChecked(inNs(b, ['ip', 'link', 'set', 'eth0', 'address', macB, 'up']));
-    await runChecked(inNs(b, ['ip', 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']));
-    await runChecked(
-      inNs(a, [
-        'ip',
-        'neigh',
-        'replace',
-        '192.0.2.2',
-        'lladdr',
-        macB,
-        'dev',
-        'eth0',
-        'nud',
-        'permanent',
-      ]),
-    );
+    // The TAP's queue must hold every queued frame while the fabric is paused.
+    const txQueueLen = String(opts.frames * 2);
+    await a.run(['ip', 'link', 'set', 'eth0', 'txqueuelen', txQueueLen, 'up']);
+    await a.run(['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'eth0']);
+    await b.run(['ip', 'link', 'set', 'eth0', 'address', macB, 'up']);
+    await b.run(['ip', 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
+    await a.run([
+      'ip',
+      'neigh',
+      'replace',
+      '192.0.2.2',
+      'lladdr',
+      macB,
+      'dev',
+      'eth0',
+      'nud',
+      'permanent',
+    ]);
     await new Promise((r) => setTimeout(r, 500)); // let link-up chatter pass
-    pa.pauseReading();
-    const before = pb.snapshot().tx.frames;
-    await sendBurst(a);
-    const t0 = process.hrtime.bigint();
-    let last = t0;
-    let count = before;
-    pa.resumeReading();
-    await new Promise<void>((resolve) => {
-      const poll = (): void => {
-        const now = process.hrtime.bigint();
-        const c = pb.snapshot().tx.frames;
-        if (c !== count) {
-          count = c;
-          last = now;
-        }
-        if (Number(now - last) / 1e6 > IDLE_MS) resolve();
-        else setImmediate(poll);
-      };
-      setImmediate(poll);
-    });
-    const delivered = count - before;
-    const seconds = Number(last - t0) / 1e9;
-    return {
-      queued: FRAMES,
-      delivered,
-      framesPerSecond: seconds > 0 ? Math.round(delivered / seconds) : 0,
-      frameBytes: 60,
-    };
+    const fps = new FigureRuns(0);
+    const delivered: number[] = [];
+    for (let i = 0; i < opts.runs; i++) {
+      pa.pauseReading();
+      const before = pb.snapshot().tx.frames;
+      await a.run(['python3', '-c', generator(opts.frames)], 120_000);
+      const meter = LoadMeter.begin();
+      const t0 = process.hrtime.bigint();
+      let last = t0;
+      let count = before;
+      pa.resumeReading();
+      await new Promise<void>((resolve) => {
+        const poll = (): void => {
+          const now = process.hrtime.bigint();
+          const c = pb.snapshot().tx.frames;
+          if (c !== count) {
+            count = c;
+            last = now;
+          }
+          if (Number(now - last) / 1e6 > IDLE_MS) resolve();
+          else setImmediate(poll);
+        };
+        setImmediate(poll);
+      });
+      const load = meter.end();
+      const seconds = Number(last - t0) / 1e9;
+      delivered.push(count - before);
+      fps.add(seconds > 0 ? (count - before) / seconds : 0, load);
+    }
+    return { queued: opts.frames, frameBytes: 60, delivered, framesPerSecond: fps.toJSON() };
   } finally {
     fabric.dispose();
-    for (const ns of [a, b]) await runChecked(['ip', 'netns', 'del', ns]).catch(() => undefined);
+    for (const ns of spaces) await ns.close();
+    owned.release();
   }
 }

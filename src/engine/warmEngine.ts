@@ -64,22 +64,24 @@ function daemonPath(): string {
  */
 export function engineCommand(network: NetworkMode, daemonArgs: readonly string[]): string[] {
   const engine = [process.execPath, daemonPath(), ...daemonArgs];
-  return network === 'isolated'
-    ? [
-        'unshare',
-        '--user',
-        '--map-root-user',
-        '--net',
-        '--mount',
-        '--pid',
-        '--fork',
-        '--kill-child',
-        '--mount-proc',
-        '--',
-        ...engine,
-      ]
-    : engine;
+  return network === 'isolated' ? [...ISOLATED_UNSHARE, '--', ...engine] : engine;
 }
+
+/**
+ * unshare(1) as an isolated lab's engine runs under: its own user (mapped to root), network,
+ * mount and pid namespaces with their own /proc; everything inside dies with its first process.
+ */
+export const ISOLATED_UNSHARE: readonly string[] = [
+  'unshare',
+  '--user',
+  '--map-root-user',
+  '--net',
+  '--mount',
+  '--pid',
+  '--fork',
+  '--kill-child',
+  '--mount-proc',
+];
 
 /** A top-level `key: value` of a YAML file, read without a YAML parser (a guess, checked later). */
 function topLevel(text: string, key: string): string | undefined {
