@@ -1,6 +1,6 @@
 // The board kind end to end with stand-ins (there is no real board here): a veth pair is the
-// board's USB network interface (nwtb-usb0 on the machine; its peer nwtb-brd, 192.0.2.1, in a
-// namespace the test creates is "the board"), a fabricated sysfs tree says nwtb-usb0 is driven
+// board's USB network interface (tb-usb0 on the machine; its peer tb-brd, 192.0.2.1, in a
+// namespace the test creates is "the board"), a fabricated sysfs tree says tb-usb0 is driven
 // by cdc_ether, and a socat pty is its /dev/ttyACM0, whose other end is a unix socket the test
 // holds (what the test writes there is what the board prints). Host network mode, as root.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -21,8 +21,8 @@ import { SocketEngineClient } from '../../src/engine/rpc/client.js';
 import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
 import { CliEnv, IS_ROOT, leftovers, pingArgs, until } from '../helpers/cli.js';
 
-const USB_IF = 'nwtb-usb0';
-const BOARD_IF = 'nwtb-brd';
+const USB_IF = 'tb-usb0';
+const BOARD_IF = 'tb-brd';
 const BOARD_NS = 'nwtb-board';
 
 function sh(
@@ -60,7 +60,7 @@ async function usbState(): Promise<{ master?: string; up: boolean; addrs: string
 /** The state the stand-in interface has before every lab: down, one address, no master. */
 const BEFORE = { up: false, addrs: ['198.51.100.9/24'] };
 
-/** A fabricated sysfs (nwtb-usb0 on cdc_ether, ttyACM0 on the same USB device) and /dev. */
+/** A fabricated sysfs (tb-usb0 on cdc_ether, ttyACM0 on the same USB device) and /dev. */
 function fabricate(root: string): void {
   const usbDev = join(root, 'sys', 'devices', 'pci0000:00', '0000:00:14.0', 'usb1', '1-1');
   const driver = join(root, 'sys', 'bus', 'usb', 'drivers', 'cdc_ether');

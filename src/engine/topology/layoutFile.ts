@@ -3,6 +3,7 @@
 import { EngineError } from '../../shared/contract.js';
 import {
   emptyLayout,
+  fileProblem,
   formatLayout,
   layoutSchema,
   validateLayoutText,
@@ -26,13 +27,7 @@ export async function readLayoutFile(topologyFile: string): Promise<LayoutResult
     return {
       ok: false,
       problems: [
-        {
-          file,
-          line: 0,
-          column: 0,
-          path: [],
-          message: `cannot read layout file ${JSON.stringify(file)}: ${read.reason}`,
-        },
+        fileProblem(file, `cannot read layout file ${JSON.stringify(file)}: ${read.reason}`),
       ],
     };
   }

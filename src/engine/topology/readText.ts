@@ -1,5 +1,6 @@
 // Reading a user's text file (topology or layout) with every failure turned into one sentence.
 import { readFile, stat } from 'node:fs/promises';
+import { oneLine } from '../../shared/topology/index.js';
 
 /**
  * Largest topology or layout file accepted: a lab with thousands of nodes is well under 1 MiB,
@@ -30,8 +31,11 @@ function reasonFor(code: string, err: unknown): string {
       return 'it is a directory; give the path of a file';
     case 'ELOOP':
       return 'the path has a symbolic link loop; fix the link';
+    case 'ENAMETOOLONG':
+      return 'the path or one of its names is too long; check the path';
     default:
-      return `${err instanceof Error ? err.message : String(err)}; check the file`;
+      // Node's message repeats the path as given, which may hold a newline.
+      return `${oneLine(err instanceof Error ? err.message : String(err))}; check the file`;
   }
 }
 

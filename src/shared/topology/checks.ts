@@ -8,16 +8,59 @@ import { findLinkKind, LINK_KINDS } from './links/index.js';
 import type { LinkEnd } from './links/types.js';
 import type { PathIssue } from './issues.js';
 import type { Topology } from './schema.js';
-import {
-  describeSegment,
-  endpointElement,
-  resolveSegments,
-  UnionFind,
-  type Segment,
-} from './segments.js';
-import { formatPath, listChoices } from './text.js';
+import { describeSegment, resolveSegments, UnionFind, type Segment } from './segments.js';
+import { formatPath, listChoices, listSome, someChoices } from './text.js';
 
 type LinkSpec = Topology['links'][number];
+type NodeSpec = Topology['nodes'][string];
+
+/**
+ * What the link checks look up for every endpoint, computed once per validation: without it,
+ * each endpoint would list every node or every port of its node, and a lab with thousands of
+ * links would take seconds.
+ */
+class CheckContext {
+  private nodeNames: string[] | undefined;
+  private serialEnds: string[] | undefined;
+  private readonly declared = new Map<
+    string,
+    { list: readonly string[]; set: ReadonlySet<string> } | undefined
+  >();
+
+  constructor(readonly topology: Topology) {}
+
+  /** The settings of a node; undefined unless the file defines it ("constructor" included). */
+  node(name: string): NodeSpec | undefined {
+    return Object.hasOwn(this.topology.nodes, name) ? this.topology.nodes[name] : undefined;
+  }
+
+  /** Every node name, in file order. */
+  names(): string[] {
+    this.nodeNames ??= Object.keys(this.topology.nodes);
+    return this.nodeNames;
+  }
+
+  /** The ports a node declares (undefined: any port name), as a list and a set. */
+  declaredPorts(
+    name: string,
+    spec: NodeSpec,
+  ): { list: readonly string[]; set: ReadonlySet<string> } | undefined {
+    if (!this.declared.has(name)) {
+      const list = findNodeKind(spec.kind)?.declaredPorts?.(spec);
+      this.declared.set(name, list === undefined ? undefined : { list, set: new Set(list) });
+    }
+    return this.declared.get(name);
+  }
+
+  /** "node:serialN" for the first serial port of each node that has serial ports. */
+  serialPortEnds(): string[] {
+    this.serialEnds ??= Object.entries(this.topology.nodes).flatMap(([name, n]) => {
+      const first = findNodeKind(n.kind)?.serialPorts?.[0];
+      return first === undefined ? [] : [`${name}:${first}`];
+    });
+    return this.serialEnds;
+  }
+}
 
 /** Checks each node with its kind's own check. */
 function checkNodes(topology: Topology): PathIssue[] {
@@ -32,7 +75,7 @@ function checkNodes(topology: Topology): PathIssue[] {
 
 /** Checks one endpoint against the nodes; returns the endpoint or undefined after an issue. */
 function resolveEndpoint(
-  topology: Topology,
+  ctx: CheckContext,
   text: string,
   path: PathIssue['path'],
   issues: PathIssue[],
@@ -40,13 +83,13 @@ function resolveEndpoint(
 ): Endpoint | undefined {
   const ep = parseEndpoint(text);
   if (!ep) return undefined;
-  const spec = topology.nodes[ep.node];
-  const nodeNames = Object.keys(topology.nodes);
+  const spec = ctx.node(ep.node);
   if (!spec) {
+    const nodeNames = ctx.names();
     issues.push({
       path,
-      message: `node ${JSON.stringify(ep.node)} is not defined; defined nodes are ${listChoices(nodeNames)}`,
-      choices: nodeNames,
+      message: `node ${JSON.stringify(ep.node)} is not defined; defined nodes are ${listSome(nodeNames)}`,
+      choices: someChoices(nodeNames),
     });
     return undefined;
   }
@@ -60,18 +103,18 @@ function resolveEndpoint(
     });
     return undefined;
   }
-  const declared = kind.declaredPorts?.(spec);
+  const declared = ctx.declaredPorts(ep.node, spec);
   if (serialLink && ep.port !== undefined && kind.serialPorts?.includes(ep.port)) return ep;
   if (kind.attach === 'port' && ep.port === undefined) {
-    const example = `${ep.node}:${declared?.[0] ?? 'eth0'}`;
+    const example = `${ep.node}:${declared?.list[0] ?? 'eth0'}`;
     issues.push({
       path,
       message: `${JSON.stringify(ep.node)} is a ${spec.kind}, which links through a named port; use node:port, e.g. ${JSON.stringify(example)}`,
-      choices: (declared ?? []).map((p) => `${ep.node}:${p}`),
+      choices: someChoices(declared?.list ?? []).map((p) => `${ep.node}:${p}`),
     });
     return undefined;
   }
-  if (ep.port !== undefined && declared !== undefined && !declared.includes(ep.port)) {
+  if (ep.port !== undefined && declared !== undefined && !declared.set.has(ep.port)) {
     const where =
       kind.portsKey !== undefined
         ? `declare it under ${formatPath(['nodes', ep.node, kind.portsKey])}`
@@ -83,8 +126,8 @@ function resolveEndpoint(
         : '';
     issues.push({
       path,
-      message: `${spec.kind} ${JSON.stringify(ep.node)} has no ${noun} ${JSON.stringify(ep.port)}; ${where}${declared.length > 0 ? ` or use one of ${listChoices(declared)}` : ''}${serialHint}`,
-      choices: [...declared],
+      message: `${spec.kind} ${JSON.stringify(ep.node)} has no ${noun} ${JSON.stringify(ep.port)}; ${where}${declared.list.length > 0 ? ` or use one of ${listSome(declared.list)}` : ''}${serialHint}`,
+      choices: someChoices(declared.list),
     });
     return undefined;
   }
@@ -96,31 +139,26 @@ const SERIAL_LINK_KINDS = LINK_KINDS.filter((k) => k.serial === true).map((k) =>
 
 /** The issue when a serial link's first endpoint is not a serial port. */
 function checkSerialEndpoint(
-  topology: Topology,
+  ctx: CheckContext,
   link: LinkSpec,
   first: Endpoint,
   i: number,
 ): PathIssue | undefined {
   if (findLinkKind(link.kind)?.serial !== true) return undefined;
-  const spec = topology.nodes[first.node];
+  const spec = ctx.node(first.node);
   const serials = (spec && findNodeKind(spec.kind)?.serialPorts) ?? [];
   if (first.port !== undefined && serials.includes(first.port)) return undefined;
-  const withSerial = Object.entries(topology.nodes)
-    .filter(([, n]) => (findNodeKind(n.kind)?.serialPorts?.length ?? 0) > 0)
-    .map(
-      ([name]) =>
-        `${name}:${findNodeKind(topology.nodes[name]?.kind ?? '')?.serialPorts?.[0] ?? ''}`,
-    );
+  const withSerial = ctx.serialPortEnds();
   return {
     path: ['links', i, 'endpoints', 0],
-    message: `a ${link.kind} link starts at a serial port such as "z1:serial1", but ${JSON.stringify(formatEndpoint(first))} is not one${withSerial.length > 0 ? `; serial ports here include ${listChoices(withSerial)}` : '; add a qemu node, whose serial ports are serial1-serial3'}`,
-    ...(withSerial.length > 0 ? { choices: withSerial } : {}),
+    message: `a ${link.kind} link starts at a serial port such as "z1:serial1", but ${JSON.stringify(formatEndpoint(first))} is not one${withSerial.length > 0 ? `; serial ports here include ${listSome(withSerial)}` : '; add a qemu node, whose serial ports are serial1-serial3'}`,
+    ...(withSerial.length > 0 ? { choices: someChoices(withSerial) } : {}),
   };
 }
 
 /** The issue when a link kind limits its endpoints to some node kinds and one is another kind. */
 function checkEndpointKinds(
-  topology: Topology,
+  ctx: CheckContext,
   link: LinkSpec,
   ends: readonly (Endpoint | undefined)[],
   i: number,
@@ -129,7 +167,7 @@ function checkEndpointKinds(
   if (allowed === undefined) return undefined;
   for (const [j, ep] of ends.entries()) {
     if (!ep) continue;
-    const kind = topology.nodes[ep.node]?.kind ?? '';
+    const kind = ctx.node(ep.node)?.kind ?? '';
     if (ep.port === undefined || !allowed.includes(kind)) {
       return {
         path: ['links', i, 'endpoints', j],
@@ -142,7 +180,7 @@ function checkEndpointKinds(
 
 /** The link kind's own checks of a link whose endpoints resolved; paths relative to the link. */
 function linkKindIssues(
-  topology: Topology,
+  ctx: CheckContext,
   link: LinkSpec,
   ends: readonly (Endpoint | undefined)[],
 ): KindIssue[] {
@@ -150,7 +188,7 @@ function linkKindIssues(
   if (kind?.check === undefined) return [];
   const resolved: LinkEnd[] = [];
   for (const [j, ep] of ends.entries()) {
-    const spec = ep ? topology.nodes[ep.node] : undefined;
+    const spec = ep ? ctx.node(ep.node) : undefined;
     if (!ep || !spec) return [];
     const serial =
       ep.port !== undefined && (findNodeKind(spec.kind)?.serialPorts?.includes(ep.port) ?? false);
@@ -167,13 +205,13 @@ function linkKindIssues(
 
 /** The issue when a node that fixes its link kind (a radio medium) is joined by another kind. */
 function checkFixedLinkKind(
-  topology: Topology,
+  ctx: CheckContext,
   link: LinkSpec,
   ends: readonly (Endpoint | undefined)[],
   i: number,
 ): PathIssue | undefined {
   for (const [j, ep] of ends.entries()) {
-    const spec = ep ? topology.nodes[ep.node] : undefined;
+    const spec = ep ? ctx.node(ep.node) : undefined;
     const fixed = spec ? findNodeKind(spec.kind)?.linkKind : undefined;
     if (!ep || !spec || fixed === undefined || fixed === link.kind) continue;
     return {
@@ -185,21 +223,40 @@ function checkFixedLinkKind(
 }
 
 /** Runs the checks of bare-attached kinds (a radio medium's members) on the links that passed. */
-function checkAttachedNodes(topology: Topology, good: readonly LinkSpec[]): PathIssue[] {
+function checkAttachedNodes(ctx: CheckContext, good: readonly LinkSpec[]): PathIssue[] {
+  const { topology } = ctx;
+  const checked = Object.entries(topology.nodes).filter(
+    ([, spec]) => findNodeKind(spec.kind)?.checkAttached !== undefined,
+  );
+  if (checked.length === 0) return [];
+  const indexOf = new Map<LinkSpec, number>();
+  topology.links.forEach((l, i) => indexOf.set(l, i));
+  // The links that passed, by each endpoint they name, in link order.
+  const byNode = new Map<string, LinkSpec[]>();
+  for (const l of good) {
+    for (const end of new Set<string>(l.endpoints)) {
+      const list = byNode.get(end);
+      if (list) list.push(l);
+      else byNode.set(end, [l]);
+    }
+  }
   const issues: PathIssue[] = [];
-  for (const [name, spec] of Object.entries(topology.nodes)) {
+  for (const [name, spec] of checked) {
     const kind = findNodeKind(spec.kind);
     if (kind?.checkAttached === undefined) continue;
-    const attached = good
-      .filter((l) => (l.endpoints as readonly string[]).includes(name))
-      .map((l) => ({ index: topology.links.indexOf(l), kind: l.kind, endpoints: l.endpoints }));
+    const attached = (byNode.get(name) ?? []).map((l) => ({
+      index: indexOf.get(l) ?? -1,
+      kind: l.kind,
+      endpoints: l.endpoints,
+    }));
     issues.push(...kind.checkAttached(spec, name, attached));
   }
   return issues;
 }
 
 /** Checks links; returns the issues and the links that passed (for the segment checks). */
-function checkLinks(topology: Topology): { issues: PathIssue[]; good: LinkSpec[] } {
+function checkLinks(ctx: CheckContext): { issues: PathIssue[]; good: LinkSpec[] } {
+  const { topology } = ctx;
   const issues: PathIssue[] = [];
   const good: LinkSpec[] = [];
   const ids = new Map<string, number>();
@@ -226,19 +283,19 @@ function checkLinks(topology: Topology): { issues: PathIssue[]; good: LinkSpec[]
     const before = issues.length;
     const serialLink = findLinkKind(link.kind)?.serial === true;
     const ends = link.endpoints.map((text, j) =>
-      resolveEndpoint(topology, text, ['links', i, 'endpoints', j], issues, serialLink),
+      resolveEndpoint(ctx, text, ['links', i, 'endpoints', j], issues, serialLink),
     );
     const [a, b] = ends;
     if (issues.length > before || !a) return;
     const kindIssue =
-      checkFixedLinkKind(topology, link, [a, b], i) ??
-      checkSerialEndpoint(topology, link, a, i) ??
-      checkEndpointKinds(topology, link, [a, b], i);
+      checkFixedLinkKind(ctx, link, [a, b], i) ??
+      checkSerialEndpoint(ctx, link, a, i) ??
+      checkEndpointKinds(ctx, link, [a, b], i);
     if (kindIssue) {
       issues.push(kindIssue);
       return;
     }
-    const ownIssues = linkKindIssues(topology, link, ends);
+    const ownIssues = linkKindIssues(ctx, link, ends);
     if (ownIssues.length > 0) {
       issues.push(...ownIssues.map((x) => ({ ...x, path: ['links', i, ...x.path] })));
       return;
@@ -281,7 +338,7 @@ function checkLinks(topology: Topology): { issues: PathIssue[]; good: LinkSpec[]
     }
     if (issues.length > before) return;
     for (const ep of [a, b]) if (ep.port !== undefined) portUse.set(formatEndpoint(ep), i);
-    if (!uf.union(endpointElement(link.endpoints[0]), endpointElement(link.endpoints[1]))) {
+    if (!uf.union(formatEndpoint(a), formatEndpoint(b))) {
       issues.push({
         path: ['links', i],
         message: `this link closes a loop between ${link.endpoints[0]} and ${link.endpoints[1]}, which are already connected; switches do not run spanning tree, so remove one link of the loop`,
@@ -348,13 +405,14 @@ function checkAddresses(topology: Topology, segments: Segment[]): PathIssue[] {
 
 /** Runs every cross-check on a topology the schema accepted. */
 export function crossCheck(topology: Topology): PathIssue[] {
+  const ctx = new CheckContext(topology);
   const nodeIssues = checkNodes(topology);
-  const { issues: linkIssues, good } = checkLinks(topology);
+  const { issues: linkIssues, good } = checkLinks(ctx);
   const segments = resolveSegments({ ...topology, links: good });
   return [
     ...nodeIssues,
     ...linkIssues,
-    ...checkAttachedNodes(topology, good),
+    ...checkAttachedNodes(ctx, good),
     ...checkAddresses(topology, segments),
   ];
 }

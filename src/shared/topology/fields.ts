@@ -8,11 +8,12 @@ import {
   ENV_NAME_PATTERN,
   NAME_PATTERN,
   PORT_NAME_PATTERN,
+  RESERVED_PORT_LOOKAHEAD,
   checkEnvName,
   checkName,
   checkPortName,
 } from './names.js';
-import { describeValue, listChoices } from './text.js';
+import { describeValue, listChoices, oneLine } from './text.js';
 
 /** A zod error map that returns a message for some issues and defers (undefined) for others. */
 export type ErrorMessage = (issue: z.core.$ZodRawIssue) => string | undefined;
@@ -73,7 +74,7 @@ export const linkNameSchema = checkedString('a link name', (s) => checkName(s, '
 /** An interface (port) name, at most 15 characters (IFNAMSIZ). */
 export const portNameSchema = checkedString('an interface name', (s) => checkPortName(s), {
   description:
-    'Interface name: 1-15 letters, digits, "_", "." or "-" (Linux IFNAMSIZ); not "." or "..".',
+    'Interface name: 1-15 letters, digits, "_", "." or "-" (Linux IFNAMSIZ); not a name Linux reserves (".", "..", "lo", "all", "default", tunnel fallback devices such as "sit0") nor one starting with "nw" (the interfaces netweave creates).',
   pattern: PORT_NAME_PATTERN,
 });
 
@@ -92,7 +93,7 @@ export const endpointSchema = checkedString(
   },
   {
     description: 'Link endpoint: "node:port", or the bare name of a switch node.',
-    pattern: `^[A-Za-z0-9][A-Za-z0-9_-]{0,31}(:(?!\\.\\.?$)[A-Za-z0-9_.-]{1,15})?$`,
+    pattern: `^[A-Za-z0-9][A-Za-z0-9_-]{0,31}(:${RESERVED_PORT_LOOKAHEAD}[A-Za-z0-9_.-]{1,15})?$`,
   },
 );
 
@@ -270,7 +271,8 @@ export const regexSchema = checkedString(
       new RegExp(s);
       return undefined;
     } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
+      // V8's message repeats the pattern as written, newlines included.
+      const detail = oneLine(err instanceof Error ? err.message : String(err));
       return `${JSON.stringify(s)} is not a valid regular expression (${detail}); fix or quote it`;
     }
   },

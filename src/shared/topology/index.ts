@@ -64,9 +64,17 @@ export {
   type Layout,
   type LayoutResult,
 } from './layout.js';
-export { checkName, checkPortName, MAX_NAME_LENGTH, MAX_PORT_NAME_LENGTH } from './names.js';
-export { formatProblem } from './problem.js';
+export {
+  checkName,
+  checkPortName,
+  ENGINE_PORT_PREFIX,
+  MAX_NAME_LENGTH,
+  MAX_PORT_NAME_LENGTH,
+  RESERVED_PORT_NAMES,
+} from './names.js';
+export { FILE_LEVEL, fileProblem, formatProblem, isFileLevel } from './problem.js';
+export { MAX_ALIASED_VALUES, MAX_NESTING_DEPTH } from './source.js';
 export { NETWORK_MODES, topologySchema, type Topology, type TopologyInput } from './schema.js';
 export { describeSegment, resolveSegments, type Segment } from './segments.js';
-export { formatPath } from './text.js';
-export { validateTopologyText, type TopologyResult } from './validate.js';
+export { formatPath, oneLine } from './text.js';
+export { MAX_TOPOLOGY_TEXT_LENGTH, validateTopologyText, type TopologyResult } from './validate.js';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { TopologyProblem } from '../contract.js';
 import { locate, type Finding, type YamlSource } from './source.js';
-import { formatPath, listChoices, type DocPath } from './text.js';
+import { formatPath, listChoices, oneLine, type DocPath } from './text.js';
 
 /** A problem at a document path; the message is the part after "path: ". */
 export interface PathIssue {
@@ -94,7 +94,11 @@ export function schemaFindings<S extends z.ZodType>(
   return { ok: false, findings };
 }
 
-/** Attaches the file name and sorts findings by position. */
+/**
+ * Attaches the file name and sorts findings by position. Messages quote user values with
+ * JSON.stringify; any control character that still reaches one (a YAML library message that
+ * quotes the source, say) is escaped here, so every problem is one line.
+ */
 export function toProblems(file: string, findings: readonly Finding[]): TopologyProblem[] {
   return findings
     .map((f): TopologyProblem => {
@@ -103,7 +107,7 @@ export function toProblems(file: string, findings: readonly Finding[]): Topology
         line: f.line,
         column: f.column,
         path: f.path,
-        message: f.message,
+        message: oneLine(f.message),
       };
       if (f.choices !== undefined) problem.choices = f.choices;
       return problem;

@@ -5,6 +5,7 @@ import type { TopologyProblem } from '../contract.js';
 import { expected, nodeNameSchema } from './fields.js';
 import { schemaFindings, toProblems } from './issues.js';
 import { parseYamlSource } from './source.js';
+import { oneLine } from './text.js';
 
 /** The layout format version this code reads and writes. */
 export const LAYOUT_VERSION = 1;
@@ -56,7 +57,8 @@ export function validateLayoutText(text: string, file: string): LayoutResult {
     const detail = err instanceof Error ? err.message : String(err);
     const position = /at position (\d+)/.exec(detail);
     const offset = position ? Number(position[1]) : text.length;
-    const reason = detail.replace(/ in JSON at position \d+.*$/, '').replace(/\.$/, '');
+    // V8's message may quote the text around the error, newlines included.
+    const reason = oneLine(detail.replace(/ in JSON at position \d+.*$/, '').replace(/\.$/, ''));
     return {
       ok: false,
       problems: [
@@ -69,7 +71,9 @@ export function validateLayoutText(text: string, file: string): LayoutResult {
       ],
     };
   }
-  const parsed = schemaFindings(layoutSchema, data, parseYamlSource(text));
+  const source = parseYamlSource(text);
+  if (source.tooDeep) return { ok: false, problems: toProblems(file, [source.tooDeep]) };
+  const parsed = schemaFindings(layoutSchema, data, source);
   if (!parsed.ok) return { ok: false, problems: toProblems(file, parsed.findings) };
   return { ok: true, layout: parsed.value };
 }

@@ -10,8 +10,49 @@ export const MAX_PORT_NAME_LENGTH = 15;
 /** JSON Schema pattern for lab, node and link names. */
 export const NAME_PATTERN = `^[A-Za-z0-9][A-Za-z0-9_-]{0,${MAX_NAME_LENGTH - 1}}$`;
 
-/** JSON Schema pattern for interface (port) names; "." and ".." are refused. */
-export const PORT_NAME_PATTERN = `^(?!\\.\\.?$)[A-Za-z0-9_.-]{1,${MAX_PORT_NAME_LENGTH}}$`;
+/**
+ * Interface names Linux keeps for itself in every network namespace, so a port of that name
+ * cannot be created: "." and ".." (the kernel refuses them), "lo" (each namespace's loopback),
+ * "all" and "default" (the kernel refuses them: they are the per-interface sysctl folders
+ * net.ipv4.conf.all and .default), and the fallback devices a tunnel module creates in every
+ * new namespace once it is loaded (ipip, sit, ip_gre, ip_vti, ip6_tunnel, ip6_gre, ip6_vti).
+ */
+export const RESERVED_PORT_NAMES: readonly string[] = [
+  '.',
+  '..',
+  'lo',
+  'all',
+  'default',
+  'tunl0',
+  'sit0',
+  'gre0',
+  'gretap0',
+  'erspan0',
+  'ip_vti0',
+  'ip6tnl0',
+  'ip6gre0',
+  'ip6_vti0',
+];
+
+/**
+ * Start of the interface names netweave gives its own bridges and TAPs (inside a native-sim
+ * node "nwbr0" and "nwfab0", the lab's uplink "nwout0", a switch's default "nw1a2b3-sw"...),
+ * so that a port never collides with one of them.
+ */
+export const ENGINE_PORT_PREFIX = 'nw';
+
+function regexQuote(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The lookahead that refuses reserved interface names; placed right before a port name in a
+ * pattern (PORT_NAME_PATTERN, and the port part of an endpoint pattern).
+ */
+export const RESERVED_PORT_LOOKAHEAD = `(?!(?:${RESERVED_PORT_NAMES.map(regexQuote).join('|')})$)(?!${ENGINE_PORT_PREFIX})`;
+
+/** JSON Schema pattern for interface (port) names; reserved names are refused. */
+export const PORT_NAME_PATTERN = `^${RESERVED_PORT_LOOKAHEAD}[A-Za-z0-9_.-]{1,${MAX_PORT_NAME_LENGTH}}$`;
 
 /** JSON Schema pattern for environment variable names. */
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
@@ -59,7 +100,16 @@ export function checkPortName(name: string, what = 'interface name'): string | u
   if (name.length > MAX_PORT_NAME_LENGTH) {
     return `${what} ${shown} is ${name.length} characters, over the Linux limit of ${MAX_PORT_NAME_LENGTH} (IFNAMSIZ); shorten it`;
   }
-  return `${what} ${shown} is reserved; pick another name`;
+  if (name === 'lo') {
+    return `${what} ${shown} is reserved: every network namespace already has its loopback interface "lo"; pick another name, e.g. "eth0"`;
+  }
+  if (name === '.' || name === '..' || name === 'all' || name === 'default') {
+    return `${what} ${shown} is reserved: Linux refuses it as an interface name; pick another name, e.g. "eth0"`;
+  }
+  if (name.startsWith(ENGINE_PORT_PREFIX)) {
+    return `${what} ${shown} is reserved: names starting with "${ENGINE_PORT_PREFIX}" are for the bridges and TAPs netweave creates itself; pick another name, e.g. "eth0"`;
+  }
+  return `${what} ${shown} is reserved: Linux creates a tunnel device of that name in every network namespace once its module is loaded; pick another name, e.g. "eth0"`;
 }
 
 /** Checks an environment variable name; returns undefined when valid, else the explanation. */

@@ -2,6 +2,7 @@
 import { formatEndpoint, linkId, parseEndpoint } from './endpoint.js';
 import { findNodeKind } from './kinds/index.js';
 import type { Topology } from './schema.js';
+import { listSome } from './text.js';
 
 /** One broadcast domain: ports and switches connected through links. */
 export interface Segment {
@@ -66,13 +67,26 @@ export function resolveSegments(topology: Topology): Segment[] {
       uf.add(name);
     }
   }
+  const isSwitch = new Set(switches);
+  // Each endpoint text is parsed once: a switch's name is an endpoint of all its links.
+  const elements = new Map<string, string>();
+  const elementOf = (text: string): string => {
+    let element = elements.get(text);
+    if (element === undefined) {
+      element = endpointElement(text);
+      elements.set(text, element);
+    }
+    return element;
+  };
   for (const link of topology.links) {
     if (link.endpoints.length === 2)
-      uf.union(endpointElement(link.endpoints[0]), endpointElement(link.endpoints[1]));
-    else uf.add(endpointElement(link.endpoints[0]));
+      uf.union(elementOf(link.endpoints[0]), elementOf(link.endpoints[1]));
+    else uf.add(elementOf(link.endpoints[0]));
   }
 
   const byRoot = new Map<string, Segment>();
+  // The ports already on each segment, beside its list (which keeps link order).
+  const portsOf = new Map<Segment, Set<string>>();
   const segmentOf = (element: string): Segment => {
     const root = uf.find(element);
     let seg = byRoot.get(root);
@@ -83,11 +97,18 @@ export function resolveSegments(topology: Topology): Segment[] {
     return seg;
   };
   for (const link of topology.links) {
-    const seg = segmentOf(endpointElement(link.endpoints[0]));
+    const seg = segmentOf(elementOf(link.endpoints[0]));
     seg.links.push(linkId(link));
+    let ports = portsOf.get(seg);
+    if (!ports) {
+      ports = new Set();
+      portsOf.set(seg, ports);
+    }
     for (const end of link.endpoints) {
-      const element = endpointElement(end);
-      if (!switches.includes(element) && !seg.ports.includes(element)) seg.ports.push(element);
+      const element = elementOf(end);
+      if (isSwitch.has(element) || ports.has(element)) continue;
+      ports.add(element);
+      seg.ports.push(element);
     }
   }
   for (const name of switches) segmentOf(name).switches.push(name);
@@ -102,6 +123,6 @@ export function resolveSegments(topology: Topology): Segment[] {
 /** Describes a segment for messages, e.g. "switch sw" or "link h1:eth0--h2:eth0". */
 export function describeSegment(segment: Segment): string {
   if (segment.switches.length === 1) return `switch ${segment.switches[0] ?? ''}`;
-  if (segment.switches.length > 1) return `switches ${segment.switches.join(', ')}`;
+  if (segment.switches.length > 1) return `switches ${listSome(segment.switches)}`;
   return `link ${segment.id}`;
 }

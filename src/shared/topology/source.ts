@@ -1,15 +1,24 @@
 // YAML source handling: parse with node positions, turn YAML errors into findings, and map a
-// document path back to a line and column.
+// document path back to a line and column. Every step is linear in the text (or n log n): the
+// renderer runs it on every edit, and a file may describe thousands of nodes.
 import {
+  Composer,
+  Lexer,
   LineCounter,
+  Parser,
+  YAMLParseError,
   isAlias,
+  isCollection,
   isMap,
   isScalar,
   isSeq,
   parseDocument,
   visit,
+  type CST,
   type Document,
+  type Pair,
   type YAMLError,
+  type YAMLMap,
 } from 'yaml';
 import { formatPath, type DocPath } from './text.js';
 
@@ -18,6 +27,11 @@ export interface YamlSource {
   text: string;
   doc: Document.Parsed;
   lines: LineCounter;
+  /**
+   * Set when the text nests deeper than MAX_NESTING_DEPTH: parsing stopped there, and `doc` is
+   * an empty document.
+   */
+  tooDeep?: Finding;
 }
 
 /** A 1-based line and column. */
@@ -33,14 +47,105 @@ export interface Finding extends Position {
   choices?: string[];
 }
 
-/** Aliases expanded beyond this count mean an alias bomb, not a topology. */
-const MAX_ALIAS_COUNT = 100;
+/**
+ * Deepest nesting of lists and maps accepted. A topology nests about 7 levels (nodes, a node,
+ * interfaces, one interface, ipv4, its list); the parser and the steps after it recurse once
+ * per level, so a file of a million "[" would take seconds and a gigabyte before failing.
+ */
+export const MAX_NESTING_DEPTH = 64;
 
-/** Parses YAML text, keeping node ranges. */
+/**
+ * Most values YAML aliases may add when they are expanded (an alias stands for a copy of its
+ * anchor's value, and aliases of aliases multiply): far more than a lab that reuses a few
+ * settings blocks needs, far less than an alias bomb.
+ */
+export const MAX_ALIASED_VALUES = 100_000;
+
+const COLLECTION_TOKENS: ReadonlySet<string> = new Set([
+  'block-map',
+  'block-seq',
+  'flow-collection',
+]);
+
+/** The number of lists and maps open on the parser's stack (the document is not one). */
+function nestingDepth(stack: readonly CST.Token[]): number {
+  let depth = 0;
+  for (const token of stack) if (COLLECTION_TOKENS.has(token.type)) depth++;
+  return depth;
+}
+
+/**
+ * Parses YAML text, keeping node ranges. Lexing, parsing and composing run in one pass, and
+ * the pass stops at the first list or map nested deeper than MAX_NESTING_DEPTH (`tooDeep`).
+ * Duplicate keys are found by yamlFindings, in linear time (the parser's own check compares
+ * each key with every key before it).
+ */
 export function parseYamlSource(text: string): YamlSource {
+  // The YAML library makes an Error, stack trace included, for each problem it finds, and a
+  // file of a million stray brackets has a million; their stacks are never read. V8 (Node,
+  // Electron) reads Error.stackTraceLimit; other engines have no such property.
+  const limit: unknown = Reflect.get(Error, 'stackTraceLimit');
+  if (typeof limit !== 'number') return parse(text);
+  Reflect.set(Error, 'stackTraceLimit', 0);
+  try {
+    return parse(text);
+  } finally {
+    Reflect.set(Error, 'stackTraceLimit', limit);
+  }
+}
+
+function parse(text: string): YamlSource {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  return { text, doc, lines };
+  const parser = new Parser(lines.addNewLine);
+  const composer = new Composer({ uniqueKeys: false });
+  let doc: Document.Parsed | undefined;
+  let stop = false;
+  const take = (docs: Iterable<Document.Parsed>): void => {
+    for (const d of docs) {
+      if (!doc) {
+        doc = d;
+      } else if (!stop) {
+        stop = true;
+        doc.errors.push(
+          new YAMLParseError(
+            [d.range[0], d.range[1]],
+            'MULTIPLE_DOCS',
+            'Source contains multiple documents',
+          ),
+        );
+      }
+    }
+  };
+  lines.addNewLine(0);
+  for (const lexeme of new Lexer().lex(text)) {
+    const offset = parser.offset;
+    for (const token of parser.next(lexeme)) {
+      take(composer.next(token));
+      // Only the first syntax error is reported, and tokens outside a document come in text
+      // order: after one that is an error, the rest of the text can only add later errors.
+      if (token.type === 'error') stop = true;
+    }
+    if (stop) break;
+    // A cheap test first: the stack holds the document and at most one scalar besides lists
+    // and maps.
+    if (parser.stack.length > MAX_NESTING_DEPTH && nestingDepth(parser.stack) > MAX_NESTING_DEPTH) {
+      const { line, col } = lines.linePos(offset);
+      return {
+        text,
+        doc: parseDocument(''),
+        lines,
+        tooDeep: {
+          path: [],
+          line,
+          column: col,
+          message: `YAML lists and maps are nested more than ${MAX_NESTING_DEPTH} levels deep here, where a topology needs fewer than 10; check for unclosed brackets, for lines such as "a: b: c" and for wrong indentation, and that this is a topology file`,
+        },
+      };
+    }
+  }
+  for (const token of parser.end()) take(composer.next(token));
+  take(composer.end(true, text.length));
+  return { text, doc: doc ?? parseDocument(''), lines };
 }
 
 /** Converts an offset in the text to a 1-based line and column. */
@@ -49,32 +154,102 @@ export function positionOf(source: YamlSource, offset: number): Position {
   return { line, column: col };
 }
 
-function keyText(key: unknown): string {
-  if (!isScalar(key)) return String(key);
-  const value: unknown = key.value;
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return String(value);
-  return JSON.stringify(value) ?? '';
+/** Longest text of a key that is not a plain value that is kept as its name. */
+const MAX_KEY_SOURCE = 40;
+
+/**
+ * The name of a map key, which toData makes its property name and locate matches paths with:
+ * a scalar's value as text, as the YAML library makes it (JSON for a value such as !!binary
+ * data), shortened; for a list, map or alias key, which no topology map accepts, the start of
+ * its text as written, spaces and line breaks shown as one space. The library stringifies such
+ * a key's value instead, which doubles in length with every level of keys nested in keys.
+ */
+function keyText(source: YamlSource, key: unknown): string {
+  if (isScalar(key)) {
+    const value: unknown = key.value;
+    if (value === null || value === undefined) return '';
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+      return String(value);
+    const json = JSON.stringify(value) ?? '';
+    return json.length > MAX_KEY_SOURCE ? `${json.slice(0, MAX_KEY_SOURCE)}...` : json;
+  }
+  const range = rangeOf(key);
+  if (!range) return '';
+  const end = Math.min(range[1], range[0] + MAX_KEY_SOURCE);
+  const text = source.text.slice(range[0], end).replace(/\s+/g, ' ').trim();
+  return end < range[1] ? `${text}...` : text;
 }
 
 type YamlNode = NonNullable<Document.Parsed['contents']>;
 
-function deref(source: YamlSource, node: unknown): unknown {
-  return isAlias(node) ? node.resolve(source.doc) : node;
+/** Each document's aliases and the node each stands for, found in one walk when first needed. */
+const aliasIndex = new WeakMap<Document.Parsed, Map<unknown, unknown>>();
+
+/**
+ * The node an alias stands for: the last node before it with that anchor, in document order
+ * (as Alias.resolve finds it, which walks the whole document on every call).
+ */
+function aliasTarget(source: YamlSource, alias: unknown): unknown {
+  let targets = aliasIndex.get(source.doc);
+  if (!targets) {
+    const found = new Map<unknown, unknown>();
+    const anchors = new Map<string, unknown>();
+    const walk = (node: unknown): void => {
+      if (isAlias(node)) {
+        found.set(node, anchors.get(node.source));
+        return;
+      }
+      if ((isScalar(node) || isCollection(node)) && node.anchor) anchors.set(node.anchor, node);
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          walk(pair.key);
+          walk(pair.value);
+        }
+      } else if (isSeq(node)) {
+        for (const item of node.items) walk(item);
+      }
+    };
+    walk(source.doc.contents);
+    targets = found;
+    aliasIndex.set(source.doc, targets);
+  }
+  return targets.get(alias);
 }
 
-function startOf(node: unknown): number | undefined {
+function deref(source: YamlSource, node: unknown): unknown {
+  return isAlias(node) ? aliasTarget(source, node) : node;
+}
+
+function rangeOf(node: unknown): [number, number, number] | undefined {
   if (node && typeof node === 'object' && 'range' in node) {
-    const range = (node as { range?: [number, number, number] | null }).range;
-    return range?.[0];
+    return (node as { range?: [number, number, number] | null }).range ?? undefined;
   }
   return undefined;
 }
 
+function startOf(node: unknown): number | undefined {
+  return rangeOf(node)?.[0];
+}
+
 function isEmptyScalar(node: unknown): boolean {
   return isScalar(node) && node.value === null && (node.source === '' || node.source === undefined);
+}
+
+/** Each map's pairs by key text (the first pair of a key), built when a path first enters it. */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairByKey(source: YamlSource, map: YAMLMap, key: string): Pair | undefined {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) {
+      const text = keyText(source, pair.key);
+      if (!index.has(text)) index.set(text, pair);
+    }
+    pairIndex.set(map, index);
+  }
+  return index.get(key);
 }
 
 /**
@@ -89,7 +264,7 @@ export function locate(source: YamlSource, path: DocPath, at: 'key' | 'value' = 
   for (const seg of path) {
     node = deref(source, node);
     if (isMap(node)) {
-      const pair = node.items.find((p) => keyText(p.key) === String(seg));
+      const pair = pairByKey(source, node, String(seg));
       if (!pair) return positionOf(source, offset);
       keyNode = pair.key;
       node = pair.value;
@@ -110,26 +285,59 @@ export function locate(source: YamlSource, path: DocPath, at: 'key' | 'value' = 
   return positionOf(source, offset);
 }
 
+function inside(node: unknown, offset: number): boolean {
+  const range = rangeOf(node);
+  return !!range && offset >= range[0] && offset < (range[2] ?? range[1]);
+}
+
+/**
+ * The index of the item that contains `offset`, or -1. Items are in source order, so a binary
+ * search on their starts finds the only candidate; an item without a range (not parsed from
+ * text) makes it fall back to a scan.
+ */
+function itemAt<T>(
+  items: readonly T[],
+  offset: number,
+  start: (item: T) => number | undefined,
+  contains: (item: T) => boolean,
+): number {
+  let low = 0;
+  let high = items.length - 1;
+  let found = -1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    const item = items[mid] as T;
+    const s = start(item);
+    if (s === undefined) return items.findIndex(contains);
+    if (s <= offset) {
+      found = mid;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return found >= 0 && contains(items[found] as T) ? found : -1;
+}
+
 /** The path of the deepest key or item whose text contains `offset`. */
 export function pathAtOffset(source: YamlSource, offset: number): DocPath {
   const path: DocPath = [];
-  const inside = (n: unknown): boolean => {
-    const range =
-      n && typeof n === 'object' && 'range' in n
-        ? (n as { range?: number[] | null }).range
-        : undefined;
-    return !!range && offset >= (range[0] ?? 0) && offset < (range[2] ?? range[1] ?? 0);
-  };
   let node: unknown = source.doc.contents;
   for (;;) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => inside(p.key) || inside(p.value));
+      const index = itemAt(
+        node.items,
+        offset,
+        (p) => startOf(p.key) ?? startOf(p.value),
+        (p) => inside(p.key, offset) || inside(p.value, offset),
+      );
+      const pair = node.items[index];
       if (!pair) return path;
-      path.push(keyText(pair.key));
-      if (inside(pair.key)) return path;
+      path.push(keyText(source, pair.key));
+      if (inside(pair.key, offset)) return path;
       node = pair.value;
     } else if (isSeq(node)) {
-      const index = node.items.findIndex((item) => inside(item));
+      const index = itemAt(node.items, offset, startOf, (item) => inside(item, offset));
       if (index < 0) return path;
       path.push(index);
       node = node.items[index];
@@ -193,10 +401,38 @@ function unclosedOpener(source: YamlSource, error: YAMLError): Finding | undefin
 }
 
 /**
- * Findings for the YAML errors of a document: the first syntax error only (later ones are
- * usually its consequences), or else every duplicate key.
+ * The offsets of keys that repeat an earlier key of the same map, in document order. Keys are
+ * equal as the YAML library compares them: scalars by value, anything else by identity.
+ */
+function duplicateKeyOffsets(root: unknown): number[] {
+  const out: number[] = [];
+  const walk = (node: unknown): void => {
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key: unknown = pair.key;
+        if (isScalar(key)) {
+          const value: unknown = key.value;
+          if (seen.has(value) && !Number.isNaN(value)) out.push(startOf(key) ?? 0);
+          seen.add(value);
+        }
+        walk(key);
+        walk(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) walk(item);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/**
+ * Findings for the YAML errors of a document: nesting that is too deep, else the first syntax
+ * error only (later ones are usually its consequences), or else every duplicate key.
  */
 export function yamlFindings(source: YamlSource): Finding[] {
+  if (source.tooDeep) return [source.tooDeep];
   const errors = [...source.doc.errors].sort((a, b) => a.pos[0] - b.pos[0]);
   const syntax = errors.find((e) => e.code !== 'DUPLICATE_KEY');
   if (syntax) {
@@ -204,42 +440,144 @@ export function yamlFindings(source: YamlSource): Finding[] {
     if (opener) return [opener];
     return [{ path: [], ...positionOf(source, syntax.pos[0]), message: yamlErrorMessage(syntax) }];
   }
-  return errors.map((e) => {
-    const path = pathAtOffset(source, e.pos[0]);
+  return duplicateKeyOffsets(source.doc.contents).map((offset) => {
+    const path = pathAtOffset(source, offset);
     const key = path[path.length - 1];
     return {
       path,
-      ...positionOf(source, e.pos[0]),
+      ...positionOf(source, offset),
       message: `${formatPath(path)}: duplicate key ${JSON.stringify(String(key ?? ''))}; a key may appear only once in a map, so remove or rename this one`,
     };
   });
 }
 
-/** The document as plain data, or a finding when aliases cannot be resolved. */
+/** A value converted from YAML and how many values it stands for once aliases are expanded. */
+interface Converted {
+  value: unknown;
+  size: number;
+}
+
+/** An anchored node while and after it is converted. */
+interface AnchorRecord {
+  done: boolean;
+  value: unknown;
+  size: number;
+}
+
+class AliasProblem extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The document as plain data (what the YAML library's toJS gives: maps as objects, an alias as
+ * its anchor's value), or a finding when an alias cannot be resolved or aliases expand to more
+ * than MAX_ALIASED_VALUES values. Linear in the document: each alias finds its anchor in a map
+ * of the anchors seen so far, where the library scans every anchor and alias before it.
+ */
 export function toData(
   source: YamlSource,
 ): { ok: true; data: unknown } | { ok: false; finding: Finding } {
-  try {
-    return { ok: true, data: source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
-  } catch (err) {
-    let offset = 0;
-    let name = '';
-    visit(source.doc, {
-      Alias(_, alias) {
-        if (alias.resolve(source.doc) === undefined) {
-          offset = alias.range?.[0] ?? 0;
-          name = alias.source;
-          return visit.BREAK;
+  const anchors = new Map<string, AnchorRecord>();
+  let aliased = 0;
+  const convert = (node: unknown): Converted => {
+    if (isAlias(node)) {
+      const offset = startOf(node) ?? 0;
+      const shown = JSON.stringify(`*${node.source}`);
+      const target = anchors.get(node.source);
+      if (!target) {
+        throw new AliasProblem(
+          offset,
+          `YAML alias ${shown} has no matching anchor ${JSON.stringify(`&${node.source}`)} before it; define the anchor first or remove the alias`,
+        );
+      }
+      if (!target.done) {
+        throw new AliasProblem(
+          offset,
+          `YAML alias ${shown} is inside the value its anchor names, so that value would contain itself; remove the alias`,
+        );
+      }
+      aliased += target.size;
+      if (aliased > MAX_ALIASED_VALUES) {
+        throw new AliasProblem(
+          offset,
+          `YAML aliases expand to more than ${MAX_ALIASED_VALUES} values by here; write the values out instead`,
+        );
+      }
+      return { value: target.value, size: target.size };
+    }
+    let record: AnchorRecord | undefined;
+    if ((isScalar(node) || isCollection(node)) && node.anchor) {
+      record = { done: false, value: undefined, size: 0 };
+      anchors.set(node.anchor, record);
+    }
+    let out: Converted;
+    if (isMap(node)) {
+      const object: Record<string, unknown> = {};
+      let size = 1;
+      for (const pair of node.items) {
+        const key = convert(pair.key);
+        const value = convert(pair.value);
+        size += key.size + value.size;
+        const name = keyText(source, pair.key);
+        // As the library does: a name such as "__proto__" becomes an own property.
+        if (name in object) {
+          Object.defineProperty(object, name, {
+            value: value.value,
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+        } else {
+          object[name] = value.value;
         }
-        return undefined;
-      },
-    });
-    const message = name
-      ? `YAML alias "*${name}" has no matching anchor "&${name}" before it; define the anchor first or remove the alias`
-      : `YAML aliases expand too far (${err instanceof Error ? err.message : String(err)}); write the values out instead`;
+      }
+      out = { value: object, size };
+    } else if (isSeq(node)) {
+      const list: unknown[] = [];
+      let size = 1;
+      for (const item of node.items) {
+        const value = convert(item);
+        size += value.size;
+        list.push(value.value);
+      }
+      out = { value: list, size };
+    } else if (isScalar(node)) {
+      const value: unknown = node.value;
+      out = {
+        value:
+          typeof value === 'bigint'
+            ? Number(value)
+            : typeof value === 'object' && value !== null
+              ? (node.toJS(source.doc) as unknown)
+              : value,
+        size: 1,
+      };
+    } else {
+      out = { value: null, size: 1 };
+    }
+    if (record) {
+      record.done = true;
+      record.value = out.value;
+      record.size = out.size;
+    }
+    return out;
+  };
+  try {
+    return { ok: true, data: convert(source.doc.contents).value };
+  } catch (err) {
+    if (!(err instanceof AliasProblem)) throw err;
     return {
       ok: false,
-      finding: { path: pathAtOffset(source, offset), ...positionOf(source, offset), message },
+      finding: {
+        path: pathAtOffset(source, err.offset),
+        ...positionOf(source, err.offset),
+        message: err.message,
+      },
     };
   }
 }

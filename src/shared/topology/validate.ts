@@ -3,6 +3,7 @@
 import type { TopologyProblem } from '../contract.js';
 import { crossCheck } from './checks.js';
 import { locateIssue, schemaFindings, toProblems } from './issues.js';
+import { fileProblem } from './problem.js';
 import { topologySchema, type Topology } from './schema.js';
 import { isEmptyDocument, parseYamlSource, toData, yamlFindings, type Finding } from './source.js';
 
@@ -10,11 +11,30 @@ import { isEmptyDocument, parseYamlSource, toData, yamlFindings, type Finding } 
 export type TopologyResult =
   { ok: true; topology: Topology } | { ok: false; problems: TopologyProblem[] };
 
+/**
+ * Longest topology text accepted, in characters: the same 4 MiB as the files the engine reads
+ * (MAX_TEXT_FILE_BYTES). A lab with ten thousand hosts is about 1 MiB, and validation time
+ * grows with the size, so a larger text is the wrong file and refusing it keeps the editor
+ * responsive.
+ */
+export const MAX_TOPOLOGY_TEXT_LENGTH = 4 * 1024 * 1024;
+
 function validate(text: string, file: string): TopologyResult {
   const fail = (findings: readonly Finding[]): TopologyResult => ({
     ok: false,
     problems: toProblems(file, findings),
   });
+  if (text.length > MAX_TOPOLOGY_TEXT_LENGTH) {
+    return {
+      ok: false,
+      problems: [
+        fileProblem(
+          file,
+          `the file is ${text.length} characters long, over the limit of ${MAX_TOPOLOGY_TEXT_LENGTH} (4 MiB); a lab with thousands of nodes is well under 1 MiB, so check that this is the right file`,
+        ),
+      ],
+    };
+  }
   const source = parseYamlSource(text);
   const yamlProblems = yamlFindings(source);
   if (yamlProblems.length > 0) return fail(yamlProblems);
@@ -38,8 +58,10 @@ function validate(text: string, file: string): TopologyResult {
 }
 
 /**
- * Validates topology YAML: syntax, duplicate keys, schema, then cross-checks. `file` is only
- * used to label problems. Never throws for bad input.
+ * Validates topology YAML: size, nesting, syntax, duplicate keys, schema, then cross-checks.
+ * `file` is only used to label problems. Never throws for bad input; every problem has a line
+ * and column, or is file-level (isFileLevel), and a one-line message. Linear (or n log n) in
+ * the size of the text.
  */
 export function validateTopologyText(text: string, file: string): TopologyResult {
   try {
@@ -49,13 +71,10 @@ export function validateTopologyText(text: string, file: string): TopologyResult
     return {
       ok: false,
       problems: [
-        {
+        fileProblem(
           file,
-          line: 1,
-          column: 1,
-          path: [],
-          message: `netweave could not validate this file (internal error: ${detail}); please report it with the file`,
-        },
+          `netweave could not validate this file (internal error: ${detail}); please report it with the file`,
+        ),
       ],
     };
   }

@@ -203,6 +203,32 @@ links:
   });
 });
 
+describe('node names that are also names of object properties', () => {
+  it('refuses a link to an undefined node called "constructor" or "toString"', () => {
+    expect(
+      problems(
+        'name: lab\nnodes:\n  h1: {kind: host, interfaces: {eth0: {}, eth1: {}}}\nlinks:\n  - endpoints: [h1:eth0, constructor]\n  - endpoints: [h1:eth1, toString:eth0]\n',
+      ),
+    ).toEqual([
+      'lab.yaml:5:26: links[0].endpoints[1]: node "constructor" is not defined; defined nodes are h1',
+      'lab.yaml:6:26: links[1].endpoints[1]: node "toString" is not defined; defined nodes are h1',
+    ]);
+  });
+
+  it('accepts a radio matrix row named "constructor" that does not list itself', () => {
+    valid(`
+name: lab
+nodes:
+  constructor: {kind: qemu, board: qemu_x86, kernel: z.elf}
+  z2: {kind: qemu, board: qemu_x86, kernel: z.elf}
+  air: {kind: radio-154, delivery: matrix, matrix: {constructor: {z2: 1}, z2: {constructor: 1}}}
+links:
+  - {kind: uart-pipe-154, endpoints: ["constructor:serial2", air]}
+  - {kind: uart-pipe-154, endpoints: ["z2:serial2", air]}
+`);
+  });
+});
+
 describe('endpoints', () => {
   it('parses node:port and bare names', () => {
     expect(parseEndpoint('h1:eth0')).toEqual({ node: 'h1', port: 'eth0' });

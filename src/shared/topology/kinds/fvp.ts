@@ -149,29 +149,39 @@ export const fvpSchema = z
 /** An fvp node as validated. */
 export type FvpNodeSpec = z.output<typeof fvpSchema>;
 
-/** True when two forwards listen on the same host socket (an unset address is every address). */
-function sameHostSocket(a: FvpForward, b: FvpForward): boolean {
-  return (
-    a.hostPort === b.hostPort &&
-    (a.hostIp === undefined || b.hostIp === undefined || a.hostIp === b.hostIp)
-  );
-}
-
-/** Finds forwards that claim the same host port twice. */
+/**
+ * Finds forwards that claim the same host port twice: two forwards listen on the same host
+ * socket when their ports are equal and their addresses are equal or one is unset (an unset
+ * address is every address).
+ */
 export function duplicateForwards(forwards: readonly string[]): KindIssue[] {
   const issues: KindIssue[] = [];
-  const parsed: { f: FvpForward; i: number }[] = [];
+  // Earlier forwards by host port: the first of any address, the first on all addresses, and
+  // the first per address, so each forward finds the first one it clashes with at once.
+  const byPort = new Map<number, { first: number; any?: number; byIp: Map<string, number> }>();
   forwards.forEach((text, i) => {
     const r = parseFvpForward(text);
     if (!r.ok) return;
-    const clash = parsed.find((p) => sameHostSocket(p.f, r.value));
-    if (clash) {
+    const { hostPort, hostIp } = r.value;
+    let earlier = byPort.get(hostPort);
+    const clash =
+      earlier === undefined
+        ? undefined
+        : hostIp === undefined
+          ? earlier.first
+          : Math.min(earlier.any ?? Infinity, earlier.byIp.get(hostIp) ?? Infinity);
+    if (clash !== undefined && clash !== Infinity) {
       issues.push({
         path: ['forwards', i],
-        message: `host port ${r.value.hostPort} is already forwarded by forwards[${clash.i}] (${forwards[clash.i]}); use another host port`,
+        message: `host port ${hostPort} is already forwarded by forwards[${clash}] (${forwards[clash]}); use another host port`,
       });
     }
-    parsed.push({ f: r.value, i });
+    if (!earlier) {
+      earlier = { first: i, byIp: new Map() };
+      byPort.set(hostPort, earlier);
+    }
+    if (hostIp === undefined) earlier.any ??= i;
+    else if (!earlier.byIp.has(hostIp)) earlier.byIp.set(hostIp, i);
   });
   return issues;
 }

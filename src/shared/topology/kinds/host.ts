@@ -1,7 +1,6 @@
 // The "host" node kind: a Linux network namespace with interfaces, routes and a shell.
 import { z } from 'zod';
 import {
-  cidrContains,
   formatCidr,
   formatIp,
   hasHostBits,
@@ -10,6 +9,7 @@ import {
   parseCidr,
   parseIp,
   type Cidr,
+  type IpAddress,
 } from '../address.js';
 import {
   addressListSchema,
@@ -24,7 +24,7 @@ import {
   readySchema,
   routeDestinationSchema,
 } from '../fields.js';
-import { listChoices } from '../text.js';
+import { listChoices, listSome, MAX_LISTED, someChoices } from '../text.js';
 import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
 
 /** Shell used for terminals opened in a host when `shell` is not set: present on every Linux. */
@@ -133,9 +133,60 @@ function hostAddresses(spec: HostNodeSpec): PortAddress[] {
   return out;
 }
 
+/** The subnets of some interfaces in one family, for "is the gateway on a connected subnet". */
+class Subnets {
+  /** The network (canonical text) of each subnet, by prefix length. */
+  private readonly byPrefix = new Map<number, Set<string>>();
+  /** The first MAX_LISTED networks, for messages. */
+  readonly shown: string[] = [];
+  /** How many distinct subnets were added. */
+  size = 0;
+
+  add(cidr: Cidr): void {
+    let networks = this.byPrefix.get(cidr.prefix);
+    if (!networks) {
+      networks = new Set();
+      this.byPrefix.set(cidr.prefix, networks);
+    }
+    const network = formatCidr(networkOf(cidr));
+    if (networks.has(network)) return;
+    networks.add(network);
+    this.size++;
+    if (this.shown.length < MAX_LISTED) this.shown.push(network);
+  }
+
+  /** True when `addr` is inside one of the subnets: one lookup per prefix length. */
+  contains(addr: IpAddress): boolean {
+    for (const [prefix, networks] of this.byPrefix) {
+      if (networks.has(formatCidr(networkOf({ address: addr, prefix })))) return true;
+    }
+    return false;
+  }
+}
+
 function checkRoutes(spec: HostNodeSpec, node: string): KindIssue[] {
   const issues: KindIssue[] = [];
   const ports = Object.keys(spec.interfaces ?? {});
+  const portSet = new Set(ports);
+  // The subnets of one family on one interface or on all of them, built when a route first
+  // needs them.
+  const subnetsOf = new Map<string, Subnets>();
+  const subnets = (family: 4 | 6, dev: string | undefined): Subnets => {
+    const key = `${family}:${dev ?? ''}`;
+    let found = subnetsOf.get(key);
+    if (!found) {
+      found = new Subnets();
+      for (const port of dev !== undefined ? [dev] : ports) {
+        const itf = spec.interfaces?.[port];
+        for (const text of addressList(family === 4 ? itf?.ipv4 : itf?.ipv6)) {
+          const c = parseCidr(text);
+          if (c.ok) found.add(c.value);
+        }
+      }
+      subnetsOf.set(key, found);
+    }
+    return found;
+  };
   const seen = new Map<string, number>();
   (spec.routes ?? []).forEach((route, i) => {
     const at = (key: string): KindIssue['path'] => ['routes', i, key];
@@ -172,11 +223,11 @@ function checkRoutes(spec: HostNodeSpec, node: string): KindIssue[] {
       return;
     }
     seen.set(key, i);
-    if (route.dev !== undefined && !ports.includes(route.dev)) {
+    if (route.dev !== undefined && !portSet.has(route.dev)) {
       issues.push({
         path: at('dev'),
-        message: `host "${node}" has no interface "${route.dev}"; use one of ${listChoices(ports)}`,
-        choices: ports,
+        message: `host "${node}" has no interface "${route.dev}"; use one of ${listSome(ports)}`,
+        choices: someChoices(ports),
       });
       return;
     }
@@ -189,21 +240,14 @@ function checkRoutes(spec: HostNodeSpec, node: string): KindIssue[] {
       }
       return;
     }
-    const candidates = route.dev !== undefined ? [route.dev] : ports;
-    const subnets: Cidr[] = [];
-    for (const port of candidates) {
-      const itf = spec.interfaces?.[port];
-      for (const text of addressList(family === 4 ? itf?.ipv4 : itf?.ipv6)) {
-        const c = parseCidr(text);
-        if (c.ok) subnets.push(c.value);
-      }
-    }
-    if (!subnets.some((s) => cidrContains(s, via.value))) {
+    const connected = subnets(family, route.dev);
+    if (!connected.contains(via.value)) {
       const where = route.dev !== undefined ? `${node}:${route.dev}` : `any interface of ${node}`;
-      const known = subnets.map((s) => formatCidr(networkOf(s)));
+      const known = connected.shown;
+      const more = connected.size > known.length ? ', ...' : '';
       issues.push({
         path: at('via'),
-        message: `gateway ${formatIp(via.value)} is not on a subnet of ${where}${known.length > 0 ? ` (${listChoices(known)})` : ''}; use a gateway on a connected subnet or add an address in its subnet`,
+        message: `gateway ${formatIp(via.value)} is not on a subnet of ${where}${known.length > 0 ? ` (${listChoices(known)}${more})` : ''}; use a gateway on a connected subnet or add an address in its subnet`,
       });
     }
   });

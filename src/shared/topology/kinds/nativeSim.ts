@@ -14,6 +14,7 @@ import {
   portNameSchema,
   readySchema,
 } from '../fields.js';
+import { checkPortName } from '../names.js';
 import { hostInterfaceSchema, hostKind, hostRouteSchema, type HostNodeSpec } from './host.js';
 import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
 
@@ -233,6 +234,15 @@ function check(spec: NativeSimNodeSpec, node: string): KindIssue[] {
   const seen = new Map<string, string>();
   ports.forEach(([name, port], i) => {
     const tap = nativeSimTapName(spec, port, i, ports.length);
+    // A TAP named after drvName plus its number ("zeth0") must be a valid name too.
+    const derived =
+      port.tap === undefined && ports.length > 1 ? checkPortName(tap, 'TAP name') : undefined;
+    if (derived !== undefined) {
+      issues.push({
+        path: ['drvName'],
+        message: `drvName ${JSON.stringify(spec.drvName)} gives port ${JSON.stringify(name)} the TAP ${JSON.stringify(tap)}, but ${derived.replace(/; [^;]*$/, '')}; change drvName or give the port its own "tap:"`,
+      });
+    }
     const other = seen.get(tap);
     if (other !== undefined) {
       issues.push({

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { PathIssue } from '../issues.js';
 import { expected, intRange, nodeNameSchema, oneOf } from '../fields.js';
-import { describeValue, listChoices } from '../text.js';
+import { describeValue, listSome, someChoices } from '../text.js';
 import { defineNodeKind, type AttachedLink, type KindIssue } from './types.js';
 
 /** How a medium decides whether a member hears a frame. */
@@ -120,7 +120,7 @@ function checkRadio(spec: Radio154NodeSpec): KindIssue[] {
     });
   }
   for (const [from, row] of Object.entries(spec.matrix ?? {})) {
-    if (row[from] !== undefined) {
+    if (Object.hasOwn(row, from)) {
       issues.push({
         path: ['matrix', from, from],
         message: `a member does not hear its own frames, so ${from} -> ${from} has no meaning; remove it`,
@@ -155,11 +155,11 @@ function checkRadioMembers(
   }
   const members = [...joinedBy.keys()];
   const notMember = (name: string, path: PathIssue['path']): void => {
-    if (members.includes(name)) return;
+    if (joinedBy.has(name)) return;
     issues.push({
       path,
-      message: `${JSON.stringify(name)} is not a member of radio-154 ${JSON.stringify(node)}; ${members.length > 0 ? `members are ${listChoices(members)}` : 'it has no members yet'} (nodes joined to it by ${RADIO_LINK_KIND} links)`,
-      choices: members,
+      message: `${JSON.stringify(name)} is not a member of radio-154 ${JSON.stringify(node)}; ${members.length > 0 ? `members are ${listSome(members)}` : 'it has no members yet'} (nodes joined to it by ${RADIO_LINK_KIND} links)`,
+      choices: someChoices(members),
     });
   };
   for (const [from, row] of Object.entries(spec.matrix ?? {})) {
