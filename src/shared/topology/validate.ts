@@ -3,6 +3,7 @@
 import type { TopologyProblem } from '../contract.js';
 import { crossCheck } from './checks.js';
 import { locateIssue, schemaFindings, toProblems } from './issues.js';
+import { fastTopologyData } from './fastRead.js';
 import { fileProblem } from './problem.js';
 import { topologySchema, type Topology } from './schema.js';
 import { isEmptyDocument, parseYamlSource, toData, yamlFindings, type Finding } from './source.js';
@@ -19,7 +20,7 @@ export type TopologyResult =
  */
 export const MAX_TOPOLOGY_TEXT_LENGTH = 4 * 1024 * 1024;
 
-function validate(text: string, file: string): TopologyResult {
+function validate(text: string, file: string, fast: boolean): TopologyResult {
   const fail = (findings: readonly Finding[]): TopologyResult => ({
     ok: false,
     problems: toProblems(file, findings),
@@ -34,6 +35,14 @@ function validate(text: string, file: string): TopologyResult {
         ),
       ],
     };
+  }
+  // Most files are valid: read them the fast way, and take the positioned way only to report.
+  const quick = fast ? fastTopologyData(text) : undefined;
+  if (quick !== undefined) {
+    const parsed = topologySchema.safeParse(quick);
+    if (parsed.success && crossCheck(parsed.data).length === 0) {
+      return { ok: true, topology: parsed.data };
+    }
   }
   const source = parseYamlSource(text);
   const yamlProblems = yamlFindings(source);
@@ -57,15 +66,28 @@ function validate(text: string, file: string): TopologyResult {
   return { ok: true, topology: parsed.value };
 }
 
+/** Options of validateTopologyText. */
+export interface ValidateOptions {
+  /**
+   * Read the text with js-yaml first (default true; fastRead.ts). False takes the positioned
+   * reading only, which decides anyway whenever there is a problem; tests compare the two.
+   */
+  fastRead?: boolean;
+}
+
 /**
  * Validates topology YAML: size, nesting, syntax, duplicate keys, schema, then cross-checks.
  * `file` is only used to label problems. Never throws for bad input; every problem has a line
  * and column, or is file-level (isFileLevel), and a one-line message. Linear (or n log n) in
  * the size of the text.
  */
-export function validateTopologyText(text: string, file: string): TopologyResult {
+export function validateTopologyText(
+  text: string,
+  file: string,
+  options: ValidateOptions = {},
+): TopologyResult {
   try {
-    return validate(text, file);
+    return validate(text, file, options.fastRead ?? true);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     return {

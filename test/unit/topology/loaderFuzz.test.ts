@@ -88,6 +88,7 @@ describe('topology loader under seeded mutations', () => {
   it('returns located, one-line problems and never throws or hangs', async () => {
     const rng = new Prng(SEED);
     let loads = 0;
+    let accepted = 0;
     let slowest = { ms: 0, what: '' };
     for (const seed of seeds) {
       for (let i = 0; i < MUTANTS_PER_FILE; i++) {
@@ -110,6 +111,16 @@ describe('topology loader under seeded mutations', () => {
         if (!result.ok) {
           const breach = contractBreach(text, result.problems);
           if (breach) expect.fail(`${what}: ${breach}\n--- mutant ---\n${text.slice(0, 2000)}`);
+        } else {
+          // Accepted by the fast reading: the positioned one must agree, value for value.
+          accepted++;
+          const positioned = validateTopologyText(text, 'mutant.yaml', { fastRead: false });
+          if (!positioned.ok) {
+            expect.fail(
+              `${what}: js-yaml accepted what the positioned reading refuses: ${positioned.problems[0]?.message ?? ''}\n--- mutant ---\n${text.slice(0, 2000)}`,
+            );
+          }
+          expect(positioned.topology, what).toEqual(result.topology);
         }
         if (i % ON_DISK_EVERY === 0) {
           // Bytes as they are, invalid UTF-8 included: the reader's path.
@@ -126,7 +137,11 @@ describe('topology loader under seeded mutations', () => {
       }
     }
     expect(loads).toBeGreaterThan(2_000);
+    // Enough mutants stay valid for the two readings to be compared on them.
+    expect(accepted).toBeGreaterThan(50);
     // Shown with --reporter=verbose; useful when tuning LOAD_BOUND_MS.
-    console.log(`${loads} loads, slowest ${slowest.ms.toFixed(0)} ms: ${slowest.what}`);
+    console.log(
+      `${loads} loads (${accepted} valid), slowest ${slowest.ms.toFixed(0)} ms: ${slowest.what}`,
+    );
   });
 });
