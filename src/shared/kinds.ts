@@ -14,8 +14,13 @@ export const PCAP_LINKTYPE: Readonly<Record<LinkType, number>> = {
 /** Where a lab's host plumbing lives (see DESIGN.md, "Where the lab's network lives"). */
 export type NetworkMode = 'isolated' | 'host';
 
-/** Why a fabric dropped a frame. */
-export type DropCause = 'no-destination' | 'queue-full' | 'too-big' | 'port-down';
+/**
+ * Why a fabric dropped a frame. The last three are a link impairment's own (issue 10): 'loss'
+ * (random or bursty loss), 'rate-queue' (the queue in front of a rate limit overflowed),
+ * 'limit' (the impairment already held its limit of frames).
+ */
+export type DropCause =
+  'no-destination' | 'queue-full' | 'too-big' | 'port-down' | 'loss' | 'rate-queue' | 'limit';
 
 /** Every drop cause, in display order. */
 export const DROP_CAUSES: readonly DropCause[] = [
@@ -23,4 +28,7 @@ export const DROP_CAUSES: readonly DropCause[] = [
   'queue-full',
   'too-big',
   'port-down',
+  'loss',
+  'rate-queue',
+  'limit',
 ];

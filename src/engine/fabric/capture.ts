@@ -1,4 +1,5 @@
 import { Emitter, type Disposable } from '../../shared/lifecycle.js';
+import { frameNote, framesHaveNotes } from './impair/notes.js';
 import { PcapngWriter, type PcapngOutput } from './pcapng.js';
 import type { Direction, Port, PortObserver } from './port.js';
 
@@ -29,8 +30,10 @@ function defaultNowUs(): number {
 /**
  * A live capture of one or more ports into a pcapng stream. Each port is one interface (its
  * id as if_name, its link type); frames a port received from its device are "inbound", frames
- * it delivered to its device "outbound", each recorded once. Ports without a capture pay
- * nothing; dispose stops capturing and ends the output.
+ * it delivered to its device "outbound", each recorded once, as the node sees them: inbound
+ * before the port's ingress stages (impairments), outbound after its egress stages. A frame an
+ * impairment corrupted or duplicated carries a packet comment saying so. Ports without a capture
+ * pay nothing; dispose stops capturing and ends the output.
  */
 export class Capture implements Disposable {
   /** Ids of the captured ports, in interface order. */
@@ -119,6 +122,8 @@ export class Capture implements Disposable {
       count,
       this.nowUs(),
       direction === 'rx' ? 'inbound' : 'outbound',
+      // A frame the fabric altered (a flipped bit, a duplicate) says so in its comment.
+      framesHaveNotes() ? frameNote : undefined,
     );
     this.written += count;
   }

@@ -18,6 +18,12 @@ export class DirectionCounter {
   tooBig = 0;
   /** Drops with cause 'port-down'. */
   portDown = 0;
+  /** Drops with cause 'loss' (an impairment's loss). */
+  loss = 0;
+  /** Drops with cause 'rate-queue' (an impairment's rate queue was full). */
+  rateQueue = 0;
+  /** Drops with cause 'limit' (an impairment held its limit of frames). */
+  limit = 0;
 
   /** Counts `count` frames dropped for `cause`. */
   drop(cause: DropCause, count: number): void {
@@ -34,12 +40,29 @@ export class DirectionCounter {
       case 'port-down':
         this.portDown += count;
         break;
+      case 'loss':
+        this.loss += count;
+        break;
+      case 'rate-queue':
+        this.rateQueue += count;
+        break;
+      case 'limit':
+        this.limit += count;
+        break;
     }
   }
 
   /** Total drops over every cause. */
   get drops(): number {
-    return this.noDestination + this.queueFull + this.tooBig + this.portDown;
+    return (
+      this.noDestination +
+      this.queueFull +
+      this.tooBig +
+      this.portDown +
+      this.loss +
+      this.rateQueue +
+      this.limit
+    );
   }
 
   /** The counters in the contract's shape (a fresh object). */
@@ -52,6 +75,9 @@ export class DirectionCounter {
         'queue-full': this.queueFull,
         'too-big': this.tooBig,
         'port-down': this.portDown,
+        loss: this.loss,
+        'rate-queue': this.rateQueue,
+        limit: this.limit,
       },
     };
   }
@@ -64,5 +90,8 @@ export class DirectionCounter {
     this.queueFull = 0;
     this.tooBig = 0;
     this.portDown = 0;
+    this.loss = 0;
+    this.rateQueue = 0;
+    this.limit = 0;
   }
 }

@@ -8,12 +8,19 @@ import { toDisposable, type Disposable } from '../../shared/lifecycle.js';
  */
 export type EgressNext = (frames: readonly Buffer[]) => void;
 
-/** What an egress stage may do besides passing frames on: count the frames it drops. */
+/** What a stage may do besides passing frames on: count the frames it drops, and events. */
 export interface EgressContext {
   /** "node:port" of the port the pipeline belongs to. */
   readonly portId: string;
-  /** Counts `count` frames dropped in the port's transmit direction with `cause`. */
+  /**
+   * Which of the port's pipelines this is: 'tx' (egress, fabric to device) or 'rx' (ingress,
+   * device to fabric).
+   */
+  readonly direction: 'rx' | 'tx';
+  /** Counts `count` frames dropped with `cause`, in the pipeline's direction. */
   drop(cause: DropCause, count: number): void;
+  /** Counts a port event (e.g. 'duplicated'), shown with the port's counters under `extra`. */
+  count(event: string, count: number): void;
 }
 
 /**
@@ -32,8 +39,10 @@ export interface EgressStage {
 }
 
 /**
- * The ordered stages between port.send() and the device writer. The chain of `next` functions
- * is built when stages change, never per batch, so an empty pipeline costs one call.
+ * The ordered stages between port.send() and the device writer (a port's `egress`), or between
+ * the port's device and the switch or link it is attached to (its `ingress`: same stages, its
+ * last "next" hands frames on to the attachment). The chain of `next` functions is built when
+ * stages change, never per batch, so an empty pipeline costs one call.
  */
 export class EgressPipeline implements Disposable {
   private readonly list: EgressStage[] = [];

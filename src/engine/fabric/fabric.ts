@@ -1,10 +1,12 @@
 import type { CounterSnapshot } from '../../shared/contract.js';
+import type { Impairment, ImpairmentStatus } from '../../shared/impairment.js';
 import { Emitter, toDisposable, type Disposable } from '../../shared/lifecycle.js';
 import { Capture, type CaptureOptions } from './capture.js';
 import { EthernetSwitch, type EthernetSwitchOptions } from './ethernetSwitch.js';
+import type { ImpairmentScheduler } from './impair/scheduler.js';
 import type { PcapngOutput } from './pcapng.js';
 import { PointToPointLink } from './pointToPointLink.js';
-import type { Port } from './port.js';
+import type { Direction, Port } from './port.js';
 
 /**
  * How often counters are published while publishing runs: a few snapshots a second keep the
@@ -16,6 +18,16 @@ export const DEFAULT_COUNTER_INTERVAL_MS = 250;
 export interface FabricOptions {
   /** Clock in ms for snapshots and switch aging (Date.now by default); injected by tests. */
   clock?: () => number;
+  /** Clock and timers of impairments (systemScheduler by default); injected by tests. */
+  scheduler?: ImpairmentScheduler;
+}
+
+/** One impaired direction of one port, as Fabric.impairments() lists it. */
+export interface PortImpairment {
+  /** Port id ("node:port"). */
+  port: string;
+  direction: Direction;
+  status: ImpairmentStatus;
 }
 
 /**
@@ -29,6 +41,7 @@ export class Fabric implements Disposable {
   private readonly links = new Set<PointToPointLink>();
   private readonly captures = new Set<Capture>();
   private readonly clock: () => number;
+  private readonly scheduler: ImpairmentScheduler | undefined;
   private readonly countersEmitter = new Emitter<CounterSnapshot>();
   private publisher: NodeJS.Timeout | undefined;
   private disposed = false;
@@ -38,6 +51,7 @@ export class Fabric implements Disposable {
 
   constructor(options: FabricOptions = {}) {
     this.clock = options.clock ?? Date.now;
+    this.scheduler = options.scheduler;
   }
 
   /** Registers a port under its id (which must be unique); the fabric disposes it. */
@@ -115,6 +129,36 @@ export class Fabric implements Disposable {
     this.captures.add(cap);
     cap.onDidStop(() => this.captures.delete(cap));
     return cap;
+  }
+
+  /**
+   * Sets, changes or clears (undefined) the impairment of one direction of a port: see
+   * Port.setImpairment(). For a link "a->b", impair the a-end port's 'rx' (frames its device
+   * sends) and for "b->a" the same port's 'tx' (frames for its device); that works whether the
+   * link ends at a switch or at another port. Throws (one sentence) for an unknown port or an
+   * invalid spec.
+   */
+  impair(portId: string, direction: Direction, spec: Impairment | undefined): void {
+    this.mustBeOpen();
+    const port = this.portMap.get(portId);
+    if (port === undefined) throw new Error(`the fabric has no port ${portId}`);
+    port.setImpairment(
+      direction,
+      spec,
+      this.scheduler !== undefined ? { scheduler: this.scheduler } : {},
+    );
+  }
+
+  /** Every impaired direction of every port, in port registration order, rx before tx. */
+  impairments(): PortImpairment[] {
+    const out: PortImpairment[] = [];
+    for (const port of this.portMap.values()) {
+      for (const direction of ['rx', 'tx'] as const) {
+        const status = port.impairmentStatus(direction);
+        if (status !== undefined) out.push({ port: port.id, direction, status });
+      }
+    }
+    return out;
   }
 
   /** Every port's counters, now. */

@@ -9,7 +9,20 @@ export {
   type EthernetSwitchOptions,
   type MacTableEntry,
 } from './ethernetSwitch.js';
-export { DEFAULT_COUNTER_INTERVAL_MS, Fabric, type FabricOptions } from './fabric.js';
+export {
+  DEFAULT_COUNTER_INTERVAL_MS,
+  Fabric,
+  type FabricOptions,
+  type PortImpairment,
+} from './fabric.js';
+export {
+  ImpairmentStage,
+  ManualScheduler,
+  frameNote,
+  systemScheduler,
+  type ImpairmentScheduler,
+  type ImpairmentStageOptions,
+} from './impair/index.js';
 export { MemoryPort, type MemoryPortOptions, type MemoryTransmit } from './memoryPort.js';
 export {
   DEFAULT_SNAPLEN,
@@ -40,6 +53,7 @@ export {
   type FrameHandler,
   type PortObserver,
   type PortOptions,
+  type SetImpairmentOptions,
 } from './port.js';
 export {
   encodeStreamFrames,

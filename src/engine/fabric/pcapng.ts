@@ -16,6 +16,7 @@ export const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 export const DEFAULT_SNAPLEN = 262_144;
 
 const OPT_ENDOFOPT = 0;
+const OPT_COMMENT = 1;
 const OPT_SHB_USERAPPL = 4;
 const OPT_IF_NAME = 2;
 const OPT_IF_TSRESOL = 9;
@@ -100,14 +101,29 @@ export function encodeInterfaceDescription(iface: PcapngInterface): Buffer {
   return buf;
 }
 
-/** Size in bytes of the EPB that carries a packet of which `captured` bytes are kept. */
-export function enhancedPacketSize(captured: number): number {
-  return EPB_HEADER + pad4(captured) + EPB_TRAILER;
+/** Longest packet comment written, in UTF-8 bytes (an option's length is 16 bits). */
+const MAX_COMMENT_BYTES = 0xfff0;
+
+/**
+ * Size in bytes of the EPB that carries a packet of which `captured` bytes are kept, with an
+ * opt_comment of `commentBytes` UTF-8 bytes (0: none).
+ */
+export function enhancedPacketSize(captured: number, commentBytes = 0): number {
+  return (
+    EPB_HEADER + pad4(captured) + EPB_TRAILER + (commentBytes > 0 ? optionSize(commentBytes) : 0)
+  );
+}
+
+/** A packet comment as opt_comment bytes, cut to what an option holds. */
+function commentBytes(comment: string): Buffer {
+  const bytes = Buffer.from(comment, 'utf8');
+  return bytes.length > MAX_COMMENT_BYTES ? bytes.subarray(0, MAX_COMMENT_BYTES) : bytes;
 }
 
 /**
  * Writes an Enhanced Packet Block into `buf` at `at` (which must have enhancedPacketSize()
- * bytes free) and returns the offset after it. `timestampUs` is microseconds since the epoch.
+ * bytes free) and returns the offset after it. `timestampUs` is microseconds since the epoch;
+ * `comment`, when given and not empty, is written as the packet's opt_comment (UTF-8).
  */
 export function writeEnhancedPacket(
   buf: Buffer,
@@ -117,8 +133,10 @@ export function writeEnhancedPacket(
   captured: number,
   timestampUs: number,
   direction: PcapngDirection,
+  comment?: Uint8Array,
 ): number {
-  const length = enhancedPacketSize(captured);
+  const commentLength = comment?.length ?? 0;
+  const length = enhancedPacketSize(captured, commentLength);
   buf.writeUInt32LE(PCAPNG_EPB, at);
   buf.writeUInt32LE(length, at + 4);
   buf.writeUInt32LE(interfaceId, at + 8);
@@ -134,8 +152,17 @@ export function writeEnhancedPacket(
   buf.writeUInt16LE(OPT_EPB_FLAGS, p);
   buf.writeUInt16LE(4, p + 2);
   buf.writeUInt32LE(DIRECTION_FLAGS[direction], p + 4);
-  buf.writeUInt32LE(OPT_ENDOFOPT, p + 8);
-  buf.writeUInt32LE(length, p + 12);
+  p += 8;
+  if (comment !== undefined && commentLength > 0) {
+    buf.writeUInt16LE(OPT_COMMENT, p);
+    buf.writeUInt16LE(commentLength, p + 2);
+    buf.set(comment, p + 4);
+    const end = p + optionSize(commentLength);
+    buf.fill(0, p + 4 + commentLength, end);
+    p = end;
+  }
+  buf.writeUInt32LE(OPT_ENDOFOPT, p);
+  buf.writeUInt32LE(length, p + 4);
   return at + length;
 }
 
@@ -189,13 +216,17 @@ export class PcapngWriter {
     return this.snaplens.length - 1;
   }
 
-  /** Writes the first `count` frames, all with one timestamp (µs since the epoch). */
+  /**
+   * Writes the first `count` frames, all with one timestamp (µs since the epoch). `comment`, when
+   * given, is asked for each frame's packet comment (undefined: none).
+   */
   writePackets(
     interfaceId: number,
     frames: readonly Uint8Array[],
     count: number,
     timestampUs: number,
     direction: PcapngDirection,
+    comment?: (frame: Uint8Array) => string | undefined,
   ): void {
     this.mustBeOpen();
     const snaplen = this.snaplens[interfaceId];
@@ -203,9 +234,24 @@ export class PcapngWriter {
     const n = Math.min(count, frames.length);
     if (n <= 0) return;
     const ts = Math.max(0, Math.round(timestampUs));
+    // Comments are looked up only when asked for, and kept only for the frames that have one.
+    let comments: (Buffer | undefined)[] | undefined;
+    if (comment !== undefined) {
+      for (let i = 0; i < n; i++) {
+        const frame = frames[i];
+        const text = frame === undefined ? undefined : comment(frame);
+        if (text === undefined || text.length === 0) continue;
+        comments ??= new Array<Buffer | undefined>(n);
+        comments[i] = commentBytes(text);
+      }
+    }
     let size = 0;
-    for (let i = 0; i < n; i++)
-      size += enhancedPacketSize(Math.min(frames[i]?.length ?? 0, snaplen));
+    for (let i = 0; i < n; i++) {
+      size += enhancedPacketSize(
+        Math.min(frames[i]?.length ?? 0, snaplen),
+        comments?.[i]?.length ?? 0,
+      );
+    }
     const buf = Buffer.allocUnsafe(size);
     let at = 0;
     for (let i = 0; i < n; i++) {
@@ -219,6 +265,7 @@ export class PcapngWriter {
         Math.min(frame.length, snaplen),
         ts,
         direction,
+        comments?.[i],
       );
     }
     this.emit(buf);

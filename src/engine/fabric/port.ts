@@ -1,8 +1,17 @@
 import type { PortCounters, PortStatus } from '../../shared/contract.js';
+import {
+  checkImpairment,
+  formatImpairment,
+  isInertImpairment,
+  type Impairment,
+  type ImpairmentStatus,
+} from '../../shared/impairment.js';
 import type { DropCause, LinkType } from '../../shared/kinds.js';
 import { Emitter, toDisposable, type Disposable } from '../../shared/lifecycle.js';
 import { DirectionCounter } from './counters.js';
-import { EgressPipeline, type EgressContext } from './egress.js';
+import { EgressPipeline, type EgressContext, type EgressNext } from './egress.js';
+import type { ImpairmentScheduler } from './impair/scheduler.js';
+import { ImpairmentStage } from './impair/stage.js';
 
 /**
  * Largest frame a port accepts by default, per link type, in bytes as the fabric sees them
@@ -37,6 +46,22 @@ export interface PortObserver {
   onFrames(port: Port, direction: Direction, frames: readonly Buffer[], count: number): void;
 }
 
+/** Options of Port.setImpairment(). */
+export interface SetImpairmentOptions {
+  /**
+   * Clock and timers of the impairment stage (default: the machine's monotonic clock and Node
+   * timers); used when the stage is created, i.e. when a direction goes from unimpaired to
+   * impaired. Tests pass a ManualScheduler.
+   */
+  scheduler?: ImpairmentScheduler;
+}
+
+/** One direction's impairment: the spec as set, and the stage running it (none when inert). */
+interface ImpairmentSlot {
+  spec: Impairment | undefined;
+  stage: ImpairmentStage | undefined;
+}
+
 /** What every port is created with. */
 export interface PortOptions {
   /** "node:port". */
@@ -48,10 +73,16 @@ export interface PortOptions {
 
 /**
  * One endpoint of the fabric, with a device behind it. Frames from the device enter through
- * receive() (down port -> 'port-down', longer than mtu -> 'too-big', counted as rx, then given
- * to the handler, or 'no-destination' without one). Frames for the device leave through
- * send(), which runs the egress pipeline whose last stage is the device writer (transmit());
- * frames the device does not take are 'queue-full' drops. Subclasses supply the device.
+ * receive() (down port -> 'port-down', longer than mtu -> 'too-big', counted as rx and seen by
+ * captures, then run through the ingress pipeline whose last stage gives them to the handler, or
+ * counts 'no-destination' without one). Frames for the device leave through send(), which runs
+ * the egress pipeline whose last stage is the device writer (transmit()); frames the device does
+ * not take are 'queue-full' drops, and captures see what it took. Subclasses supply the device.
+ *
+ * So a capture shows frames as the node sees them: on the way in before any ingress stage (as
+ * the node sent them), on the way out after every egress stage (as the node receives them).
+ * Impairments (setImpairment) are such stages: 'rx' acts on what the device sends before it
+ * reaches the switch or link, 'tx' on what the device is about to receive.
  */
 export abstract class Port implements Disposable {
   /** "node:port". */
@@ -66,6 +97,11 @@ export abstract class Port implements Disposable {
   readonly tx = new DirectionCounter();
   /** Stages every outgoing batch passes before the device writer. */
   readonly egress: EgressPipeline;
+  /**
+   * Stages every batch from the device passes (after rx counting and captures) before the switch
+   * or link the port is attached to. Drops there count on rx.
+   */
+  readonly ingress: EgressPipeline;
 
   /** Kind-specific event counts (codec errors, medium losses), by event name. */
   private readonly extra = new Map<string, number>();
@@ -76,6 +112,10 @@ export abstract class Port implements Disposable {
   private handler: FrameHandler | undefined;
   private observers: readonly PortObserver[] | null = null;
   private readonly didDispose = new Emitter<Port>();
+  private readonly impairments: Record<Direction, ImpairmentSlot> = {
+    rx: { spec: undefined, stage: undefined },
+    tx: { spec: undefined, stage: undefined },
+  };
 
   /** Fires once when the port is disposed, before its device is released. */
   readonly onDidDispose = this.didDispose.event;
@@ -90,15 +130,30 @@ export abstract class Port implements Disposable {
     this.linkType = options.linkType;
     this.mtu = mtu;
     const tx = this.tx;
-    const ctx: EgressContext = {
+    const rx = this.rx;
+    const countExtra = (event: string, count: number): void => {
+      this.countExtra(event, count);
+    };
+    const txContext: EgressContext = {
       portId: this.id,
+      direction: 'tx',
       drop(cause: DropCause, count: number): void {
         tx.drop(cause, count);
       },
+      count: countExtra,
     };
-    this.egress = new EgressPipeline(ctx, (frames) => {
+    const rxContext: EgressContext = {
+      portId: this.id,
+      direction: 'rx',
+      drop(cause: DropCause, count: number): void {
+        rx.drop(cause, count);
+      },
+      count: countExtra,
+    };
+    this.egress = new EgressPipeline(txContext, (frames) => {
       this.writeToDevice(frames);
     });
+    this.ingress = new EgressPipeline(rxContext, this.toAttachment);
   }
 
   /** Administrative state: a down port drops frames in both directions ('port-down'). */
@@ -182,6 +237,74 @@ export abstract class Port implements Disposable {
   }
 
   /**
+   * Sets, changes or clears (`spec` undefined or empty) the impairment of one direction:
+   * 'rx' acts on frames the device sends, after rx counting and captures and before the switch
+   * or link; 'tx' on frames for the device, before the device writer and captures. On a link
+   * "a->b" whose a-end is this port that is 'rx'; "b->a" is 'tx'.
+   *
+   * - A spec that does nothing (isInertImpairment, e.g. loss=0%) installs no stage: the port
+   *   costs what an unimpaired one does; status still shows the spec.
+   * - Changing a spec keeps the stage and its held frames (netem's `tc qdisc change`): they
+   *   leave at the times computed when they arrived; new frames follow the new spec.
+   * - Clearing (or changing to an inert spec) removes the stage and delivers its held frames at
+   *   once, in order: frames already accepted are not lost to an administrative change.
+   *
+   * Throws (one sentence) when the spec is not valid (checkImpairment) or the port is disposed.
+   */
+  setImpairment(
+    direction: Direction,
+    spec: Impairment | undefined,
+    options: SetImpairmentOptions = {},
+  ): void {
+    if (this.disposed) throw new Error(`port ${this.id} is disposed`);
+    if (direction !== 'rx' && direction !== 'tx') {
+      throw new Error(`port ${this.id}: the direction is rx or tx, not ${String(direction)}`);
+    }
+    let kept: Impairment | undefined;
+    if (spec !== undefined) {
+      const problem = checkImpairment(spec);
+      if (problem !== undefined) throw new Error(`port ${this.id}: ${problem.error}`);
+      if (formatImpairment(spec) !== '') kept = frozenCopy(spec);
+    }
+    const slot = this.impairments[direction];
+    const pipeline = direction === 'rx' ? this.ingress : this.egress;
+    const stage = slot.stage;
+    if (kept === undefined || isInertImpairment(kept)) {
+      slot.stage = undefined;
+      if (stage !== undefined) {
+        stage.flush();
+        pipeline.remove(stage);
+      }
+    } else if (stage !== undefined) {
+      stage.update(kept);
+    } else {
+      const created = new ImpairmentStage(kept, {
+        ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
+      });
+      pipeline.insert(created);
+      slot.stage = created;
+    }
+    slot.spec = kept;
+  }
+
+  /** The impairment of one direction as set (frozen), undefined when there is none. */
+  impairment(direction: Direction): Impairment | undefined {
+    return this.impairments[direction].spec;
+  }
+
+  /** The impairment of one direction for status, undefined when there is none. */
+  impairmentStatus(direction: Direction): ImpairmentStatus | undefined {
+    const { spec, stage } = this.impairments[direction];
+    if (spec === undefined) return undefined;
+    return {
+      spec,
+      text: formatImpairment(spec),
+      active: stage !== undefined,
+      ...(stage !== undefined ? { seed: stage.seed, counters: stage.counters() } : {}),
+    };
+  }
+
+  /**
    * Counts a kind-specific event (a SLIP decoder's 'bad-escape', a radio medium's 'lost'), shown
    * with the port's counters under `extra`.
    */
@@ -214,6 +337,8 @@ export abstract class Port implements Disposable {
     this.handler = undefined;
     this.observers = null;
     this.egress.dispose();
+    this.ingress.dispose();
+    for (const slot of Object.values(this.impairments)) slot.stage = undefined;
     try {
       this.didDispose.fire(this);
     } finally {
@@ -261,12 +386,7 @@ export abstract class Port implements Disposable {
     if (observers !== null) {
       for (const o of observers) o.onFrames(this, 'rx', accepted, count);
     }
-    const handler = this.handler;
-    if (handler === undefined) {
-      this.rx.noDestination += count;
-      return;
-    }
-    handler(accepted, this);
+    this.ingress.run(accepted);
   }
 
   /**
@@ -277,6 +397,23 @@ export abstract class Port implements Disposable {
 
   /** Releases the device (closes an fd, a socket). Called once, by dispose(). */
   protected abstract disposeDevice(): void;
+
+  /** The ingress pipeline's last stage: hands frames to the switch or link. */
+  private readonly toAttachment: EgressNext = (frames) => {
+    const n = frames.length;
+    if (n === 0) return;
+    // Checked again here: a stage may hold frames until after the port went down.
+    if (!this.adminUp) {
+      this.rx.portDown += n;
+      return;
+    }
+    const handler = this.handler;
+    if (handler === undefined) {
+      this.rx.noDestination += n;
+      return;
+    }
+    handler(frames, this);
+  };
 
   private writeToDevice(frames: readonly Buffer[]): void {
     const n = frames.length;
@@ -296,6 +433,14 @@ export abstract class Port implements Disposable {
       for (const o of observers) o.onFrames(this, 'tx', frames, written);
     }
   }
+}
+
+/** A deep, frozen copy of a spec, so that status shows what was set whatever the caller does. */
+function frozenCopy(spec: Impairment): Impairment {
+  const copy = structuredClone(spec);
+  if (typeof copy.loss === 'object') Object.freeze(copy.loss);
+  if (copy.queue !== undefined) Object.freeze(copy.queue);
+  return Object.freeze(copy);
 }
 
 function sumBytes(frames: readonly Buffer[], count: number): number {

@@ -1,7 +1,13 @@
+import { DROP_CAUSES, type DropCause } from '../../../src/shared/kinds.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Fabric } from '../../../src/engine/fabric/index.js';
 import type { CounterSnapshot } from '../../../src/shared/contract.js';
 import { BROADCAST, RecordingPort, ethernetFrame } from './helpers.js';
+
+/** Every drop cause at zero. */
+function noDrops(): Record<DropCause, number> {
+  return Object.fromEntries(DROP_CAUSES.map((c) => [c, 0])) as Record<DropCause, number>;
+}
 
 const A = '02:00:00:00:00:0a';
 const B = '02:00:00:00:00:0b';
@@ -30,7 +36,7 @@ describe('Fabric', () => {
     expect(snap.ports[1]?.tx).toEqual({
       frames: 2,
       bytes: 120,
-      drops: { 'no-destination': 0, 'queue-full': 0, 'too-big': 0, 'port-down': 0 },
+      drops: noDrops(),
     });
     expect(fabric.port('h2:eth0')).toBe(b);
     expect(fabric.portIds()).toEqual(['h1:eth0', 'h2:eth0']);
