@@ -17,7 +17,7 @@ import type { SocketEngineClient } from '../engine/rpc/client.js';
 import { execOutput, MAX_CAPTURE_BYTES } from '../engine/process/run.js';
 import { jsonSchema, loadTopologyFile, writeFileAtomic } from '../engine/topology/index.js';
 import { importZephyr } from '../engine/zephyr/index.js';
-import { formatCounters, formatStatus } from './format.js';
+import { formatCounters, formatLinkImpairment, formatStatus } from './format.js';
 import { cmdServe } from './serve.js';
 
 /** The key that detaches `netweave console` from a node: Ctrl-] as in telnet. */
@@ -36,6 +36,10 @@ Usage:
                                   run a command inside a node
   netweave link NODE:PORT up|down [--lab LAB]
                                   plug or pull a port's cable (a QEMU guest sees carrier change)
+  netweave impair LINK [--dir ab|ba] [--lab LAB] delay=20ms jitter=5ms loss=1% rate=10mbit ...
+  netweave impair LINK [--dir ab|ba] --clear
+                                  shape a running link as netem would (ab = 'a->b': from the link's
+                                  first endpoint to its second; both directions without --dir)
   netweave reset NODE [--lab LAB] reset a node as its reset button would (QEMU: QMP system_reset)
   netweave stats [--lab LAB] [--watch] [--json]
                                   per-port frame, byte and drop counters
@@ -443,6 +447,46 @@ async function cmdLink(args: string[]): Promise<number> {
   return 0;
 }
 
+async function cmdImpair(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      lab: { type: 'string' },
+      dir: { type: 'string' },
+      clear: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  const [link, ...settings] = positionals;
+  if (!link || (settings.length === 0) === (values.clear !== true)) {
+    throw new UsageError(
+      'impair takes a link and settings, or --clear: netweave impair LINK [--dir ab|ba] delay=20ms loss=1% ...',
+    );
+  }
+  // "a->b" needs quotes in a shell (">" redirects); "ab" and "ba" need none.
+  const dirs: Record<string, 'a->b' | 'b->a'> = {
+    'a->b': 'a->b',
+    ab: 'a->b',
+    'b->a': 'b->a',
+    ba: 'b->a',
+  };
+  const dir = values.dir !== undefined ? dirs[values.dir] : undefined;
+  if (values.dir !== undefined && dir === undefined) {
+    throw new UsageError(`--dir must be 'a->b' (or ab) or 'b->a' (or ba), not "${values.dir}"`);
+  }
+  const r = await withLab(values.lab, (c) =>
+    c.call('linkImpair', {
+      link,
+      ...(dir !== undefined ? { dir } : {}),
+      ...(values.clear === true ? { clear: true } : { spec: settings.join(' ') }),
+    }),
+  );
+  if (values.json) out(JSON.stringify(r));
+  else out(`${r.id}: ${formatLinkImpairment(r) || 'no impairment'}`);
+  return 0;
+}
+
 async function cmdReset(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -515,6 +559,8 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdStats(rest);
       case 'link':
         return await cmdLink(rest);
+      case 'impair':
+        return await cmdImpair(rest);
       case 'reset':
         return await cmdReset(rest);
       case 'capture':

@@ -37,9 +37,15 @@ export function formatStatus(s: LabStatus): string {
         .join('; '),
     ]),
   );
+  const impaired = s.links.some((l) => l.impair !== undefined);
   const links = table(
-    ['LINK', 'KIND', 'PORTS'],
-    s.links.map((l) => [l.id, l.kind, l.ports.join(' ')]),
+    ['LINK', 'KIND', 'PORTS', ...(impaired ? ['IMPAIRMENT'] : [])],
+    s.links.map((l) => [
+      l.id,
+      l.kind,
+      l.ports.join(' '),
+      ...(impaired ? [formatLinkImpairment(l) || '-'] : []),
+    ]),
   );
   return `${head}\n\n${nodes}\n\n${links}\nlogs: ${s.logDir}`;
 }
@@ -106,5 +112,20 @@ export function formatCounters(
   ];
   if (withEvents) header.push('EVENTS');
   if (dt > 0) header.push('RX/TX FRAMES/S');
-  return `${table(header, rows)}\n(RX: from the node into the fabric; TX: from the fabric to the node)`;
+  const impaired = links.filter((l) => l.impair !== undefined);
+  const impairments = impaired.map((l) => `impairment on ${l.id}: ${formatLinkImpairment(l)}`);
+  return [
+    table(header, rows),
+    '(RX: from the node into the fabric; TX: from the fabric to the node)',
+    ...impairments,
+  ].join('\n');
+}
+
+/** The impairment in force on a link, per direction: "a->b delay=20ms; b->a loss=1%". */
+export function formatLinkImpairment(l: LinkStatus): string {
+  const dirs = (['a->b', 'b->a'] as const).flatMap((d) => {
+    const st = l.impair?.[d];
+    return st ? [`${d} ${st.text}${st.active ? '' : ' (inert)'}`] : [];
+  });
+  return dirs.join('; ');
 }

@@ -20,8 +20,8 @@ import {
 } from '../shared/contract.js';
 import { DisposableStore, Emitter, type Disposable } from '../shared/lifecycle.js';
 import type { NetworkMode } from '../shared/kinds.js';
-import type { Topology } from '../shared/topology/index.js';
-import { parseEndpoint } from '../shared/topology/index.js';
+import type { LinkDirection, LinkSpec, Topology } from '../shared/topology/index.js';
+import { impairTexts, LINK_DIRECTIONS, parseEndpoint } from '../shared/topology/index.js';
 import { DEFAULT_COUNTER_INTERVAL_MS, Fabric, type Port } from './fabric/index.js';
 import { Journal } from './host/journal.js';
 import { NetnsManager } from './host/netns.js';
@@ -29,6 +29,7 @@ import { LAB_DIR_ENV, LAB_FILES, LAB_TAG_ENV } from './paths.js';
 import { nodeKind } from './nodes/registry.js';
 import type { LabContext, NodeInstance } from './nodes/types.js';
 import { linkKind } from './links/registry.js';
+import { impairLink, linkImpairments } from './links/impairments.js';
 import type { LinkInstance } from './links/types.js';
 import { importZephyr } from './zephyr/index.js';
 
@@ -68,6 +69,8 @@ export class Lab implements EngineClient {
   };
   private readonly nodes = new Map<string, NodeInstance>();
   private readonly links: LinkInstance[] = [];
+  /** Each link's settings from the file (its endpoints name the directions of impairments). */
+  private readonly linkSpecs = new Map<LinkInstance, LinkSpec>();
   private readonly captures = new Map<string, { dispose(): void; frames(): number }>();
   private nextCapture = 1;
   private state: LabState = 'deploying';
@@ -195,9 +198,16 @@ export class Lab implements EngineClient {
           node: (name) => this.mustNode(name),
         });
         this.links.push(link);
+        this.linkSpecs.set(link, spec);
         this.store.add(link);
         this.progress('wire', `wiring ${link.id}`);
         await this.step(link.wire());
+        // The file's impairments are in force before any node sends a frame.
+        const texts = impairTexts('impair' in spec ? spec.impair : undefined);
+        for (const dir of LINK_DIRECTIONS) {
+          const text = texts[dir];
+          if (text !== undefined) impairLink(link, spec.endpoints, dir, text);
+        }
       }
       for (const node of this.nodes.values()) await this.step(node.wire());
       this.failIfInjected('wire');
@@ -271,7 +281,7 @@ export class Lab implements EngineClient {
 
   /** Status of the lab and every node and link. */
   status(): LabStatus {
-    const links: LinkStatus[] = this.links.map((l) => l.status());
+    const links: LinkStatus[] = this.links.map((l) => this.linkStatus(l));
     return {
       name: this.opts.topology.name,
       id: this.opts.labId,
@@ -286,6 +296,12 @@ export class Lab implements EngineClient {
       nodes: [...this.nodes.values()].map((n) => n.status()),
       links,
     };
+  }
+
+  /** A link's status with the impairments in force on it. */
+  private linkStatus(link: LinkInstance): LinkStatus {
+    const impair = linkImpairments(link, this.linkSpecs.get(link)?.endpoints ?? []);
+    return { ...link.status(), ...(Object.keys(impair).length > 0 ? { impair } : {}) };
   }
 
   /** Handles one contract command. */
@@ -386,6 +402,36 @@ export class Lab implements EngineClient {
         }
         await node.reset();
         return node.status();
+      }
+      case 'linkImpair': {
+        const id = str('link');
+        const link = this.links.find((l) => l.id === id);
+        if (!link) {
+          throw new EngineError(
+            'no-such-target',
+            `no link "${id}" in this lab; links are ${this.links.map((l) => l.id).join(', ')}`,
+          );
+        }
+        const dir = p['dir'];
+        if (dir !== undefined && dir !== 'a->b' && dir !== 'b->a') {
+          throw new EngineError(
+            'bad-request',
+            `dir must be "a->b" or "b->a", not ${JSON.stringify(dir)}`,
+          );
+        }
+        const clear = p['clear'] === true;
+        const spec = p['spec'];
+        if (clear === (typeof spec === 'string')) {
+          throw new EngineError(
+            'bad-request',
+            'linkImpair needs either spec (e.g. "delay=20ms loss=1%") or clear: true',
+          );
+        }
+        const endpoints = this.linkSpecs.get(link)?.endpoints ?? [];
+        const dirs: readonly LinkDirection[] = dir === undefined ? LINK_DIRECTIONS : [dir];
+        // Every direction's text is checked before anything changes.
+        for (const d of dirs) impairLink(link, endpoints, d, clear ? undefined : String(spec));
+        return this.linkStatus(link);
       }
       case 'linkSet': {
         const id = str('port');

@@ -1,6 +1,7 @@
 // The engine's contract: every command (request/response) and event (pushed stream) that the
 // CLI, the desktop app and web mode use. Transports (in-process, unix socket, Electron IPC,
 // WebSocket) are typed against this file and nothing else.
+import type { ImpairmentStatus } from './impairment.js';
 import type { Disposable } from './lifecycle.js';
 import type { DropCause, LinkType, NetworkMode } from './kinds.js';
 
@@ -72,6 +73,8 @@ export interface LinkStatus {
   endpoints: [string, string] | [string];
   /** The fabric ports that carry this link's frames ("node:port"). */
   ports: string[];
+  /** The impairment in force on each direction ("a->b": first endpoint to second), if any. */
+  impair?: Partial<Record<'a->b' | 'b->a', ImpairmentStatus>>;
 }
 
 /** A running (or failed) lab. */
@@ -190,6 +193,15 @@ export interface EngineCommands {
    */
   linkSet: { params: { port: string; up: boolean }; result: PortStatus };
   /**
+   * Sets or clears a link's impairment at once, on one direction ("a->b" is from its first
+   * endpoint to its second) or both: `spec` in netem's words ("delay=20ms loss=1%"), or
+   * `clear`. Answers the link with what is now in force.
+   */
+  linkImpair: {
+    params: { link: string; dir?: 'a->b' | 'b->a'; spec?: string; clear?: boolean };
+    result: LinkStatus;
+  };
+  /**
    * Reads Zephyr build directories and returns a lab for them as topology YAML, with notes on
    * what was recognised but is not supported yet. Stateless: it does not touch the lab.
    */
@@ -263,6 +275,7 @@ export const ENGINE_COMMAND_NAMES = Object.keys({
   captureStop: true,
   importZephyr: true,
   linkSet: true,
+  linkImpair: true,
 } satisfies Record<CommandName, true>) as CommandName[];
 
 /** The app-level name of a forwarded lab command, e.g. "status" -> "labStatus". */

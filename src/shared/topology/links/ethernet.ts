@@ -2,7 +2,7 @@
 // its `kind` may be omitted.
 import { z } from 'zod';
 import { mtuSchema } from '../fields.js';
-import { defineLinkKind, linkBaseShape } from './types.js';
+import { defineLinkKind, impairSchema, linkBaseShape } from './types.js';
 
 /** Settings of an Ethernet link. */
 export const ethernetLinkSchema = z
@@ -12,6 +12,7 @@ export const ethernetLinkSchema = z
     endpoints: linkBaseShape.endpoints,
     mtu: mtuSchema.optional(),
     up: linkBaseShape.up,
+    impair: impairSchema.optional(),
   })
   .meta({ title: 'ethernet link', description: 'An Ethernet link (the default kind).' });
 

@@ -99,7 +99,12 @@ export {
 } from './uartPipe154.js';
 export {
   defineLinkKind,
+  impairSchema,
+  impairTexts,
+  LINK_DIRECTIONS,
   linkBaseShape,
+  type ImpairSpec,
+  type LinkDirection,
   type LinkEnd,
   type LinkKindDefinition,
   type LinkKindSchema,

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { parseIp } from '../address.js';
 import { endpointSchema, expected } from '../fields.js';
 import { describeValue, listChoices } from '../text.js';
-import { defineLinkKind, linkBaseShape } from './types.js';
+import { defineLinkKind, impairSchema, linkBaseShape } from './types.js';
 
 /** pppd's own address, as Zephyr's net-tools configure it. */
 export const DEFAULT_PPP_LOCAL = '192.0.2.2';
@@ -193,6 +193,7 @@ export const pppLinkSchema = z
         description: 'pppd binary (name on PATH or path relative to the file); default pppd.',
       }),
     up: linkBaseShape.up,
+    impair: impairSchema.optional(),
   })
   .superRefine((link, ctx) => {
     if (link.local === link.peer) {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { LinkType } from '../../kinds.js';
 import { mtuSchema, oneOf } from '../fields.js';
 import type { KindIssue } from '../kinds/types.js';
-import { defineLinkKind, linkBaseShape, type LinkEnd } from './types.js';
+import { defineLinkKind, impairSchema, linkBaseShape, type LinkEnd } from './types.js';
 
 /** What a SLIP frame carries: whole Ethernet frames (tap) or raw IP packets (ip). */
 export const SLIP_MODES = ['tap', 'ip'] as const;
@@ -34,6 +34,7 @@ export const slipLinkSchema = z
       .optional()
       .meta({ description: 'IP MTU of the link; default 1500 in mode tap, 576 in mode ip.' }),
     up: linkBaseShape.up,
+    impair: impairSchema.optional(),
   })
   .meta({
     title: 'slip link',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { LinkType } from '../../kinds.js';
 import type { NodeSpec } from '../kinds/index.js';
 import type { KindIssue } from '../kinds/types.js';
+import { parseImpairment } from '../../impairment.js';
 import { describeValue, listChoices } from '../text.js';
 import { endpointSchema, expected, linkNameSchema } from '../fields.js';
 
@@ -19,6 +20,51 @@ export const endpointsSchema = z
     },
   })
   .meta({ description: 'The two ends: "node:port", or the bare name of a switch.' });
+
+/** The two directions of a link: from its first endpoint to its second, and back. */
+export const LINK_DIRECTIONS = ['a->b', 'b->a'] as const;
+
+/** One direction of a link. */
+export type LinkDirection = (typeof LINK_DIRECTIONS)[number];
+
+/** An impairment in netem's words, e.g. "delay=20ms jitter=5ms loss=1%" (impairment.ts). */
+const impairmentText = z
+  .string({ error: expected('netem-style settings such as "delay=20ms loss=1%"') })
+  .superRefine((text, ctx) => {
+    const parsed = parseImpairment(text);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+  });
+
+/**
+ * A link's impairments: one text for both directions, or one per direction ("a->b" is from the
+ * first endpoint to the second).
+ */
+export const impairSchema = z
+  .union([
+    impairmentText,
+    z.strictObject({
+      'a->b': impairmentText.optional(),
+      'b->a': impairmentText.optional(),
+    }),
+  ])
+  .meta({
+    description:
+      'Impairments in netem\'s words (delay, jitter, distribution, loss, rate, queue, duplicate, corrupt, reorder, limit, seed), e.g. "delay=20ms loss=1%" for both directions, or {a->b: "...", b->a: "..."} for each.',
+    examples: ['delay=20ms jitter=5ms loss=1%', { 'a->b': 'rate=10mbit queue=64kb' }],
+  });
+
+/** A link's impairments as written in the file. */
+export type ImpairSpec = z.output<typeof impairSchema>;
+
+/** The impairment text of each direction of a link as written (absent: none). */
+export function impairTexts(spec: ImpairSpec | undefined): Partial<Record<LinkDirection, string>> {
+  if (spec === undefined) return {};
+  if (typeof spec === 'string') return { 'a->b': spec, 'b->a': spec };
+  return {
+    ...(spec['a->b'] !== undefined ? { 'a->b': spec['a->b'] } : {}),
+    ...(spec['b->a'] !== undefined ? { 'b->a': spec['b->a'] } : {}),
+  };
+}
 
 /** Fields every link kind has. */
 export const linkBaseShape = {

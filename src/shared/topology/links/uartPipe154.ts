@@ -3,7 +3,7 @@
 // on the second serial port as 0xF0, a length byte (at most 127) and the MAC frame without FCS.
 import { z } from 'zod';
 import type { KindIssue } from '../kinds/types.js';
-import { defineLinkKind, linkBaseShape, type LinkEnd } from './types.js';
+import { defineLinkKind, impairSchema, linkBaseShape, type LinkEnd } from './types.js';
 
 /** Settings of a uart-pipe-154 link. */
 export const uartPipe154LinkSchema = z
@@ -15,6 +15,7 @@ export const uartPipe154LinkSchema = z
         'The serial port of the radio ("z1:serial1"), then the bare name of the radio-154 medium.',
     }),
     up: linkBaseShape.up,
+    impair: impairSchema.optional(),
   })
   .meta({
     title: 'uart-pipe-154 link',
