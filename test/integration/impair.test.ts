@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
-import { CliEnv, leftovers, portCounters } from '../helpers/cli.js';
+import { CliEnv, leftovers, pingArgs, portCounters } from '../helpers/cli.js';
 
 const env = new CliEnv();
 const files = join(env.runtime, '..', 'files');
@@ -41,19 +41,7 @@ afterAll(async () => {
 /** Ping RTTs in ms (after one warm-up ping, so ARP is not in them). */
 async function rtts(count = 10): Promise<number[]> {
   await env.run(['exec', 'h1', '--', 'ping', '-c', '1', '-W', '2', '192.0.2.2']);
-  const r = await env.run([
-    'exec',
-    'h1',
-    '--',
-    'ping',
-    '-c',
-    String(count),
-    '-i',
-    '0.2',
-    '-W',
-    '2',
-    '192.0.2.2',
-  ]);
+  const r = await env.run(pingArgs('h1', '192.0.2.2', count));
   expect(r.code, r.stdout + r.stderr).toBe(0);
   return [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
 }
