@@ -31,7 +31,6 @@ import type { LabContext, NodeInstance } from './nodes/types.js';
 import { linkKind } from './links/registry.js';
 import { impairLink, linkImpairments } from './links/impairments.js';
 import type { LinkInstance } from './links/types.js';
-import { importZephyr } from './zephyr/index.js';
 
 /** How often counter snapshots are pushed: 4 Hz is smooth in the UI and costs nothing. */
 export const COUNTER_PUBLISH_MS = DEFAULT_COUNTER_INTERVAL_MS;
@@ -450,13 +449,6 @@ export class Lab implements EngineClient {
         }
         port.setUp(up);
         return port.status();
-      }
-      case 'importZephyr': {
-        const dirs = p['buildDirs'];
-        if (!Array.isArray(dirs) || !dirs.every((d): d is string => typeof d === 'string')) {
-          throw new EngineError('bad-request', 'importZephyr needs "buildDirs", a list of paths');
-        }
-        return importZephyr(dirs);
       }
     }
   }

@@ -201,11 +201,6 @@ export interface EngineCommands {
     params: { link: string; dir?: 'a->b' | 'b->a'; spec?: string; clear?: boolean };
     result: LinkStatus;
   };
-  /**
-   * Reads Zephyr build directories and returns a lab for them as topology YAML, with notes on
-   * what was recognised but is not supported yet. Stateless: it does not touch the lab.
-   */
-  importZephyr: { params: { buildDirs: string[] }; result: { yaml: string; notes: string[] } };
 }
 
 /** Events: name -> payload. */
@@ -273,7 +268,6 @@ export const ENGINE_COMMAND_NAMES = Object.keys({
   stats: true,
   captureStart: true,
   captureStop: true,
-  importZephyr: true,
   linkSet: true,
   linkImpair: true,
 } satisfies Record<CommandName, true>) as CommandName[];
