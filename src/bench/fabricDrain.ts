@@ -1,4 +1,4 @@
-// The fabric's frame-rate ceiling, measured as ENVIRONMENT.md suggests: queue 64-byte frames in
+// The fabric's frame-rate ceiling, measured the way the team's machine notes suggest: queue 64-byte frames in
 // a TAP while the fabric does not read it, then time how fast the fabric drains them through a
 // learning switch into a second TAP. iperf3's UDP sender cannot outrun the fabric on 2 cores,
 // so it measures the sender; this measures the fabric (TAP read, switching, TAP write and the

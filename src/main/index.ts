@@ -21,9 +21,7 @@ import {
 import { APP_COMMAND_NAMES } from '../shared/contract.js';
 import { ServiceHost } from './serviceHost.js';
 import { APP_CSP, consoleWindowOptions, isAppUrl, mainWindowOptions } from './windowOptions.js';
-
-const CALL_CHANNEL = 'netweave:call';
-const EVENT_CHANNEL = 'netweave:event';
+import { CALL_CHANNEL, EVENT_CHANNEL } from '../shared/ipcChannels.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const preload = join(here, '../preload/index.cjs');

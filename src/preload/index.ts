@@ -2,11 +2,8 @@
 // window.netweave. ipcRenderer and IPC event objects never reach the page.
 import { contextBridge, ipcRenderer } from 'electron';
 import type { AppEventName } from '../shared/contract.js';
+import { CALL_CHANNEL, EVENT_CHANNEL } from '../shared/ipcChannels.js';
 import { buildPreloadApi } from './api.js';
-
-/** The IPC channel of commands and of events (shared with src/main/ipc.ts). */
-const CALL_CHANNEL = 'netweave:call';
-const EVENT_CHANNEL = 'netweave:event';
 
 contextBridge.exposeInMainWorld(
   'netweave',

@@ -4,7 +4,8 @@
 // network namespace. TapDevice owns the fd: a uv_poll readiness callback reads every queued
 // frame (up to a batch cap) and hands the batch to JavaScript in one call; write() writes a
 // batch of frames in one call into native code. Batching both ways is what makes a Node relay
-// reach the kernel's per-frame TAP limit (ENVIRONMENT.md, "Moving frames from Node").
+// reach the kernel's per-frame TAP limit (measured on 2 cores: 2.4 Gbit/s, 335k frames/s
+// between two TAPs).
 
 #include <errno.h>
 #include <fcntl.h>
