@@ -113,7 +113,6 @@ export class Lab implements EngineClient {
       topology: opts.topology,
       nodeState: (node, state, reason, exit) => this.fireNodeState(node, state, reason, exit),
       consoleData: (node, data) => this.emitters.consoleData.fire({ node, data }),
-      ...(opts.injectFailure ? { injectFailure: opts.injectFailure } : {}),
     };
     for (const e of Object.values(this.emitters)) this.store.add(e);
   }

@@ -1,7 +1,6 @@
 // What every node kind implements, and what the lab gives it.
 import type { Disposable } from '../../shared/lifecycle.js';
 import type {
-  DeployStage,
   ExecResult,
   ExitInfo,
   NodeState,
@@ -31,8 +30,6 @@ export interface LabContext {
   nodeState(node: string, state: NodeState, reason?: string, exit?: ExitInfo): void;
   /** Reports console output of a node. */
   consoleData(node: string, data: string): void;
-  /** Test hook: the deploy stage at which to fail on purpose (NETWEAVE_INJECT_FAILURE). */
-  injectFailure?: DeployStage;
   /** Folder of the topology file: relative paths in node settings are resolved against it. */
   topologyDir: string;
   /** The topology file, when the lab came from one (its layout sidecar holds node positions). */
