@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { IS_ROOT, leftovers, ROOT } from '../helpers/cli.js';
-import { serveAndOpen, type ServedApp } from './browser.js';
+import { answerPath, consoleText, serveAndOpen, type ServedApp } from './browser.js';
 
 /** Screenshots land here (gitignored). */
 const ARTIFACTS = resolve(ROOT, 'test-artifacts');
@@ -56,15 +56,6 @@ async function setField(page: Page, node: string, field: string, value: string):
   const input = page.locator(`[data-testid="field-${field}"]`);
   await input.fill(value);
   await input.press('Enter');
-}
-
-async function answerPath(page: Page, path: string): Promise<void> {
-  await page.locator('[data-testid=path-input]').fill(path);
-  await page.locator('[data-testid=path-ok]').click();
-}
-
-async function consoleText(page: Page, node: string): Promise<string> {
-  return page.locator(`[data-testid=console-${node}] .xterm-rows`).innerText();
 }
 
 describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {

@@ -68,3 +68,14 @@ export async function serveAndOpen(): Promise<ServedApp> {
     },
   };
 }
+
+/** Answers the app's path prompt (open, save) with `path`. */
+export async function answerPath(page: Page, path: string): Promise<void> {
+  await page.locator('[data-testid=path-input]').fill(path);
+  await page.locator('[data-testid=path-ok]').click();
+}
+
+/** The visible text of a node's console. */
+export async function consoleText(page: Page, node: string): Promise<string> {
+  return page.locator(`[data-testid=console-${node}] .xterm-rows`).innerText();
+}

@@ -1,6 +1,6 @@
 // What the UI does with the app contract: files, labs, consoles, captures. Components call
 // these; they talk to the AppClient and update the store.
-import type { AppClient, OpenedFile } from '../../shared/contract.js';
+import type { AppClient, LinkStatus, OpenedFile } from '../../shared/contract.js';
 import { EngineError } from '../../shared/contract.js';
 import { DisposableStore } from '../../shared/lifecycle.js';
 import { newDocumentText, readGraph } from '../../shared/editor/index.js';
@@ -294,6 +294,35 @@ export async function nodeCommand(node: string, action: 'start' | 'stop'): Promi
     useStore
       .getState()
       .setNodeState(node, { state: st.state, ...(st.reason ? { reason: st.reason } : {}) });
+}
+
+/**
+ * Sets (spec) or clears (null) one direction's impairment of a link on the running lab. The
+ * answer (what is now in force) replaces the link's status, so the canvas marks it at once;
+ * the lab's status is read again after.
+ */
+export async function impairLink(
+  link: string,
+  dir: 'a->b' | 'b->a',
+  spec: string | null,
+): Promise<LinkStatus | undefined> {
+  const lab = useStore.getState().lab;
+  if (!lab) return undefined;
+  const st = await attempt(() =>
+    appClient().call(
+      'labLinkImpair',
+      spec === null ? { lab, link, dir, clear: true } : { lab, link, dir, spec },
+    ),
+  );
+  if (st && useStore.getState().lab === lab) {
+    const links = useStore.getState().links;
+    const known = links.some((l) => l.id === st.id);
+    useStore
+      .getState()
+      .setLab({ links: known ? links.map((l) => (l.id === st.id ? st : l)) : [...links, st] });
+    void refreshStatus();
+  }
+  return st;
 }
 
 /** Opens a console tab for a node of the running lab. */

@@ -1,13 +1,15 @@
 // The inspector: settings of the selected node (a form generated from its kind's schema) or
 // link (its settings, live rates, sparkline, totals and drops, capture), else the lab itself.
-import { useEffect, useMemo, useRef, type JSX } from 'react';
+import { useEffect, useMemo, useRef, useState, type JSX } from 'react';
+import { isNode } from 'yaml';
 import { z } from 'zod';
 import type { TopologyProblem } from '../../../shared/contract.js';
 import { DROP_CAUSES } from '../../../shared/kinds.js';
-import { readGraph, type Graph } from '../../../shared/editor/index.js';
+import { getValue, readGraph, type Graph, type GraphLink } from '../../../shared/editor/index.js';
+import { parseImpairment } from '../../../shared/impairment.js';
 import { findNodeKind, validateTopologyText } from '../../../shared/topology/index.js';
 import { renameAction, run, setFieldAction } from '../actions.js';
-import { capture, nodeCommand, openConsole } from '../controller.js';
+import { capture, impairLink, nodeCommand, openConsole } from '../controller.js';
 import { countersStore, formatRate, type LinkRates } from '../store/counters.js';
 import { useStore } from '../store/index.js';
 import { SchemaForm, type JsonSchema } from './SchemaForm.js';
@@ -100,6 +102,147 @@ function LinkNumbers({ id }: { id: string }): JSX.Element {
   );
 }
 
+type Direction = 'a->b' | 'b->a';
+
+const DIRECTIONS: readonly Direction[] = ['a->b', 'b->a'];
+
+/** A short test id for a direction ("ab", "ba"). */
+function dirId(dir: Direction): string {
+  return dir === 'a->b' ? 'ab' : 'ba';
+}
+
+/** The impairment text of each direction as the document writes it on link `index`. */
+function writtenImpair(text: string, index: number): Partial<Record<Direction, string>> {
+  const raw = getValue(text, ['links', index, 'impair']);
+  // A mapping comes back as the document's node, a string as itself.
+  const v: unknown = isNode(raw) ? raw.toJSON() : raw;
+  if (typeof v === 'string') return { 'a->b': v, 'b->a': v };
+  const out: Partial<Record<Direction, string>> = {};
+  if (typeof v === 'object' && v !== null) {
+    const rec = v as Record<string, unknown>;
+    for (const d of DIRECTIONS) {
+      const t = rec[d];
+      if (typeof t === 'string') out[d] = t;
+    }
+  }
+  return out;
+}
+
+/** Writes one direction's impairment (null: none) into link `index` of the document. */
+function writeImpair(index: number, dir: Direction, spec: string | null): void {
+  const now = writtenImpair(useStore.getState().doc.text, index);
+  if (spec === null) delete now[dir];
+  else now[dir] = spec;
+  const value =
+    now['a->b'] === undefined && now['b->a'] === undefined
+      ? undefined
+      : now['a->b'] !== undefined && now['a->b'] === now['b->a']
+        ? now['a->b']
+        : now;
+  run(setFieldAction, { path: ['links', index, 'impair'], value });
+}
+
+function ImpairDirection({
+  link,
+  dir,
+  running,
+  now,
+}: {
+  link: GraphLink;
+  dir: Direction;
+  running: boolean;
+  /** What is in force (running lab) or written in the file (else); "" for none. */
+  now: string;
+}): JSX.Element {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const parsed = text.trim() === '' ? null : parseImpairment(text);
+  const error = parsed && !parsed.ok ? parsed.error : null;
+  const [from, to] = dir === 'a->b' ? link.endpoints : [link.endpoints[1], link.endpoints[0]];
+  const id = dirId(dir);
+  const apply = async (spec: string | null): Promise<void> => {
+    if (!running) {
+      writeImpair(link.index, dir, spec);
+      if (spec === null) setText('');
+      return;
+    }
+    setBusy(true);
+    try {
+      const st = await impairLink(link.id, dir, spec);
+      if (st && spec === null) setText('');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className={`field impair-dir ${error ? 'invalid' : ''}`}>
+      <span className="field-name">
+        {from} → {to}
+      </span>
+      <input
+        value={text}
+        placeholder="delay=20ms jitter=5ms loss=1%"
+        spellCheck={false}
+        data-testid={`impair-${id}`}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && parsed?.ok && !busy) void apply(text.trim());
+        }}
+      />
+      {error ? (
+        <ul className="field-problems" data-testid={`impair-error-${id}`}>
+          <li>{error}</li>
+        </ul>
+      ) : null}
+      <div className="buttons">
+        <button
+          type="button"
+          disabled={busy || !parsed?.ok}
+          data-testid={`impair-apply-${id}`}
+          onClick={() => void apply(text.trim())}
+        >
+          Apply
+        </button>
+        <button
+          type="button"
+          disabled={busy || now === ''}
+          data-testid={`impair-clear-${id}`}
+          onClick={() => void apply(null)}
+        >
+          Clear
+        </button>
+      </div>
+      <span className="muted impair-now" data-testid={`impair-now-${id}`}>
+        {running ? 'in force: ' : 'in the file: '}
+        {now === '' ? 'none' : now}
+      </span>
+    </div>
+  );
+}
+
+/**
+ * A link's impairments, per direction: on the running lab (labLinkImpair), else the link's
+ * `impair:` field in the document.
+ */
+function ImpairForm({ link, running }: { link: GraphLink; running: boolean }): JSX.Element {
+  const status = useStore((s) => s.links.find((l) => l.id === link.id));
+  const text = useStore((s) => s.doc.text);
+  const written = useMemo(() => writtenImpair(text, link.index), [text, link.index]);
+  const now = (dir: Direction): string => {
+    if (!running) return written[dir] ?? '';
+    const st = status?.impair?.[dir];
+    return st?.active ? st.text : '';
+  };
+  return (
+    <fieldset className="impair-form" data-testid="impair-form">
+      <legend>impairments {running ? '(running lab)' : '(topology file)'}</legend>
+      {DIRECTIONS.map((dir) => (
+        <ImpairDirection key={dir} link={link} dir={dir} running={running} now={now(dir)} />
+      ))}
+    </fieldset>
+  );
+}
+
 function LinkInspector({
   graph,
   id,
@@ -121,6 +264,7 @@ function LinkInspector({
       </p>
       <Sparkline id={link.id} />
       <LinkNumbers id={link.id} />
+      {link.endpoints.length === 2 ? <ImpairForm link={link} running={running} /> : null}
       <div className="buttons">
         <button type="button" disabled={!running} onClick={() => void capture(link.id)}>
           Capture link

@@ -8,7 +8,9 @@ import {
   type EdgeProps,
 } from '@xyflow/react';
 import { memo, useEffect, useRef, type JSX } from 'react';
+import type { LinkStatus } from '../../../shared/contract.js';
 import { countersStore, formatRate, type LinkRates } from '../store/counters.js';
+import { useStore } from '../store/index.js';
 
 /** Data of a link on the canvas. */
 export interface LinkEdgeData extends Record<string, unknown> {
@@ -54,6 +56,37 @@ export function paintLink(
   }
 }
 
+/** The impairment in force on a link, one line per impaired direction ("" when none). */
+export function impairSummary(status: LinkStatus | undefined): string {
+  const lines: string[] = [];
+  for (const dir of ['a->b', 'b->a'] as const) {
+    const st = status?.impair?.[dir];
+    if (st?.active) lines.push(`${dir}: ${st.text}`);
+  }
+  return lines.join('\n');
+}
+
+/** Marks a link impaired (dashed path, "~" badge, the impairment as their title), or not. */
+export function paintImpair(
+  path: SVGPathElement | null,
+  title: Element | null,
+  badge: HTMLElement | null,
+  status: LinkStatus | undefined,
+): void {
+  const text = impairSummary(status);
+  const impaired = text !== '';
+  if (path) {
+    path.classList.toggle('impaired', impaired);
+    if (impaired) path.dataset['impair'] = text;
+    else delete path.dataset['impair'];
+  }
+  if (title) title.textContent = impaired ? `impaired\n${text}` : '';
+  if (badge) {
+    badge.style.display = impaired ? '' : 'none';
+    badge.title = text;
+  }
+}
+
 function LinkEdgeView({
   id,
   source,
@@ -71,11 +104,29 @@ function LinkEdgeView({
   });
   const pathRef = useRef<SVGPathElement>(null);
   const labelRef = useRef<HTMLDivElement>(null);
+  // React types <title> as HTML's even inside an SVG; only its text is set.
+  const titleRef = useRef<HTMLTitleElement>(null);
+  const badgeRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     paintLink(pathRef.current, labelRef.current, countersStore.getState().links.get(id));
     return countersStore.subscribe((st) =>
       paintLink(pathRef.current, labelRef.current, st.links.get(id)),
     );
+  }, [id]);
+  useEffect(() => {
+    // The lab's link statuses change rarely (launch, stop, impairments set): painted via the
+    // DOM like the counters, so no render of the canvas follows.
+    const paint = (links: readonly LinkStatus[]): void =>
+      paintImpair(
+        pathRef.current,
+        titleRef.current,
+        badgeRef.current,
+        links.find((l) => l.id === id),
+      );
+    paint(useStore.getState().links);
+    return useStore.subscribe((st, prev) => {
+      if (st.links !== prev.links) paint(st.links);
+    });
   }, [id]);
   return (
     <>
@@ -86,7 +137,9 @@ function LinkEdgeView({
         className={`link-path ${selected ? 'selected' : ''}`}
         fill="none"
         data-testid={`link-${id}`}
-      />
+      >
+        <title ref={titleRef} />
+      </path>
       <EdgeLabelRenderer>
         <div
           ref={labelRef}
@@ -97,6 +150,17 @@ function LinkEdgeView({
             display: 'none',
           }}
         />
+        <div
+          ref={badgeRef}
+          className="link-impair nodrag nopan"
+          data-testid={`impair-${id}`}
+          style={{
+            transform: `translate(-50%, -140%) translate(${lx}px, ${ly}px)`,
+            display: 'none',
+          }}
+        >
+          ~
+        </div>
         {selected ? (
           <div
             className="link-ends nodrag nopan"
