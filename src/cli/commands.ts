@@ -17,7 +17,7 @@ import type { SocketEngineClient } from '../engine/rpc/client.js';
 import { execOutput, MAX_CAPTURE_BYTES } from '../engine/process/run.js';
 import { jsonSchema, loadTopologyFile, writeFileAtomic } from '../engine/topology/index.js';
 import { importZephyr } from '../engine/zephyr/index.js';
-import { formatCounters, formatLinkImpairment, formatStatus } from './format.js';
+import { formatCounters, formatFaults, formatLinkImpairment, formatStatus } from './format.js';
 import { cmdServe } from './serve.js';
 
 /** The key that detaches `netweave console` from a node: Ctrl-] as in telnet. */
@@ -40,6 +40,7 @@ Usage:
   netweave impair LINK [--dir ab|ba] --clear
                                   shape a running link as netem would (ab = 'a->b': from the link's
                                   first endpoint to its second; both directions without --dir)
+  netweave faults [LAB] [--json]  the lab's fault timeline: what ran when, what is pending
   netweave reset NODE [--lab LAB] reset a node as its reset button would (QEMU: QMP system_reset)
   netweave stats [--lab LAB] [--watch] [--json]
                                   per-port frame, byte and drop counters
@@ -487,6 +488,20 @@ async function cmdImpair(args: string[]): Promise<number> {
   return 0;
 }
 
+async function cmdFaults(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { lab: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const status = await withLab(positionals[0] ?? values.lab, (c) => c.call('status', {}));
+  const faults = status.faults ?? [];
+  if (values.json) out(JSON.stringify(faults));
+  else
+    out(faults.length > 0 ? formatFaults(faults) : `lab ${status.name} has no faults: in its file`);
+  return 0;
+}
+
 async function cmdReset(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -561,6 +576,8 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdLink(rest);
       case 'impair':
         return await cmdImpair(rest);
+      case 'faults':
+        return await cmdFaults(rest);
       case 'reset':
         return await cmdReset(rest);
       case 'capture':

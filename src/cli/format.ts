@@ -1,5 +1,11 @@
 // Human-readable output of the CLI: tables and counters.
-import type { CounterSnapshot, LabStatus, LinkStatus, PortCounters } from '../shared/contract.js';
+import type {
+  CounterSnapshot,
+  FaultStatus,
+  LabStatus,
+  LinkStatus,
+  PortCounters,
+} from '../shared/contract.js';
 import { DROP_CAUSES } from '../shared/kinds.js';
 
 /** Renders rows as a left-aligned table with a header. */
@@ -128,4 +134,20 @@ export function formatLinkImpairment(l: LinkStatus): string {
     return st ? [`${d} ${st.text}${st.active ? '' : ' (inert)'}`] : [];
   });
   return dirs.join('; ');
+}
+
+/** A lab's fault timeline: each fault, what it did when (seconds after ready), what is next. */
+export function formatFaults(faults: readonly FaultStatus[]): string {
+  return faults
+    .map((f) => {
+      const fired = f.fired
+        .map(
+          (e) =>
+            `${(e.atMs / 1000).toFixed(3)} s ${e.action}${e.ok ? '' : ` FAILED (${e.error ?? ''})`}`,
+        )
+        .join('; ');
+      const next = f.nextMs !== undefined ? `${(f.nextMs / 1000).toFixed(3)} s` : '-';
+      return `fault ${f.index}: ${f.fault}\n  ran: ${fired || '-'}\n  next: ${next}`;
+    })
+    .join('\n');
 }

@@ -20,9 +20,10 @@ import {
 } from '../shared/contract.js';
 import { DisposableStore, Emitter, type Disposable } from '../shared/lifecycle.js';
 import type { NetworkMode } from '../shared/kinds.js';
-import type { LinkDirection, LinkSpec, Topology } from '../shared/topology/index.js';
+import type { FaultSpec, LinkDirection, LinkSpec, Topology } from '../shared/topology/index.js';
 import { impairTexts, LINK_DIRECTIONS, parseEndpoint } from '../shared/topology/index.js';
 import { DEFAULT_COUNTER_INTERVAL_MS, Fabric, type Port } from './fabric/index.js';
+import { FaultTimeline } from './faults.js';
 import { Journal } from './host/journal.js';
 import { NetnsManager } from './host/netns.js';
 import { LAB_DIR_ENV, LAB_FILES, LAB_TAG_ENV } from './paths.js';
@@ -70,6 +71,8 @@ export class Lab implements EngineClient {
   private readonly links: LinkInstance[] = [];
   /** Each link's settings from the file (its endpoints name the directions of impairments). */
   private readonly linkSpecs = new Map<LinkInstance, LinkSpec>();
+  /** The file's fault timeline, once the lab is ready. */
+  private faults: FaultTimeline | undefined;
   private readonly captures = new Map<string, { dispose(): void; frames(): number }>();
   private nextCapture = 1;
   private state: LabState = 'deploying';
@@ -228,6 +231,17 @@ export class Lab implements EngineClient {
       // The fabric's publisher is the one counter timer: it snapshots only while someone listens.
       this.store.add(this.fabric.startCounters(COUNTER_PUBLISH_MS));
       this.setState('running');
+      const faults = topology.faults ?? [];
+      if (faults.length > 0) {
+        this.faults = this.store.add(
+          new FaultTimeline(
+            faults,
+            (f, action) => this.runFault(f, action),
+            (line) => process.stderr.write(`netweave engine: ${line}\n`),
+          ),
+        );
+        this.faults.start();
+      }
     } catch (err) {
       const message = this.abortReason ?? (err instanceof Error ? err.message : String(err));
       this.setState('failed', message);
@@ -293,7 +307,60 @@ export class Lab implements EngineClient {
       startedAt: this.startedAt,
       nodes: [...this.nodes.values()].map((n) => n.status()),
       links,
+      ...(this.faults ? { faults: this.faults.status() } : {}),
     };
+  }
+
+  /** Runs one action of a scheduled fault (or its undo). */
+  private async runFault(f: FaultSpec, action: FaultSpec['action']): Promise<void> {
+    if (f.link !== undefined) {
+      const link = this.links.find((l) => l.id === f.link);
+      if (!link) throw new EngineError('no-such-target', `no link "${f.link}" in this lab`);
+      if (action === 'impair' || action === 'clear') {
+        const endpoints = this.linkSpecs.get(link)?.endpoints ?? [];
+        const dirs: readonly LinkDirection[] = f.dir === undefined ? LINK_DIRECTIONS : [f.dir];
+        for (const d of dirs)
+          impairLink(link, endpoints, d, action === 'impair' ? f.impair : undefined);
+        return;
+      }
+      // As `netweave link` does per port: a QEMU NIC's carrier too, else the fabric port.
+      const up = action === 'up';
+      const endpoints = this.linkSpecs.get(link)?.endpoints ?? [];
+      let viaNode = false;
+      for (const ep of endpoints) {
+        const e = parseEndpoint(ep);
+        const node = e?.port !== undefined ? this.nodes.get(e.node) : undefined;
+        if (node?.setLink && e?.port !== undefined) {
+          await node.setLink(e.port, up);
+          viaNode = true;
+        }
+      }
+      if (!viaNode) for (const port of link.ports()) port.setUp(up);
+      return;
+    }
+    const node = this.mustNode(f.node ?? '');
+    switch (action) {
+      case 'stop':
+        await node.stop();
+        return;
+      case 'start':
+        await node.start();
+        await node.ready();
+        return;
+      case 'reset':
+        if (!node.reset) throw new EngineError('bad-request', `node "${node.name}" has no reset`);
+        await node.reset();
+        return;
+      case 'kill': {
+        const pid = node.status().pid;
+        if (pid === undefined)
+          throw new EngineError('not-running', `node "${node.name}" has no process`);
+        process.kill(pid, 'SIGKILL');
+        return;
+      }
+      default:
+        throw new EngineError('bad-request', `"${action}" is not a node action`);
+    }
   }
 
   /** A link's status with the impairments in force on it. */

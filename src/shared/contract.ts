@@ -77,6 +77,29 @@ export interface LinkStatus {
   impair?: Partial<Record<'a->b' | 'b->a', ImpairmentStatus>>;
 }
 
+/** One firing of a scheduled fault. */
+export interface FaultEvent {
+  /** When it ran, in ms after the lab became ready. */
+  atMs: number;
+  /** What ran: the fault's action, or its undo after `for`. */
+  action: string;
+  ok: boolean;
+  /** Why it failed, in one sentence. */
+  error?: string;
+}
+
+/** One fault of the lab's timeline (`faults:` in the file). */
+export interface FaultStatus {
+  /** 1-based, in file order. */
+  index: number;
+  /** The fault as a line, e.g. "at 5s for 2s: link h1:eth0--sw down". */
+  fault: string;
+  /** What it did so far (the latest firings). */
+  fired: FaultEvent[];
+  /** When it fires next, in ms after the lab became ready; absent when it will not. */
+  nextMs?: number;
+}
+
 /** A running (or failed) lab. */
 export interface LabStatus {
   name: string;
@@ -92,6 +115,8 @@ export interface LabStatus {
   startedAt: string;
   nodes: NodeStatus[];
   links: LinkStatus[];
+  /** The fault timeline, when the file has one. */
+  faults?: FaultStatus[];
 }
 
 /** Frames, bytes and drops in one direction of one port. */

@@ -1,5 +1,6 @@
 // Consistency checks that run after the schema accepted the document: links against nodes,
 // port use, switch loops, and duplicate addresses per segment.
+import { faultIssues } from './faults.js';
 import { formatIp, formatMac, parseCidr, parseMac } from './address.js';
 import { formatEndpoint, linkId, parseEndpoint, type Endpoint } from './endpoint.js';
 import { findNodeKind } from './kinds/index.js';
@@ -414,5 +415,6 @@ export function crossCheck(topology: Topology): PathIssue[] {
     ...linkIssues,
     ...checkAttachedNodes(ctx, good),
     ...checkAddresses(topology, segments),
+    ...faultIssues(topology.faults, Object.keys(topology.nodes), topology.links),
   ];
 }

@@ -82,3 +82,10 @@ export { NETWORK_MODES, topologySchema, type Topology, type TopologyInput } from
 export { describeSegment, resolveSegments, type Segment } from './segments.js';
 export { formatPath, oneLine } from './text.js';
 export { MAX_TOPOLOGY_TEXT_LENGTH, validateTopologyText, type TopologyResult } from './validate.js';
+export {
+  faultSchema,
+  LINK_FAULT_ACTIONS,
+  NODE_FAULT_ACTIONS,
+  parseDurationMs,
+  type FaultSpec,
+} from './faults.js';

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { NetworkMode } from '../kinds.js';
 import { expected, labNameSchema, nodeNameSchema, oneOf } from './fields.js';
 import { nodeSpecSchema } from './kinds/index.js';
+import { faultsSchema } from './faults.js';
 import { linkSpecSchema } from './links/index.js';
 
 /** Where the lab's network lives; the first is the default. */
@@ -33,8 +34,9 @@ export const topologySchema = z
         })
         .default(() => [])
         .meta({ description: 'Links between node ports and switches.' }),
+      faults: faultsSchema.optional(),
     },
-    { error: expected('a map with the keys name, network, nodes and links') },
+    { error: expected('a map with the keys name, network, nodes, links and faults') },
   )
   .meta({
     title: 'netweave topology',

@@ -48,8 +48,8 @@ const CASES: Expectation[] = [
     line: 5,
     column: 1,
     message:
-      'labels: unknown key "labels"; valid keys at the top level are name, network, nodes, links',
-    choices: ['name', 'network', 'nodes', 'links'],
+      'labels: unknown key "labels"; valid keys at the top level are name, network, nodes, links, faults',
+    choices: ['name', 'network', 'nodes', 'links', 'faults'],
   },
   {
     file: 'missing-name.yaml',

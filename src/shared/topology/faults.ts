@@ -1,0 +1,148 @@
+// The fault timeline of a lab (issue 10): `faults:` in the topology file, each fault an action on
+// a link or a node at a time after the lab is ready, once or every so often, undone after `for`.
+import { z } from 'zod';
+import { parseImpairment } from '../impairment.js';
+import { linkId } from './endpoint.js';
+import { expected, oneOf } from './fields.js';
+import type { PathIssue } from './issues.js';
+import { listChoices, listSome } from './text.js';
+
+/** What a fault does to a link. */
+export const LINK_FAULT_ACTIONS = ['down', 'up', 'impair', 'clear'] as const;
+
+/** What a fault does to a node (kill: the crash its supervisor sees). */
+export const NODE_FAULT_ACTIONS = ['stop', 'start', 'reset', 'kill'] as const;
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
+
+/** A time in the file ("500ms", "5s", "2m") in milliseconds; undefined when it is not one. */
+export function parseDurationMs(text: string): number | undefined {
+  const m = DURATION_RE.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000);
+}
+
+const duration = (what: string): z.ZodString =>
+  z
+    .string({ error: expected('a time such as 500ms, 5s or 2m') })
+    .regex(DURATION_RE, { error: expected('a time such as 500ms, 5s or 2m') })
+    .meta({ description: what });
+
+/** One scheduled fault. */
+export const faultSchema = z
+  .strictObject({
+    at: duration('When it first happens, after the lab is ready, e.g. 5s.'),
+    every: duration('Repeat it this often (from `at`) while the lab runs.').optional(),
+    for: duration('Undo it after this long: down->up, impair->clear, stop->start.').optional(),
+    link: z
+      .string({ error: expected('a link id or name, e.g. h1:eth0--sw') })
+      .meta({ description: 'The link it acts on (its name, or "a--b" of its endpoints).' })
+      .optional(),
+    node: z
+      .string({ error: expected('a node name') })
+      .meta({ description: 'The node it acts on.' })
+      .optional(),
+    action: oneOf(
+      [...LINK_FAULT_ACTIONS, ...NODE_FAULT_ACTIONS],
+      'fault action',
+      'link: down, up, impair, clear; node: stop, start, reset, kill (the crash its supervisor sees).',
+    ),
+    impair: z
+      .string({ error: expected('netem-style settings such as "delay=20ms loss=1%"') })
+      .superRefine((text, ctx) => {
+        const parsed = parseImpairment(text);
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+      })
+      .meta({ description: 'With action impair: the impairment, in netem words.' })
+      .optional(),
+    dir: z
+      .enum(['a->b', 'b->a'], { error: expected('a->b or b->a') })
+      .meta({ description: 'With impair or clear: one direction only (default both).' })
+      .optional(),
+  })
+  .meta({
+    description: 'A fault: an action on a link or a node at a time after the lab is ready.',
+  });
+
+/** One fault as validated. */
+export type FaultSpec = z.output<typeof faultSchema>;
+
+/** The list under `faults:`. */
+export const faultsSchema = z
+  .array(faultSchema, {
+    error: expected('a list of faults, e.g. - {at: 5s, link: h1:eth0--sw, action: down}'),
+  })
+  .meta({ description: 'Scheduled faults, in the order written; same file, same timeline.' });
+
+/** Problems of the fault list against the lab's nodes and links. */
+export function faultIssues(
+  faults: readonly FaultSpec[] | undefined,
+  nodes: readonly string[],
+  links: readonly {
+    name?: string | undefined;
+    kind?: string | undefined;
+    endpoints: readonly [string, string] | readonly [string];
+  }[],
+): PathIssue[] {
+  if (faults === undefined) return [];
+  const linkIds = new Set(links.map((l) => linkId(l)));
+  const nodeNames = new Set(nodes);
+  const issues: PathIssue[] = [];
+  faults.forEach((f, i) => {
+    const at = (key: string, message: string, choices?: string[]): void => {
+      issues.push({ path: ['faults', i, key], message, ...(choices ? { choices } : {}) });
+    };
+    const linkAction = (LINK_FAULT_ACTIONS as readonly string[]).includes(f.action);
+    if ((f.link === undefined) === (f.node === undefined)) {
+      at('action', 'a fault acts on exactly one target; give either link: or node:');
+      return;
+    }
+    if (f.link !== undefined) {
+      if (!linkAction) {
+        at(
+          'action',
+          `"${f.action}" is a node action; a link takes ${listChoices(LINK_FAULT_ACTIONS)}`,
+        );
+      }
+      if (!linkIds.has(f.link)) {
+        const ids = [...linkIds];
+        at('link', `link "${f.link}" is not in this lab; its links are ${listSome(ids)}`, ids);
+      }
+    } else if (f.node !== undefined) {
+      if (linkAction) {
+        at(
+          'action',
+          `"${f.action}" is a link action; a node takes ${listChoices(NODE_FAULT_ACTIONS)}`,
+        );
+      }
+      if (!nodeNames.has(f.node)) {
+        at('node', `node "${f.node}" is not defined; defined nodes are ${listSome(nodes)}`);
+      }
+    }
+    if ((f.action === 'impair') !== (f.impair !== undefined)) {
+      at(
+        f.action === 'impair' ? 'action' : 'impair',
+        f.action === 'impair'
+          ? 'action impair needs impair: with the settings, e.g. impair: "loss=10%"'
+          : 'impair: goes with action: impair only',
+      );
+    }
+    if (f.dir !== undefined && f.action !== 'impair' && f.action !== 'clear') {
+      at('dir', 'dir: goes with action impair or clear only');
+    }
+    if (f.every !== undefined && (parseDurationMs(f.every) ?? 0) <= 0) {
+      at('every', 'every: must be longer than 0');
+    }
+    if (f.every !== undefined && f.for !== undefined) {
+      const every = parseDurationMs(f.every) ?? 0;
+      if ((parseDurationMs(f.for) ?? 0) >= every) {
+        at(
+          'for',
+          `for: must be shorter than every: (${f.every}), or the undo would come after the next time`,
+        );
+      }
+    }
+  });
+  return issues;
+}
