@@ -215,6 +215,11 @@ async function cmdStatus(args: string[]): Promise<number> {
   });
   const given = positionals[0] ?? values.lab;
   const wanted = given !== undefined ? labArg(given) : undefined;
+  if (wanted !== undefined && !listLabDirs().includes(wanted)) {
+    if (values.json) out('null');
+    else err(`lab ${wanted} is not running; \`netweave status\` lists the labs that are`);
+    return 1;
+  }
   const names = wanted ? [wanted] : listLabDirs();
   const result = [];
   for (const name of names) {
@@ -344,8 +349,10 @@ async function cmdStats(args: string[]): Promise<number> {
       }
       if (snap.time - last < 1000) return; // redraw once a second
       last = snap.time;
+      // A terminal is redrawn in place; a pipe or file gets one block per second, no escapes.
+      const clear = process.stdout.isTTY ? '\x1b[H\x1b[2J' : '\n';
       process.stdout.write(
-        `\x1b[H\x1b[2J${new Date(snap.time).toISOString()}\n${formatCounters(snap, links, prev)}\n`,
+        `${clear}${new Date(snap.time).toISOString()}\n${formatCounters(snap, links, prev)}\n`,
       );
       prev = snap;
     });
@@ -369,6 +376,17 @@ async function cmdCapture(args: string[]): Promise<number> {
   const target = positionals[0];
   if (!target)
     throw new UsageError('capture needs a link or NODE:PORT: netweave capture LINK -w FILE.pcapng');
+  const seconds = values.duration !== undefined ? Number(values.duration) : undefined;
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) {
+    throw new UsageError(
+      `--duration takes a number of seconds greater than 0, not "${values.duration}"`,
+    );
+  }
+  if (!values.write && process.stdout.isTTY) {
+    throw new UsageError(
+      'capture writes binary pcapng: give a file with -w FILE.pcapng, or pipe it (netweave capture LINK | wireshark -k -i -)',
+    );
+  }
   const client = await connectLab(pickLab(values.lab));
   const sink: WriteStream | NodeJS.WriteStream = values.write
     ? createWriteStream(values.write)
@@ -392,7 +410,7 @@ async function cmdCapture(args: string[]): Promise<number> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
     client.onClose(() => resolve());
-    if (values.duration) setTimeout(resolve, Number(values.duration) * 1000);
+    if (seconds !== undefined) setTimeout(resolve, seconds * 1000);
   });
   const { frames } = await client.call('captureStop', { captureId }).catch(() => ({ frames: -1 }));
   // Let the engine's last chunks arrive before the file is closed.
@@ -554,9 +572,36 @@ function version(): string {
   }
 }
 
+/** The usage lines of one command (its lines of USAGE), undefined for an unknown one. */
+export function commandUsage(cmd: string): string | undefined {
+  const lines = USAGE.split('\n');
+  const out: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (line.startsWith('  netweave '))
+      inside = line.startsWith(`  netweave ${cmd} `) || line === `  netweave ${cmd}`;
+    else if (!line.startsWith('    ')) inside = false;
+    if (inside) out.push(line);
+  }
+  return out.length > 0 ? `Usage:\n${out.join('\n')}` : undefined;
+}
+
+/** The commands, as USAGE lists them. */
+const COMMANDS = [...new Set([...USAGE.matchAll(/^ {2}netweave ([a-z-]+)/gm)].map((m) => m[1]))];
+
 /** Runs the CLI with the given arguments and returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // `netweave CMD --help` (before an exec's `--`): that command's usage.
+  const own = rest.indexOf('--');
+  const head = own >= 0 ? rest.slice(0, own) : rest;
+  if (cmd !== undefined && (head.includes('--help') || head.includes('-h'))) {
+    const usage = commandUsage(cmd === 'ps' ? 'status' : cmd);
+    if (usage !== undefined) {
+      out(usage);
+      return 0;
+    }
+  }
   try {
     switch (cmd) {
       case 'up':
@@ -602,9 +647,7 @@ export async function run(argv: string[]): Promise<number> {
         out(USAGE);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(
-          `unknown command "${cmd}"; commands are up, down, status, console, exec, link, stats, capture, validate, import-zephyr, schema, serve`,
-        );
+        throw new UsageError(`unknown command "${cmd}"; commands are ${COMMANDS.join(', ')}`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
