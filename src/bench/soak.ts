@@ -1,3 +1,4 @@
+import { DROP_CAUSES } from '../shared/kinds.js';
 // `npm run soak`: a long run of a 50-node lab under abuse, checking that netweave stays correct
 // and that its engine's memory stays flat. Not part of `npm test`: it runs for an hour by default
 // (`--profile ci`: 2 minutes).
@@ -1569,7 +1570,7 @@ class Soak {
         viaCli: this.counterSamplesViaCli,
         checks: [
           "port-failed: no port reports a failed device (the counters' failure field, where the engine has it)",
-          'drop-causes: each direction has exactly the drop causes no-destination, queue-full, too-big, port-down, whole numbers >= 0',
+          `drop-causes: each direction has exactly the drop causes ${DROP_CAUSES.join(', ')}, whole numbers >= 0`,
           'frame-size: an Ethernet port direction has between 14 and 1518 bytes per frame',
           'too-big: no too-big drops (the traffic is at most 1500-byte packets)',
           'switch-conservation: per switch of n ports, IN <= OUT <= (n-1) x IN with IN = sum(rx.frames - rx.no-destination), OUT = sum(tx.frames + tx drops of every cause)',

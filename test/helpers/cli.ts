@@ -1,7 +1,7 @@
 // Runs the real `netweave` command (built in dist/) in a private runtime directory, and checks
 // that a lab left nothing behind on the machine.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { labId } from '../../src/engine/paths.js';
@@ -170,4 +170,25 @@ export function serveUrl(serve: ChildProcess, timeoutMs = 30_000): Promise<strin
     serve.stderr?.on('data', onData);
     serve.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
   });
+}
+
+/**
+ * A lab file of two hosts (h1 192.0.2.1/24, h2 192.0.2.2/24) on switch sw, links h1:eth0--sw
+ * and h2:eth0--sw, written in `dir`; `extra` is appended as it is (e.g. a faults: list).
+ */
+export function twoHostLab(dir: string, name: string, extra = ''): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `name: ${name}
+nodes:
+  h1: {kind: host, interfaces: {eth0: {ipv4: [192.0.2.1/24]}}}
+  h2: {kind: host, interfaces: {eth0: {ipv4: [192.0.2.2/24]}}}
+  sw: {kind: switch}
+links:
+  - endpoints: [h1:eth0, sw]
+  - endpoints: [h2:eth0, sw]
+${extra}`,
+  );
+  return file;
 }

@@ -2,11 +2,11 @@
 // failure used to have no listener, and the port went on reporting "up"): status shows the
 // port failed and why, counters carry the reason, frames for it count as port-down, and the
 // lab still comes down clean.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
-import { CliEnv, leftovers, portCounters, until } from '../helpers/cli.js';
+import { CliEnv, leftovers, portCounters, twoHostLab, until } from '../helpers/cli.js';
 
 const env = new CliEnv();
 const files = join(env.runtime, '..', 'files');
@@ -20,19 +20,7 @@ afterAll(async () => {
 
 describe('a TAP whose interface was deleted', () => {
   it('takes its port down and says why, in status and counters', async () => {
-    const f = join(files, 'lab.yaml');
-    writeFileSync(
-      f,
-      `name: ${LAB}
-nodes:
-  h1: {kind: host, interfaces: {eth0: {ipv4: [192.0.2.1/24]}}}
-  h2: {kind: host, interfaces: {eth0: {ipv4: [192.0.2.2/24]}}}
-  sw: {kind: switch}
-links:
-  - endpoints: [h1:eth0, sw]
-  - endpoints: [h2:eth0, sw]
-`,
-    );
+    const f = twoHostLab(files, LAB);
     const up = await env.run(['up', f, '--detach']);
     expect(up.code, up.stderr).toBe(0);
     const del = await env.run(['exec', 'h1', '--', 'ip', 'link', 'del', 'eth0']);
