@@ -16,13 +16,13 @@ import {
 } from '../shared/contract.js';
 import { DEPLOY_STAGES } from '../shared/contract.js';
 import type { Disposable } from '../shared/lifecycle.js';
-import { formatProblem, type TopologyResult } from '../shared/topology/index.js';
+import { formatProblem, type Topology } from '../shared/topology/index.js';
 import { loadTopologyFile } from './topology/index.js';
 import { Lab } from './lab.js';
 import { LAB_FILES } from './paths.js';
 import { runChecked } from './process/run.js';
 import { EngineServer } from './rpc/server.js';
-import { readWarmGo, WARM_FLAG } from './warmEngine.js';
+import { readWarmGo, restoreEngineEnv, WARM_FLAG } from './warmEngine.js';
 
 /** Why a deploy failed when `down` came while it ran. */
 const DOWN_DURING_DEPLOY = 'it was taken down (netweave down) while it was starting';
@@ -41,12 +41,10 @@ function hostPid(): number {
 
 /**
  * The engine's arguments: its own, or for a warm engine (warmEngine.ts) the ones its launcher
- * sends once it has a lab, with the file read in the meantime. Undefined: a warm engine nobody
- * gave a lab.
+ * sends once it has a lab, with the topology it validated. Undefined: a warm engine nobody gave
+ * a lab.
  */
-async function engineArgs(): Promise<
-  { args: string[]; preloaded?: { file: string; loaded: TopologyResult } } | undefined
-> {
+async function engineArgs(): Promise<{ args: string[]; topology?: Topology } | undefined> {
   const own = process.argv.slice(2);
   if (own[0] !== WARM_FLAG) return { args: own };
   const { values } = parseArgs({
@@ -57,23 +55,17 @@ async function engineArgs(): Promise<
       'warm-log': { type: 'string' }, // WARM_LOG_FLAG
     },
   });
-  const file = values.file;
-  // Read and validate the file while the launcher gets ready (a failure is read again later).
-  const loading = file !== undefined ? loadTopologyFile(file).catch(() => undefined) : undefined;
   const go = await readWarmGo();
   if (go === undefined) {
     const log = values['warm-log'];
     if (log !== undefined) rmSync(log, { force: true });
     return undefined;
   }
-  const loaded = await loading;
-  return {
-    args: go.args,
-    ...(file !== undefined && loaded !== undefined ? { preloaded: { file, loaded } } : {}),
-  };
+  return go;
 }
 
 async function main(): Promise<void> {
+  restoreEngineEnv();
   const start = await engineArgs();
   if (start === undefined) process.exit(0);
   const { values } = parseArgs({
@@ -93,9 +85,12 @@ async function main(): Promise<void> {
   const labId = values['lab-id'];
   const network = values.network === 'host' ? 'host' : 'isolated';
   if (!file || !dir || !logDir || !labId) throw new Error('daemon: missing arguments');
-  const loaded =
-    start.preloaded?.file === file ? start.preloaded.loaded : await loadTopologyFile(file);
-  if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
+  let topology = start.topology;
+  if (topology === undefined) {
+    const loaded = await loadTopologyFile(file);
+    if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
+    topology = loaded.topology;
+  }
   const inject = process.env['NETWEAVE_INJECT_FAILURE'];
   const injectFailure: DeployStage | undefined = DEPLOY_STAGES.find((s) => s === inject);
 
@@ -104,7 +99,7 @@ async function main(): Promise<void> {
     await runChecked(['ip', 'link', 'set', 'lo', 'up']);
   }
   const lab = new Lab({
-    topology: loaded.topology,
+    topology,
     file,
     network,
     labId,
@@ -164,6 +159,7 @@ async function main(): Promise<void> {
   const socketPath = join(dir, LAB_FILES.socket);
   lab.journal.willCreate({ type: 'socket', ref: socketPath });
   running.server = await EngineServer.listen(front, socketPath);
+
   const bySignal = (sig: string): string =>
     `the engine was stopped by ${sig} while the lab was starting`;
   process.on('SIGTERM', () => void shutdown(0, bySignal('SIGTERM')));

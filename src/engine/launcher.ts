@@ -25,7 +25,13 @@ import { SocketEngineClient } from './rpc/client.js';
 import { loadTopologyFile } from './topology/index.js';
 import { findExecutable } from './process/executable.js';
 import { OUTSIDE_IF_ENV } from './services/nat.js';
-import { discardWarmEngine, engineCommand, goWarmEngine, takeWarmEngine } from './warmEngine.js';
+import {
+  discardWarmEngine,
+  engineCommand,
+  engineEnv,
+  goWarmEngine,
+  takeWarmEngine,
+} from './warmEngine.js';
 import {
   chooseOutsideTool,
   needsOutsideLink,
@@ -153,7 +159,9 @@ function pruneLogs(labLogs: string): void {
  */
 export async function launchLab(file: string, opts: LaunchOptions = {}): Promise<LaunchedLab> {
   const path = resolve(file);
+
   const topology = await loadOrThrow(path);
+
   const network: NetworkMode = opts.network ?? topology.network ?? 'isolated';
   if (network === 'host') {
     const refusal = hostModeRefusal();
@@ -188,6 +196,7 @@ async function launchLocked(
 ): Promise<LaunchedLab> {
   const name = topology.name;
   const dir = labDir(name);
+
   const id = labId(name);
   // The engine `bin/netweave.js up` started while this process was loading, if it was started
   // for this very lab. Not when something must happen before the engine starts (leftovers of
@@ -231,11 +240,12 @@ async function launchLocked(
   ];
   const journal = new Journal(join(dir, LAB_FILES.journal));
   journal.willCreate({ type: 'dir', ref: dir });
-  const tagEnv = { ...process.env, [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: dir };
+  const tagEnv = engineEnv({ [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: dir });
   let child: ChildProcess | undefined;
   if (warm !== undefined) {
     try {
-      goWarmEngine(warm, engineLog, { args: daemonArgs });
+      goWarmEngine(warm, engineLog, { args: daemonArgs, topology });
+
       child = warm.child;
     } catch {
       await discardWarmEngine();
@@ -332,6 +342,7 @@ async function launchLocked(
   }
 
   const sock = join(dir, LAB_FILES.socket);
+
   const client = await waitForClient(sock, () => exited);
   if (!client) {
     const why = engineEndReason(engineLog);

@@ -1,11 +1,11 @@
 // A lab engine started before `netweave up` has loaded or validated anything.
 //
-// Before the launcher knows what to start, the CLI spends about 250 ms starting Node, loading
+// Before the launcher knows what to start, the CLI spends about 150 ms starting Node, loading
 // its modules and validating the file; the engine then needs about as long again for its own
 // start-up, and only then deploys. `bin/netweave.js up` therefore starts the engine process at
-// once (the same daemon.js, inside the same unshare in isolated mode), as a "warm" engine that
-// only loads its modules and reads the topology file, then waits for one line on its stdin: the
-// arguments the launcher would have given it. It is started with the lab's tags in its
+// once (the same daemon.cjs, inside the same unshare in isolated mode), as a "warm" engine that
+// only loads its modules, then waits for one line on its stdin: the arguments the launcher would
+// have given it and the topology it validated. It is started with the lab's tags in its
 // environment (the lab name and network mode read from the file's top-level keys, before the
 // file is validated), so that it is found and removed like any engine of the lab. launchLab hands
 // the lab to it when name and network mode are what validation says and nothing else has to be
@@ -19,10 +19,19 @@
 // NETWEAVE_WARM_ENGINE=0 turns it off (the engine is then started once the CLI is ready). This
 // module is loaded by bin/netweave.js before the CLI: it imports only Node's own modules.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NetworkMode } from '../shared/kinds.js';
+import type { Topology } from '../shared/topology/index.js';
 import { LAB_DIR_ENV, LAB_TAG_ENV, labDir, labId, logBase } from './paths.js';
 
 /** The daemon's flag for a warm start; its stdin then carries a WarmGo line. */
@@ -34,6 +43,12 @@ export const WARM_LOG_FLAG = '--warm-log';
 export interface WarmGo {
   /** The daemon arguments launchLab would have spawned it with. */
   args: string[];
+  /**
+   * The topology launchLab validated (plain JSON data): the engine deploys exactly what was
+   * checked and spends no time of the start reading and validating the file again. Trusted as
+   * it comes from the engine's own parent, like its arguments.
+   */
+  topology?: Topology;
 }
 
 /** A started warm engine, until launchLab takes it or discards it. */
@@ -51,9 +66,13 @@ export interface WarmEngine {
 const SLOT = Symbol.for('netweave.warmEngine');
 type Slot = { [SLOT]?: WarmEngine };
 
-/** The engine entry point (dist/engine/daemon.js). */
+/**
+ * The engine entry point: the bundle's stub dist/engine/daemon.cjs (scripts/bundle.mjs), or
+ * tsc's daemon.js where there is no bundle (a build that skipped bundling).
+ */
 function daemonPath(): string {
-  return fileURLToPath(new URL('./daemon.js', import.meta.url));
+  const bundled = fileURLToPath(new URL('./daemon.cjs', import.meta.url));
+  return existsSync(bundled) ? bundled : fileURLToPath(new URL('./daemon.js', import.meta.url));
 }
 
 /**
@@ -65,6 +84,40 @@ function daemonPath(): string {
 export function engineCommand(network: NetworkMode, daemonArgs: readonly string[]): string[] {
   const engine = [process.execPath, daemonPath(), ...daemonArgs];
   return network === 'isolated' ? [...ISOLATED_UNSHARE, '--', ...engine] : engine;
+}
+
+/**
+ * Variables of the CLI's environment that Node reads while it starts, which the engine process
+ * itself has no use for. NODE_EXTRA_CA_CERTS makes Node read and parse the named certificate
+ * file before any of our code runs (about 60 ms per process on this machine kind, measured with
+ * `node -e 0`), and the engine's start is on the critical path of every `netweave up`; the
+ * engine makes no TLS connection. The value travels under a name of ours and the engine puts it
+ * back (restoreEngineEnv) so that what it starts for the user (host node shells, exec) gets the
+ * user's environment unchanged.
+ */
+const DEFERRED_ENV: readonly string[] = ['NODE_EXTRA_CA_CERTS'];
+const DEFERRED_PREFIX = 'NETWEAVE_DEFERRED_';
+
+/** The engine process's environment: the CLI's with Node's start-up variables deferred, plus tags. */
+export function engineEnv(tags: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...tags };
+  for (const name of DEFERRED_ENV) {
+    const value = env[name];
+    if (value === undefined) continue;
+    delete env[name];
+    env[`${DEFERRED_PREFIX}${name}`] = value;
+  }
+  return env;
+}
+
+/** In the engine, at its start: puts back what engineEnv deferred, for the processes it starts. */
+export function restoreEngineEnv(env: NodeJS.ProcessEnv = process.env): void {
+  for (const name of DEFERRED_ENV) {
+    const value = env[`${DEFERRED_PREFIX}${name}`];
+    if (value === undefined) continue;
+    delete env[`${DEFERRED_PREFIX}${name}`];
+    env[name] = value;
+  }
 }
 
 /**
@@ -136,7 +189,7 @@ export function startWarmEngine(args: readonly string[]): void {
     const child = spawn(cmd, rest, {
       detached: true,
       stdio: ['pipe', out, out],
-      env: { ...process.env, [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: labDir(lab.name) },
+      env: engineEnv({ [LAB_TAG_ENV]: id, [LAB_DIR_ENV]: labDir(lab.name) }),
     });
     closeSync(out);
     child.unref();
@@ -213,11 +266,14 @@ export function goWarmEngine(w: WarmEngine, engineLog: string, go: WarmGo): void
 /** A WarmGo from its JSON line; undefined for anything else. */
 export function parseWarmGo(line: string): WarmGo | undefined {
   try {
-    const args = (JSON.parse(line) as Partial<WarmGo>).args;
+    const go = JSON.parse(line) as Partial<WarmGo> | null;
+    const args = go?.args;
     if (!Array.isArray(args) || !args.every((a): a is string => typeof a === 'string')) {
       return undefined;
     }
-    return { args };
+    const topology = go?.topology;
+    const isObject = typeof topology === 'object' && topology !== null && !Array.isArray(topology);
+    return { args, ...(isObject ? { topology } : {}) };
   } catch {
     return undefined;
   }

@@ -43,7 +43,7 @@ function engines(name: string): number[] {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (cmd[0] !== process.execPath || !cmd[1]?.endsWith('daemon.js')) continue;
+      if (cmd[0] !== process.execPath || !/daemon\.c?js$/.test(cmd[1] ?? '')) continue;
       if (/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
       const envs = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
       if (envs.includes(`NETWEAVE_LAB_DIR=${env.labDir(name)}`)) found.push(Number(pid));

@@ -1,11 +1,18 @@
 // The warm engine's pieces that need no process: the guess of lab name and network mode from the
-// file, and the go line.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// file, the go line (with the validated topology it carries) and the engine's environment.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { guessLab, parseWarmGo, readWarmGo } from '../../../src/engine/warmEngine.js';
+import { loadTopologyFile } from '../../../src/engine/topology/index.js';
+import {
+  engineEnv,
+  guessLab,
+  parseWarmGo,
+  readWarmGo,
+  restoreEngineEnv,
+} from '../../../src/engine/warmEngine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nwwarm-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +54,21 @@ describe('the go line', () => {
     expect(parseWarmGo('{"args":[1]}')).toBeUndefined();
     expect(parseWarmGo('{}')).toBeUndefined();
     expect(parseWarmGo('not json')).toBeUndefined();
+    expect(parseWarmGo('null')).toBeUndefined();
+    // A topology that is no object is left out; the engine then reads the file itself.
+    expect(parseWarmGo('{"args":[],"topology":[1]}')).toEqual({ args: [] });
+  });
+
+  it('carries every bundled example topology unchanged (validated output is plain JSON data)', async () => {
+    const examples = join(import.meta.dirname, '../../../examples');
+    const files = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const loaded = await loadTopologyFile(join(examples, f));
+      if (!loaded.ok) throw new Error(`${f} does not validate`);
+      const go = parseWarmGo(JSON.stringify({ args: ['--file', f], topology: loaded.topology }));
+      expect(go?.topology, f).toStrictEqual(loaded.topology);
+    }
   });
 
   it('is the first line of stdin, in pieces; stdin ending first means no lab', async () => {
@@ -60,5 +82,27 @@ describe('the go line', () => {
     const none = readWarmGo(ended);
     ended.end('{"args":[]}');
     expect(await none).toBeUndefined();
+  });
+});
+
+describe("the engine's environment", () => {
+  it("defers Node's start-up certificate file and gives it back to what the engine starts", () => {
+    const saved = process.env['NODE_EXTRA_CA_CERTS'];
+    process.env['NODE_EXTRA_CA_CERTS'] = '/etc/ssl/certs/extra.pem';
+    try {
+      const env = engineEnv({ NETWEAVE_LAB: 'abc' });
+      expect(env['NODE_EXTRA_CA_CERTS']).toBeUndefined();
+      expect(env['NETWEAVE_LAB']).toBe('abc');
+      expect(env['PATH']).toBe(process.env['PATH']);
+      restoreEngineEnv(env);
+      expect(env['NODE_EXTRA_CA_CERTS']).toBe('/etc/ssl/certs/extra.pem');
+      expect(Object.keys(env).filter((k) => k.startsWith('NETWEAVE_DEFERRED_'))).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env['NODE_EXTRA_CA_CERTS'];
+      else process.env['NODE_EXTRA_CA_CERTS'] = saved;
+    }
+    const without = engineEnv({});
+    restoreEngineEnv(without);
+    expect(without['NODE_EXTRA_CA_CERTS']).toBe(process.env['NODE_EXTRA_CA_CERTS']);
   });
 });
