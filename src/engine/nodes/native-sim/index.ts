@@ -229,6 +229,23 @@ abstract class NativeSimBase implements NodeInstance {
       seed,
       args: launch.args.map((a) => (a.startsWith('--seed=') ? `--seed=${seed}` : a)),
     };
+    this.startAgain(proc);
+  }
+
+  /**
+   * Node `peer` starts again at the lab's start while this instance's first frames were held
+   * (macGuard.ts): this one starts again too, with its own seed, so that it does not wait on a
+   * peer that is still booting (its TCP connect would give up).
+   */
+  protected restartWith(peer: string): void {
+    const proc = this.zephyr;
+    if (proc === undefined || this.closing) return;
+    proc.note(`node ${peer} starts again with another seed: starting again with it`);
+    this.startAgain(proc);
+  }
+
+  /** Replaces zephyr.exe by a new run of the current launch. */
+  private startAgain(proc: ZephyrProcess): void {
     this.generation++;
     this.zephyr = undefined;
     void proc
@@ -380,6 +397,7 @@ export class NativeSimTapNode extends NativeSimBase {
       this.name,
       this.ctx.fabric,
       (mac, owner) => this.macConflict(mac, owner),
+      (peer) => this.restartWith(peer),
     );
     this.plumbing.set(name, { tap, port });
     this.ctx.fabric.addPort(port);

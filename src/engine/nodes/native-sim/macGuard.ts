@@ -10,7 +10,11 @@
 // not find its peers already talking to it (a client whose connect times out gives up for good):
 // so their frames are held (dropped, counted as 'mac-check') until every native-sim port of the
 // lab has learned a MAC of its own, which takes one boot (tens of milliseconds), or until
-// MAC_HOLD_MS passed. A lone instance is never held.
+// MAC_HOLD_MS passed. A lone instance is never held. Holding frames does not stop a peer's own
+// timers, though: Zephyr's echo_client gives up when its TCP connect gets no answer in 3 s, and
+// on a loaded machine the restart of the instance it talks to can take longer. So a conflict
+// found while frames are held also starts again every instance whose frames were held (with its
+// own seed): the lab then starts once more as a whole, within one boot of each other.
 import type { TapHandle } from '@netweave/tap';
 import type { Fabric } from '../../fabric/index.js';
 import { TapPort } from '../../fabric/index.js';
@@ -62,6 +66,17 @@ class LabMacs {
       this.timer = setTimeout(() => this.release(), MAC_HOLD_MS);
   }
 
+  /**
+   * `from` drew a MAC in use while frames were held: every other instance whose frames were
+   * held starts again, and the hold runs MAC_HOLD_MS more from now.
+   */
+  conflictWhileHeld(from: MacGuardPort): void {
+    if (!this.held) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.release(), MAC_HOLD_MS);
+    for (const p of this.ports) if (p !== from) p.restartIfHeld(from.node);
+  }
+
   /** Ends the hold once every port has a MAC of its own. */
   check(): void {
     if (this.held && [...this.ports].every((p) => p.learnedMac !== undefined)) this.release();
@@ -88,6 +103,9 @@ function labOf(fabric: Fabric): LabMacs {
 /** What the guard tells its node: the MAC its instance sent, and who already has it. */
 export type MacConflictHandler = (mac: string, owner: string) => void;
 
+/** What the guard asks of its node when another instance starts again while frames are held. */
+export type HeldRestartHandler = (peer: string) => void;
+
 /**
  * The fabric port of a native-sim TAP: a TapPort that learns the instance's MAC from its first
  * unicast-sourced frame of each run and drops everything of a run whose MAC is taken.
@@ -95,14 +113,17 @@ export type MacConflictHandler = (mac: string, owner: string) => void;
 export class MacGuardPort extends TapPort {
   private state: 'learning' | 'ok' | 'conflict' = 'learning';
   private mac: string | undefined;
+  /** True once a frame of this run was held at the lab's start. */
+  private heldThisRun = false;
   private readonly lab: LabMacs;
 
   constructor(
     id: string,
     source: TapHandle,
-    private readonly node: string,
+    readonly node: string,
     fabric: Fabric,
     private readonly onConflict: MacConflictHandler,
+    private readonly onHeldRestart: HeldRestartHandler,
   ) {
     super(id, source);
     this.lab = labOf(fabric);
@@ -118,7 +139,13 @@ export class MacGuardPort extends TapPort {
   relearn(): void {
     this.forget();
     this.state = 'learning';
+    this.heldThisRun = false;
     this.lab.started();
+  }
+
+  /** `peer` starts again at the lab's start: so does this instance, if its frames were held. */
+  restartIfHeld(peer: string): void {
+    if (this.heldThisRun && this.state !== 'conflict') this.onHeldRestart(peer);
   }
 
   private forget(): void {
@@ -139,6 +166,7 @@ export class MacGuardPort extends TapPort {
       return;
     }
     if (this.lab.holding) {
+      this.heldThisRun = true;
       this.countExtra('mac-check', frames.length);
       return;
     }
@@ -152,6 +180,7 @@ export class MacGuardPort extends TapPort {
     if (owner !== undefined && owner !== this.node) {
       this.state = 'conflict';
       this.onConflict(mac, owner);
+      this.lab.conflictWhileHeld(this);
       return;
     }
     owners.set(mac, this.node);
