@@ -11,6 +11,7 @@ import {
   type DeployStage,
   type EngineClient,
   type EngineEvents,
+  type EngineHandlers,
   type EventName,
   type ExitInfo,
   type LabState,
@@ -369,154 +370,125 @@ export class Lab implements EngineClient {
     return { ...link.status(), ...(Object.keys(impair).length > 0 ? { impair } : {}) };
   }
 
+  /**
+   * Every contract command, typed: params arrive checked (the engine socket checks them against
+   * commandParams.ts; in-process callers are typed), and each handler answers its result type.
+   */
+  private readonly handlers: EngineHandlers = {
+    status: () => Promise.resolve(this.status()),
+    down: () => {
+      // The daemon acts on `down` (it destroys the lab and exits); see daemon.ts.
+      throw new EngineError('bad-request', 'down is handled by the engine process');
+    },
+    exec: ({ node: name, argv, stdin, timeoutMs }) => {
+      const node = this.mustNode(name);
+      if (!node.exec) {
+        throw new EngineError(
+          'bad-request',
+          `node "${node.name}" (${node.kind}) cannot run commands`,
+        );
+      }
+      return node.exec(argv, {
+        timeoutMs: timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
+        ...(stdin !== undefined ? { stdin } : {}),
+      });
+    },
+    consoleWrite: ({ node, data }) => {
+      this.mustConsole(node).write(data);
+      return Promise.resolve({});
+    },
+    consoleResize: ({ node, cols, rows }) => {
+      this.mustConsole(node).resize(cols, rows);
+      return Promise.resolve({});
+    },
+    consoleScrollback: ({ node }) => Promise.resolve({ data: this.mustConsole(node).scrollback() }),
+    nodeStop: async ({ node: name }) => {
+      const node = this.mustNode(name);
+      await node.stop();
+      return node.status();
+    },
+    nodeStart: async ({ node: name }) => {
+      const node = this.mustNode(name);
+      await node.start();
+      await node.ready();
+      return node.status();
+    },
+    nodeReset: async ({ node: name }) => {
+      const node = this.mustNode(name);
+      if (!node.reset) {
+        throw new EngineError(
+          'bad-request',
+          `node "${node.name}" (${node.kind}) has no reset; stop and start it instead`,
+        );
+      }
+      await node.reset();
+      return node.status();
+    },
+    stats: () => Promise.resolve(this.fabric.snapshot()),
+    captureStart: ({ target }) => {
+      const ports = this.targetPorts(target);
+      const first = ports[0];
+      if (!first) throw new EngineError('no-such-target', `"${target}" has no ports to capture`);
+      const captureId = `c${this.nextCapture++}`;
+      const cap = this.fabric.capture(ports, (chunk) =>
+        this.emitters.captureData.fire({ captureId, data: chunk.toString('base64') }),
+      );
+      this.captures.set(captureId, cap);
+      return Promise.resolve({
+        captureId,
+        linkType: first.linkType,
+        ports: ports.map((x) => x.id),
+      });
+    },
+    captureStop: ({ captureId }) => {
+      const cap = this.captures.get(captureId);
+      if (!cap) throw new EngineError('no-such-target', `no capture "${captureId}" is running`);
+      cap.dispose();
+      this.captures.delete(captureId);
+      return Promise.resolve({ frames: cap.frames() });
+    },
+    linkImpair: ({ link: id, dir, spec, clear }) => {
+      const link = this.links.find((l) => l.id === id);
+      if (!link) {
+        throw new EngineError(
+          'no-such-target',
+          `no link "${id}" in this lab; links are ${this.links.map((l) => l.id).join(', ')}`,
+        );
+      }
+      if ((clear === true) === (spec !== undefined)) {
+        throw new EngineError(
+          'bad-request',
+          'linkImpair needs either spec (e.g. "delay=20ms loss=1%") or clear: true',
+        );
+      }
+      const endpoints = this.linkSpecs.get(link)?.endpoints ?? [];
+      const dirs: readonly LinkDirection[] = dir === undefined ? LINK_DIRECTIONS : [dir];
+      // Every direction's text is checked before anything changes.
+      for (const d of dirs) impairLink(link, endpoints, d, clear === true ? undefined : spec);
+      return Promise.resolve(this.linkStatus(link));
+    },
+    linkSet: ({ port: id, up }) => {
+      const ep = parseEndpoint(id);
+      const node = ep?.port !== undefined ? this.nodes.get(ep.node) : undefined;
+      if (node?.setLink && ep?.port !== undefined) return node.setLink(ep.port, up);
+      const port = this.fabric.port(id);
+      if (!port) {
+        throw new EngineError(
+          'no-such-target',
+          `no port "${id}" in this lab; ports are ${this.fabric.portIds().join(', ')}`,
+        );
+      }
+      port.setUp(up);
+      return Promise.resolve(port.status());
+    },
+  };
+
   /** Handles one contract command. */
   async call<K extends CommandName>(cmd: K, params: CommandParams<K>): Promise<CommandResult<K>> {
-    const result = await this.handle(cmd, params);
-    return result as CommandResult<K>;
-  }
-
-  private async handle(cmd: CommandName, p: Record<string, unknown>): Promise<unknown> {
-    const str = (k: string): string => {
-      const v = p[k];
-      if (typeof v !== 'string') throw new EngineError('bad-request', `"${cmd}" needs a "${k}"`);
-      return v;
-    };
-    switch (cmd) {
-      case 'status':
-        return this.status();
-      case 'down':
-        // The daemon acts on `down` (it destroys the lab and exits); see daemon.ts.
-        throw new EngineError('bad-request', 'down is handled by the engine process');
-      case 'exec': {
-        const node = this.mustNode(str('node'));
-        const argv = p['argv'];
-        if (
-          !Array.isArray(argv) ||
-          argv.length === 0 ||
-          !argv.every((a) => typeof a === 'string')
-        ) {
-          throw new EngineError(
-            'bad-request',
-            'exec needs a command: netweave exec NODE -- CMD...',
-          );
-        }
-        if (!node.exec) {
-          throw new EngineError(
-            'bad-request',
-            `node "${node.name}" (${node.kind}) cannot run commands`,
-          );
-        }
-        const stdin = typeof p['stdin'] === 'string' ? p['stdin'] : undefined;
-        const timeoutMs =
-          typeof p['timeoutMs'] === 'number' ? p['timeoutMs'] : DEFAULT_EXEC_TIMEOUT_MS;
-        return node.exec(argv, { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
-      }
-      case 'consoleWrite':
-        this.mustConsole(str('node')).write(str('data'));
-        return {};
-      case 'consoleResize': {
-        const cols = Number(p['cols']);
-        const rows = Number(p['rows']);
-        if (!(cols > 0 && rows > 0))
-          throw new EngineError('bad-request', 'resize needs cols and rows');
-        this.mustConsole(str('node')).resize(cols, rows);
-        return {};
-      }
-      case 'consoleScrollback':
-        return { data: this.mustConsole(str('node')).scrollback() };
-      case 'nodeStop': {
-        const node = this.mustNode(str('node'));
-        await node.stop();
-        return node.status();
-      }
-      case 'nodeStart': {
-        const node = this.mustNode(str('node'));
-        await node.start();
-        await node.ready();
-        return node.status();
-      }
-      case 'stats':
-        return this.fabric.snapshot();
-      case 'captureStart': {
-        const target = str('target');
-        const ports = this.targetPorts(target);
-        const captureId = `c${this.nextCapture++}`;
-        const cap = this.fabric.capture(ports, (chunk) =>
-          this.emitters.captureData.fire({ captureId, data: chunk.toString('base64') }),
-        );
-        this.captures.set(captureId, cap);
-        const first = ports[0];
-        if (!first) throw new EngineError('no-such-target', `"${target}" has no ports to capture`);
-        return { captureId, linkType: first.linkType, ports: ports.map((x) => x.id) };
-      }
-      case 'captureStop': {
-        const id = str('captureId');
-        const cap = this.captures.get(id);
-        if (!cap) throw new EngineError('no-such-target', `no capture "${id}" is running`);
-        cap.dispose();
-        this.captures.delete(id);
-        return { frames: cap.frames() };
-      }
-      case 'nodeReset': {
-        const node = this.mustNode(str('node'));
-        if (!node.reset) {
-          throw new EngineError(
-            'bad-request',
-            `node "${node.name}" (${node.kind}) has no reset; stop and start it instead`,
-          );
-        }
-        await node.reset();
-        return node.status();
-      }
-      case 'linkImpair': {
-        const id = str('link');
-        const link = this.links.find((l) => l.id === id);
-        if (!link) {
-          throw new EngineError(
-            'no-such-target',
-            `no link "${id}" in this lab; links are ${this.links.map((l) => l.id).join(', ')}`,
-          );
-        }
-        const dir = p['dir'];
-        if (dir !== undefined && dir !== 'a->b' && dir !== 'b->a') {
-          throw new EngineError(
-            'bad-request',
-            `dir must be "a->b" or "b->a", not ${JSON.stringify(dir)}`,
-          );
-        }
-        const clear = p['clear'] === true;
-        const spec = p['spec'];
-        if (clear === (typeof spec === 'string')) {
-          throw new EngineError(
-            'bad-request',
-            'linkImpair needs either spec (e.g. "delay=20ms loss=1%") or clear: true',
-          );
-        }
-        const endpoints = this.linkSpecs.get(link)?.endpoints ?? [];
-        const dirs: readonly LinkDirection[] = dir === undefined ? LINK_DIRECTIONS : [dir];
-        // Every direction's text is checked before anything changes.
-        for (const d of dirs) impairLink(link, endpoints, d, clear ? undefined : String(spec));
-        return this.linkStatus(link);
-      }
-      case 'linkSet': {
-        const id = str('port');
-        const up = p['up'];
-        if (typeof up !== 'boolean')
-          throw new EngineError('bad-request', 'linkSet needs "up": true or false');
-        const ep = parseEndpoint(id);
-        const node = ep?.port !== undefined ? this.nodes.get(ep.node) : undefined;
-        if (node?.setLink && ep?.port !== undefined) return node.setLink(ep.port, up);
-        const port = this.fabric.port(id);
-        if (!port) {
-          throw new EngineError(
-            'no-such-target',
-            `no port "${id}" in this lab; ports are ${this.fabric.portIds().join(', ')}`,
-          );
-        }
-        port.setUp(up);
-        return port.status();
-      }
-    }
+    const handler = this.handlers[cmd] as
+      ((p: CommandParams<K>) => Promise<CommandResult<K>>) | undefined;
+    if (handler === undefined) throw new EngineError('bad-request', `unknown command "${cmd}"`);
+    return handler(params);
   }
 
   private mustConsole(name: string): {

@@ -244,6 +244,11 @@ export type EventName = keyof EngineEvents;
 export type CommandParams<K extends CommandName> = EngineCommands[K]['params'];
 export type CommandResult<K extends CommandName> = EngineCommands[K]['result'];
 
+/** The engine's command table: one typed handler per command (checked params in, result out). */
+export type EngineHandlers = {
+  [K in CommandName]: (params: CommandParams<K>) => Promise<CommandResult<K>>;
+};
+
 /** The object every transport implements: the renderer and the CLI talk only to this. */
 export interface EngineClient {
   call<K extends CommandName>(cmd: K, params: CommandParams<K>): Promise<CommandResult<K>>;

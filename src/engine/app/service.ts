@@ -5,7 +5,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { homedir } from 'node:os';
 import {
-  APP_COMMAND_NAMES,
   APP_EVENT_NAMES,
   ENGINE_COMMAND_NAMES,
   EngineError,
@@ -26,9 +25,9 @@ import {
   type LabState,
   type LabSummary,
 } from '../../shared/contract.js';
+import { parseAppParams, shown } from '../../shared/commandParams.js';
 import { DisposableStore, Emitter, type Disposable } from '../../shared/lifecycle.js';
-import { validateTopologyText, type Layout } from '../../shared/topology/index.js';
-import { checkName, MAX_NAME_LENGTH } from '../../shared/topology/names.js';
+import { validateTopologyText } from '../../shared/topology/index.js';
 import { cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../host/cleanup.js';
 import { connectLab, launchLab, loadOrThrow } from '../launcher.js';
 import { BatchedStream } from '../process/batchedStream.js';
@@ -81,11 +80,12 @@ interface CaptureHandle {
   close: (stopped?: boolean) => Promise<void>;
 }
 
-type Handler = (params: Record<string, unknown>) => Promise<unknown>;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** The service's own command table: one typed handler per command. */
+type OwnHandlers = {
+  [K in keyof AppOwnCommands]: (
+    params: AppOwnCommands[K]['params'],
+  ) => Promise<AppOwnCommands[K]['result']>;
+};
 
 function version(): string {
   try {
@@ -102,40 +102,6 @@ const ENGINE_BY_APP_NAME = new Map<string, CommandName>(
   ENGINE_COMMAND_NAMES.map((c) => [labCommandName(c), c]),
 );
 
-/** Engine commands whose "node" param names a node (checked like the lab's name). */
-const NODE_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
-  'exec',
-  'consoleWrite',
-  'consoleResize',
-  'consoleScrollback',
-  'nodeStart',
-  'nodeStop',
-  'nodeReset',
-]);
-
-/** Longest text of a client's value quoted back in an error message. */
-const SHOWN_MAX = 40;
-
-/** A client's value quoted in an error message, cut short when long. */
-function shown(value: string): string {
-  return JSON.stringify(value.length > SHOWN_MAX ? `${value.slice(0, SHOWN_MAX)}…` : value);
-}
-
-/**
- * Checks a lab or node name a client sent by the topology file's naming rule (the names a lab
- * and its nodes can have); throws one sentence when it is not one. Names become runtime folder
- * names, so this is what keeps "../x" and "/etc" away from the file system.
- */
-export function checkClientName(value: string, what: 'lab name' | 'node name'): string {
-  // A very long name is not quoted back whole.
-  const problem =
-    value.length > 2 * MAX_NAME_LENGTH
-      ? `${what} ${shown(value)} is ${value.length} characters, over the limit of ${MAX_NAME_LENGTH}; shorten it`
-      : checkName(value, what);
-  if (problem !== undefined) throw new EngineError('bad-request', problem);
-  return value;
-}
-
 /** The app service; implements the app contract in-process. */
 export class AppService implements AppClient, Disposable {
   private readonly emitters = new Map<AppEventName, Emitter<unknown>>(
@@ -146,7 +112,7 @@ export class AppService implements AppClient, Disposable {
   private readonly captures = new Map<string, CaptureHandle>();
   private nextViewer = 1;
   private disposed = false;
-  private readonly own: { [K in keyof AppOwnCommands]: Handler };
+  private readonly own: OwnHandlers;
 
   constructor(private readonly options: AppServiceOptions) {
     this.own = {
@@ -159,10 +125,8 @@ export class AppService implements AppClient, Disposable {
           homeDir: homedir(),
           zephyrImport: true,
         } satisfies AppInfo),
-      validateText: (p) => {
-        const text = typeof p['text'] === 'string' ? p['text'] : '';
-        const file = typeof p['file'] === 'string' ? p['file'] : 'untitled.yaml';
-        const r = validateTopologyText(text, file);
+      validateText: ({ text, file }) => {
+        const r = validateTopologyText(text, file || 'untitled.yaml');
         return Promise.resolve(
           r.ok ? { ok: true, problems: [] } : { ok: false, problems: r.problems },
         );
@@ -170,18 +134,13 @@ export class AppService implements AppClient, Disposable {
       listExamples: async () => ({
         examples: await listExampleFiles(this.options.examplesDir ?? EXAMPLES_DIR),
       }),
-      openFile: async (p) => {
-        const opened = await openTopologyFile(this.str(p, 'file', 'openFile'));
+      openFile: async ({ file }) => {
+        const opened = await openTopologyFile(file);
         await touchRecentFile(opened.file);
         return opened;
       },
-      saveFile: async (p) => {
-        const layout = (p['layout'] ?? null) as Layout | null;
-        const saved = await saveTopologyFile(
-          this.str(p, 'file', 'saveFile'),
-          this.str(p, 'text', 'saveFile'),
-          layout,
-        );
+      saveFile: async ({ file, text, layout }) => {
+        const saved = await saveTopologyFile(file, text, layout);
         await touchRecentFile(saved.file);
         return saved;
       },
@@ -194,19 +153,17 @@ export class AppService implements AppClient, Disposable {
           ),
         ),
       labList: () => Promise.resolve({ labs: this.summaries() }),
-      labLaunch: (p) => this.launch(this.str(p, 'file', 'labLaunch')),
-      labAttach: (p) => this.attach(this.labName(p, 'labAttach')),
-      labStop: (p) => this.stop(this.labName(p, 'labStop')),
-      consoleAttach: (p) =>
-        this.consoleAttach(this.labName(p, 'consoleAttach'), this.nodeName(p, 'consoleAttach')),
-      consoleAck: (p) => {
-        const v = this.viewers.get(this.str(p, 'viewer', 'consoleAck'));
-        const chars = Number(p['chars']);
+      labLaunch: ({ file }) => this.launch(file),
+      labAttach: ({ lab }) => this.attach(lab),
+      labStop: ({ lab }) => this.stop(lab),
+      consoleAttach: ({ lab, node }) => this.consoleAttach(lab, node),
+      consoleAck: ({ viewer, chars }) => {
+        const v = this.viewers.get(viewer);
         if (v && chars > 0) v.stream.ack(chars);
         return Promise.resolve({});
       },
-      consoleDetach: (p) => {
-        this.detachViewer(this.str(p, 'viewer', 'consoleDetach'));
+      consoleDetach: ({ viewer }) => {
+        this.detachViewer(viewer);
         return Promise.resolve({});
       },
       consolePopOut: () =>
@@ -217,14 +174,9 @@ export class AppService implements AppClient, Disposable {
           ),
         ),
       captureOpen: (p) => this.captureOpen(p),
-      captureClose: (p) => this.captureClose(this.str(p, 'captureId', 'captureClose')),
-      importZephyr: async (p) => {
-        const dirs = p['buildDirs'];
-        if (!Array.isArray(dirs) || !dirs.every((d): d is string => typeof d === 'string')) {
-          throw new EngineError('bad-request', 'importZephyr needs "buildDirs", a list of paths');
-        }
-        const imported = await importZephyr(dirs);
-        const text = typeof p['text'] === 'string' ? p['text'] : '';
+      captureClose: ({ captureId }) => this.captureClose(captureId),
+      importZephyr: async ({ buildDirs, text }) => {
+        const imported = await importZephyr(buildDirs);
         const empty = readGraph(text).nodes.length === 0;
         if (empty) {
           return {
@@ -242,24 +194,6 @@ export class AppService implements AppClient, Disposable {
     };
   }
 
-  private str(p: Record<string, unknown>, key: string, cmd: string): string {
-    const v = p[key];
-    if (typeof v !== 'string' || v === '') {
-      throw new EngineError('bad-request', `"${cmd}" needs a "${key}", a non-empty string`);
-    }
-    return v;
-  }
-
-  /** The lab name in `p`, checked by the topology's naming rule. */
-  private labName(p: Record<string, unknown>, cmd: string): string {
-    return checkClientName(this.str(p, 'lab', cmd), 'lab name');
-  }
-
-  /** The node name in `p`, checked by the topology's naming rule. */
-  private nodeName(p: Record<string, unknown>, cmd: string): string {
-    return checkClientName(this.str(p, 'node', cmd), 'node name');
-  }
-
   private fire<E extends AppEventName>(event: E, payload: AppEvents[E]): void {
     this.emitters.get(event)?.fire(payload);
   }
@@ -275,19 +209,15 @@ export class AppService implements AppClient, Disposable {
   async call<K extends AppCommandName>(cmd: K, params: AppParams<K>): Promise<AppResult<K>> {
     if (this.disposed)
       throw new EngineError('not-running', 'the netweave service is shutting down');
-    if (!APP_COMMAND_NAMES.includes(cmd)) {
-      throw new EngineError('bad-request', `unknown command ${shown(String(cmd))}`);
+    // The boundary of every transport (WebSocket, the Electron service host): checked params.
+    const p = parseAppParams(cmd, params) as Record<string, unknown>;
+    if (Object.hasOwn(this.own, cmd)) {
+      const own = this.own[cmd as keyof OwnHandlers] as (x: unknown) => Promise<unknown>;
+      return (await own(p)) as AppResult<K>;
     }
-    if (params !== undefined && params !== null && !isPlainObject(params)) {
-      throw new EngineError('bad-request', `"${cmd}" takes its params as an object`);
-    }
-    const p = (params ?? {}) as Record<string, unknown>;
-    const own = (this.own as Record<string, Handler | undefined>)[cmd];
-    if (own) return (await own(p)) as AppResult<K>;
     const engineCmd = ENGINE_BY_APP_NAME.get(cmd);
     if (!engineCmd) throw new EngineError('bad-request', `unknown command ${shown(String(cmd))}`);
-    const lab = this.labName(p, cmd);
-    if (NODE_COMMANDS.has(engineCmd)) this.nodeName(p, cmd);
+    const lab = String(p['lab']);
     if (engineCmd === 'down') {
       const removed: unknown = await this.stop(lab);
       return removed as AppResult<K>;
@@ -526,10 +456,12 @@ export class AppService implements AppClient, Disposable {
     for (const id of ids) this.detachViewer(id);
   }
 
-  private async captureOpen(p: Record<string, unknown>): Promise<AppResult<'captureOpen'>> {
-    const lab = this.labName(p, 'captureOpen');
-    const target = this.str(p, 'target', 'captureOpen');
-    const sink = p['sink'] as CaptureSink;
+  private async captureOpen({
+    lab,
+    target,
+    sink,
+    file: wanted,
+  }: AppParams<'captureOpen'>): Promise<AppResult<'captureOpen'>> {
     const client = this.client(lab);
     let write: ((b: Buffer) => void) | undefined;
     let closeSink: () => Promise<void> = () => Promise.resolve();
@@ -555,7 +487,10 @@ export class AppService implements AppClient, Disposable {
         return Promise.resolve();
       };
     } else if (sink === 'file') {
-      file = this.str(p, 'file', 'captureOpen');
+      if (wanted === undefined || wanted === '') {
+        throw new EngineError('bad-request', '"captureOpen" to a file needs "file", its path');
+      }
+      file = wanted;
       const out: WriteStream = createWriteStream(file);
       out.on('error', () => undefined);
       write = (b) => {

@@ -1,5 +1,8 @@
-// The one registration point of link kinds. Each kind lives in its own folder.
+// The engine side of every link kind, in one table typed by the kind names of the topology
+// schema (src/shared/topology/links): a link kind the schema accepts without an engine side here
+// does not compile. Each kind lives in its own folder.
 import { EngineError } from '../../shared/contract.js';
+import type { LinkKindName } from '../../shared/topology/index.js';
 import { ethernetKind } from './ethernet/index.js';
 import { pppKind } from './ppp/index.js';
 import { slirpKind } from './slirp/index.js';
@@ -7,28 +10,26 @@ import { slipKind } from './slip/index.js';
 import { uartPipe154Kind } from './uart-pipe-154/index.js';
 import type { LinkKind } from './types.js';
 
-const kinds = new Map<string, LinkKind>();
-
-/** Registers a link kind; a second registration of the same kind is a programming error. */
-export function registerLinkKind(kind: LinkKind): void {
-  if (kinds.has(kind.kind)) throw new Error(`link kind "${kind.kind}" is registered twice`);
-  kinds.set(kind.kind, kind);
-}
-
-registerLinkKind(ethernetKind);
-registerLinkKind(slirpKind);
-registerLinkKind(pppKind);
-registerLinkKind(slipKind);
-registerLinkKind(uartPipe154Kind);
+const KINDS: { readonly [K in LinkKindName]: LinkKind } = {
+  ethernet: ethernetKind,
+  slirp: slirpKind,
+  ppp: pppKind,
+  slip: slipKind,
+  'uart-pipe-154': uartPipe154Kind,
+};
 
 /** The implementation of a link kind; unknown kinds are refused with the valid ones. */
 export function linkKind(kind: string): LinkKind {
-  const k = kinds.get(kind);
-  if (!k) {
+  if (!Object.hasOwn(KINDS, kind)) {
     throw new EngineError(
       'bad-request',
-      `unknown link kind "${kind}"; valid kinds are ${[...kinds.keys()].join(', ')}`,
+      `unknown link kind "${kind}"; valid kinds are ${Object.keys(KINDS).join(', ')}`,
     );
   }
-  return k;
+  return KINDS[kind as LinkKindName];
+}
+
+/** Every link kind with an engine side. */
+export function linkKinds(): string[] {
+  return Object.keys(KINDS);
 }

@@ -1,5 +1,8 @@
-// The one registration point of node kinds. Each kind lives in its own folder.
+// The engine side of every node kind, in one table typed by the kind names of the topology
+// schema (src/shared/topology/kinds): a kind the schema accepts without an engine side here does
+// not compile. Each kind lives in its own folder.
 import { EngineError } from '../../shared/contract.js';
+import type { NodeKindName, NodeSpec } from '../../shared/topology/index.js';
 import { boardKind } from './board/index.js';
 import { fvpKind } from './fvp/index.js';
 import { hostKind } from './host/index.js';
@@ -9,35 +12,28 @@ import { radio154Kind } from './radio-154/index.js';
 import { switchKind } from './switch/index.js';
 import type { NodeKind } from './types.js';
 
-const kinds = new Map<string, NodeKind<never>>();
-
-/** Registers a node kind; a second registration of the same kind is a programming error. */
-export function registerNodeKind<S>(kind: NodeKind<S>): void {
-  if (kinds.has(kind.kind)) throw new Error(`node kind "${kind.kind}" is registered twice`);
-  kinds.set(kind.kind, kind);
-}
-
-registerNodeKind(hostKind);
-registerNodeKind(switchKind);
-registerNodeKind(nativeSimKind);
-registerNodeKind(fvpKind);
-registerNodeKind(qemuKind);
-registerNodeKind(boardKind);
-registerNodeKind(radio154Kind);
+const KINDS: { readonly [K in NodeKindName]: NodeKind<Extract<NodeSpec, { kind: K }>> } = {
+  host: hostKind,
+  switch: switchKind,
+  'native-sim': nativeSimKind,
+  fvp: fvpKind,
+  qemu: qemuKind,
+  board: boardKind,
+  'radio-154': radio154Kind,
+};
 
 /** The implementation of a kind; unknown kinds are refused with the list of valid ones. */
 export function nodeKind(kind: string): NodeKind<unknown> {
-  const k = kinds.get(kind);
-  if (!k) {
+  if (!Object.hasOwn(KINDS, kind)) {
     throw new EngineError(
       'bad-request',
-      `unknown node kind "${kind}"; valid kinds are ${[...kinds.keys()].join(', ')}`,
+      `unknown node kind "${kind}"; valid kinds are ${nodeKinds().join(', ')}`,
     );
   }
-  return k;
+  return KINDS[kind as NodeKindName];
 }
 
-/** Every registered node kind. */
+/** Every node kind with an engine side. */
 export function nodeKinds(): string[] {
-  return [...kinds.keys()];
+  return Object.keys(KINDS);
 }

@@ -9,6 +9,7 @@ import {
   type EngineClient,
   type EventName,
 } from '../../shared/contract.js';
+import { parseEngineParams } from '../../shared/commandParams.js';
 import { LineDecoder, type ClientMessage, type ServerMessage } from './protocol.js';
 
 /** Longest a client may leave its socket unread before events to it are dropped. */
@@ -90,11 +91,8 @@ export class EngineServer implements Disposable {
     send: (m: ServerMessage) => void,
   ): Promise<void> {
     try {
-      // The engine validates params of each command itself; the socket only carries them.
-      const result = await (this.engine.call as (c: CommandName, p: unknown) => Promise<unknown>)(
-        cmd,
-        params ?? {},
-      );
+      // The process boundary: params are checked here, handlers get them typed.
+      const result: unknown = await this.engine.call(cmd, parseEngineParams(cmd, params));
       send({ t: 'result', id, result: result ?? {} });
     } catch (err) {
       if (err instanceof EngineError) {

@@ -2,10 +2,11 @@
 // mode and its addresses, from the Kconfig symbols documented in ZEPHYR-NETWORKING.md (with the
 // names of every release 3.5 to 4.x). Pure.
 import { basename, isAbsolute, join } from 'node:path';
+import type { NodeKindName } from '../../shared/topology/index.js';
 import { enabled, stringOf, type BuildFiles } from './buildFiles.js';
 
 /** The node kind a build runs as, or "board" for real hardware (no emulator). */
-export type BuildKind = 'qemu' | 'native-sim' | 'fvp' | 'board';
+export type BuildKind = Extract<NodeKindName, 'qemu' | 'native-sim' | 'fvp' | 'board'>;
 
 /** A networking mode netweave recognises. */
 export type NetworkingMode =

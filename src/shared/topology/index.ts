@@ -36,7 +36,7 @@ export {
   type HostNodeSpec,
   type HostRouteSpec,
   type KindIssue,
-  type NodeKind,
+  type NodeKindName,
   type NodeKindDefinition,
   type NodeKindSchema,
   type NodeSpec,
@@ -55,7 +55,7 @@ export {
   linkSpecSchema,
   type ImpairSpec,
   type LinkDirection,
-  type LinkKind,
+  type LinkKindName,
   type LinkKindDefinition,
   type LinkSpec,
 } from './links/index.js';

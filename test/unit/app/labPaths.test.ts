@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cleanupLab } from '../../../src/engine/host/cleanup.js';
 import { isRuntimeChild, labDir } from '../../../src/engine/paths.js';
-import { checkClientName } from '../../../src/engine/app/service.js';
+import { parseAppParams } from '../../../src/shared/commandParams.js';
 
 // <tmp>/outer/run is the runtime root; <tmp>/outer/sentinel sits beside it. Every name below
 // that escaped would land inside <tmp>, never elsewhere on the machine.
@@ -88,24 +88,29 @@ describe('runtime directories stay inside the runtime root', () => {
 });
 
 describe('lab and node names from a client', () => {
+  /** What the app service's boundary says of a name given to labAttach / consoleAttach. */
+  const refusal = (params: Record<string, string>): string => {
+    const cmd = 'node' in params ? 'consoleAttach' : 'labAttach';
+    try {
+      parseAppParams(cmd, params);
+      return '';
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  };
+
   test('are held to the topology naming rule, in one sentence', () => {
-    expect(checkClientName('lab1', 'lab name')).toBe('lab1');
-    expect(() => checkClientName('../x', 'lab name')).toThrow(
+    expect(parseAppParams('labAttach', { lab: 'lab1' })).toEqual({ lab: 'lab1' });
+    expect(refusal({ lab: '../x' })).toBe(
       'lab name "../x" contains "." and "/"; use 1-32 letters, digits, "_" or "-", starting with a letter or digit',
     );
-    expect(() => checkClientName('/etc', 'node name')).toThrow(/^node name "\/etc" contains "\/"/);
-    expect(() => checkClientName('a\0', 'lab name')).toThrow(/^lab name "a\\u0000" contains/);
-    expect(() => checkClientName('..', 'lab name')).toThrow(/^lab name "\.\." contains "\."/);
+    expect(refusal({ lab: 'lab1', node: '/etc' })).toMatch(/^node name "\/etc" contains "\/"/);
+    expect(refusal({ lab: 'a\0' })).toMatch(/^lab name "a\\u0000" contains/);
+    expect(refusal({ lab: '..' })).toMatch(/^lab name "\.\." contains "\."/);
   });
 
   test('a very long name is not quoted back whole', () => {
-    const long = `../${'a'.repeat(100_000)}`;
-    let message = '';
-    try {
-      checkClientName(long, 'lab name');
-    } catch (err) {
-      message = err instanceof Error ? err.message : String(err);
-    }
+    const message = refusal({ lab: `../${'a'.repeat(100_000)}` });
     expect(message).toMatch(/^lab name "\.\.\/a+…" is 100003 characters, over the limit of 32/);
     expect(message.length).toBeLessThan(200);
   });

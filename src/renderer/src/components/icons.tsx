@@ -1,5 +1,6 @@
 // Inline SVG icons per node kind (no remote or file assets: the CSP allows none).
 import type { JSX, ReactNode } from 'react';
+import { findNodeKind, type NodeKindIcon } from '../../../shared/topology/kinds/index.js';
 
 /** A 32x32 line drawing in the current text colour, shown at 28 px. */
 function Glyph({ children }: { children: ReactNode }): JSX.Element {
@@ -57,11 +58,17 @@ function RadioIcon(): JSX.Element {
   );
 }
 
-/** The icon of a node kind; emulated boards share one, simulators another. */
+/** Every icon a node kind can name (the kinds' definitions pick theirs). */
+const ICONS: { readonly [I in NodeKindIcon]: () => JSX.Element } = {
+  host: HostIcon,
+  switch: SwitchIcon,
+  radio: RadioIcon,
+  sim: SimIcon,
+  board: BoardIcon,
+};
+
+/** The icon of a node kind, as its definition names it; a board for a kind not (yet) known. */
 export function KindIcon({ kind }: { kind: string }): JSX.Element {
-  if (kind === 'host') return <HostIcon />;
-  if (kind === 'switch') return <SwitchIcon />;
-  if (kind === 'radio-154') return <RadioIcon />;
-  if (/sim|fvp/i.test(kind)) return <SimIcon />;
-  return <BoardIcon />;
+  const Icon = ICONS[findNodeKind(kind)?.icon ?? 'board'];
+  return <Icon />;
 }

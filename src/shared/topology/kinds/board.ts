@@ -70,6 +70,7 @@ function check(spec: BoardNodeSpec): KindIssue[] {
 /** The board kind. */
 export const boardKind = defineNodeKind({
   kind: 'board',
+  icon: 'board',
   description: 'A real Zephyr board on USB: its USB network interface and serial console.',
   schema: boardSchema,
   attach: 'port',

@@ -204,6 +204,7 @@ function check(spec: FvpNodeSpec): KindIssue[] {
 /** The fvp kind. */
 export const fvpKind = defineNodeKind({
   kind: 'fvp',
+  icon: 'sim',
   description: 'An Arm FVP running Zephyr with user-mode networking.',
   schema: fvpSchema,
   attach: 'port',

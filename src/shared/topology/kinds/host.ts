@@ -257,6 +257,7 @@ function checkRoutes(spec: HostNodeSpec, node: string): KindIssue[] {
 /** The host kind. */
 export const hostKind = defineNodeKind({
   kind: 'host',
+  icon: 'host',
   description: 'A Linux network namespace with interfaces, routes and a shell.',
   schema: hostSchema,
   attach: 'port',

@@ -23,10 +23,10 @@ export const NODE_KINDS = [
 ] as const;
 
 /** A node kind name. */
-export type NodeKind = (typeof NODE_KINDS)[number]['kind'];
+export type NodeKindName = (typeof NODE_KINDS)[number]['kind'];
 
 /** Every node kind name, in palette order. */
-export const NODE_KIND_NAMES: readonly NodeKind[] = NODE_KINDS.map((k) => k.kind);
+export const NODE_KIND_NAMES: readonly NodeKindName[] = NODE_KINDS.map((k) => k.kind);
 
 type SchemasOf<T extends readonly { schema: unknown }[]> = {
   -readonly [I in keyof T]: T[I]['schema'];
@@ -82,6 +82,7 @@ export type {
   AttachedLink,
   KindIssue,
   NodeKindDefinition,
+  NodeKindIcon,
   NodeKindSchema,
   PortAddress,
 } from './types.js';

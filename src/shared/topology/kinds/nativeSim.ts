@@ -258,6 +258,7 @@ function check(spec: NativeSimNodeSpec, node: string): KindIssue[] {
 /** The native-sim kind. */
 export const nativeSimKind = defineNodeKind({
   kind: 'native-sim',
+  icon: 'sim',
   description: 'Zephyr native_sim (zephyr.exe) on TAPs or offloaded sockets.',
   schema: nativeSimSchema,
   attach: 'port',

@@ -331,6 +331,7 @@ function qemuAddresses(spec: QemuNodeSpec): PortAddress[] {
 /** The qemu kind. */
 export const qemuKind = defineNodeKind({
   kind: 'qemu',
+  icon: 'board',
   description: 'A QEMU machine: a Zephyr board or any guest; each NIC is a port of the lab.',
   schema: qemuSchema,
   attach: 'port',

@@ -177,6 +177,7 @@ function checkRadioMembers(
 /** The radio-154 kind. */
 export const radio154Kind = defineNodeKind({
   kind: 'radio-154',
+  icon: 'radio',
   description:
     'An IEEE 802.15.4 radio medium with any number of members; link to it by its bare name.',
   schema: radio154Schema,

@@ -333,6 +333,7 @@ export const SWITCH_HOST_PORT = 'host';
 
 export const switchKind = defineNodeKind({
   kind: 'switch',
+  icon: 'switch',
   description: 'A learning Ethernet switch; link to it by its bare name.',
   schema: switchSchema,
   attach: 'bare',

@@ -28,12 +28,17 @@ export interface KindIssue {
   choices?: string[];
 }
 
+/** The icons the UI has for node kinds. */
+export type NodeKindIcon = 'host' | 'switch' | 'radio' | 'sim' | 'board';
+
 /** One node kind. Register it in kinds/index.ts. */
 export interface NodeKindDefinition<
   K extends string = string,
   S extends NodeKindSchema<K> = NodeKindSchema<K>,
 > {
   readonly kind: K;
+  /** The canvas and palette icon: emulated boards share one, simulators another. */
+  readonly icon: NodeKindIcon;
   /** One line for the JSON Schema and the UI palette. */
   readonly description: string;
   readonly schema: S;

@@ -19,13 +19,13 @@ export const LINK_KINDS = [
 ] as const;
 
 /** A link kind name. */
-export type LinkKind = (typeof LINK_KINDS)[number]['kind'];
+export type LinkKindName = (typeof LINK_KINDS)[number]['kind'];
 
 /** Every link kind name. */
-export const LINK_KIND_NAMES: readonly LinkKind[] = LINK_KINDS.map((k) => k.kind);
+export const LINK_KIND_NAMES: readonly LinkKindName[] = LINK_KINDS.map((k) => k.kind);
 
 /** The kind of a link written without `kind`. */
-export const DEFAULT_LINK_KIND: LinkKind = 'ethernet';
+export const DEFAULT_LINK_KIND: LinkKindName = 'ethernet';
 
 type SchemasOf<T extends readonly { schema: unknown }[]> = {
   -readonly [I in keyof T]: T[I]['schema'];
