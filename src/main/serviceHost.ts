@@ -2,13 +2,15 @@
 // engine crash never takes the window down; the window is told and can restart it.
 import { fork, type ChildProcess } from 'node:child_process';
 import {
+  APP_EVENT_NAMES,
   EngineError,
   type AppCommandName,
+  type AppCommands,
   type AppEventName,
+  type AppEvents,
   type AppParams,
 } from '../shared/contract.js';
-import type { AppClientMessage, AppServerMessage } from '../shared/appProtocol.js';
-import { MessageAppClient } from '../shared/appProtocol.js';
+import { WireClient, type WireClientMessage, type WireServerMessage } from '../shared/wire.js';
 
 /** How long the host may take to take its labs down when the app quits before it is killed. */
 const STOP_TIMEOUT_MS = 60_000;
@@ -26,7 +28,7 @@ export interface ServiceHostOptions {
 /** The service host process and a client to it. */
 export class ServiceHost {
   private child: ChildProcess | undefined;
-  private client: MessageAppClient | undefined;
+  private client: WireClient<AppCommands, AppEvents> | undefined;
   private stopping = false;
 
   constructor(private readonly options: ServiceHostOptions) {}
@@ -40,20 +42,28 @@ export class ServiceHost {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
-    const client = new MessageAppClient((msg: AppClientMessage) => {
-      if (child.connected) child.send(msg);
+    const client = new WireClient<AppCommands, AppEvents>({
+      send: (msg: WireClientMessage) => {
+        if (child.connected) child.send(msg);
+      },
+      events: APP_EVENT_NAMES,
     });
     client.on('serviceState', () => undefined);
     this.child = child;
     this.client = client;
-    child.on('message', (msg: AppServerMessage) => {
-      if (msg.t === 'event') this.options.onEvent(msg.event, msg.payload);
+    child.on('message', (msg: WireServerMessage) => {
+      if (msg.t === 'event') this.options.onEvent(msg.event as AppEventName, msg.payload);
       else client.receive(msg);
     });
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       const reason = signal ? `it was killed by ${signal}` : `it exited with code ${code ?? '?'}`;
-      client.close(`the engine service stopped (${reason}); restart it from the banner`);
+      client.close(
+        new EngineError(
+          'not-running',
+          `the engine service stopped (${reason}); restart it from the banner`,
+        ),
+      );
       this.child = undefined;
       if (!this.stopping) this.options.onEvent('serviceState', { state: 'crashed', reason });
     });

@@ -302,6 +302,16 @@ export const ENGINE_COMMAND_NAMES = Object.keys({
   linkImpair: true,
 } satisfies Record<CommandName, true>) as CommandName[];
 
+/** Every engine event name, at run time (the engine socket subscribes to no other). */
+export const ENGINE_EVENT_NAMES = Object.keys({
+  labState: true,
+  deployProgress: true,
+  nodeState: true,
+  consoleData: true,
+  counters: true,
+  captureData: true,
+} satisfies Record<EventName, true>) as EventName[];
+
 /** The app-level name of a forwarded lab command, e.g. "status" -> "labStatus". */
 export type LabCommandName<K extends CommandName = CommandName> = `lab${Capitalize<K>}`;
 

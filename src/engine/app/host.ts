@@ -1,7 +1,12 @@
 // The service host: a Node process that runs the app service for the Electron main process,
 // which forks it and talks to it over the IPC channel. A crash here leaves the window alive.
-import { dispatchAppCall, isAppClientMessage } from '../../shared/appProtocol.js';
-import { APP_COMMAND_NAMES, APP_EVENT_NAMES } from '../../shared/contract.js';
+import {
+  APP_COMMAND_NAMES,
+  APP_EVENT_NAMES,
+  type AppCommandName,
+  type AppParams,
+} from '../../shared/contract.js';
+import { replyTo } from '../../shared/wire.js';
 import { AppService } from './service.js';
 
 /** Runs the host: messages in on process 'message', replies and events out with process.send. */
@@ -18,8 +23,10 @@ function main(): void {
     service.on(event, (payload) => send({ t: 'event', event, payload }));
   }
   process.on('message', (msg: unknown) => {
-    if (!isAppClientMessage(msg, APP_COMMAND_NAMES)) return;
-    void dispatchAppCall(service, msg).then((reply) => send(reply));
+    // The service checks the params (commandParams.ts).
+    void replyTo(msg, APP_COMMAND_NAMES, ({ cmd, params }) =>
+      service.call(cmd as AppCommandName, params as AppParams<AppCommandName>),
+    ).then((reply) => send(reply));
   });
   let ending = false;
   const end = (): void => {

@@ -14,17 +14,15 @@ import { fileURLToPath } from 'node:url';
 // `netweave up` far more often than `netweave serve`.
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import {
-  dispatchAppCall,
-  parseAppClientMessage,
-  type AppServerMessage,
-} from '../../shared/appProtocol.js';
-import {
   APP_COMMAND_NAMES,
   APP_EVENT_NAMES,
   EngineError,
   toWireError,
   type AppClient,
+  type AppCommandName,
+  type AppParams,
 } from '../../shared/contract.js';
+import { replyTo, type WireServerMessage } from '../../shared/wire.js';
 import { DisposableStore, type Disposable } from '../../shared/lifecycle.js';
 
 /** Events are dropped for a browser that has this much unsent data: it is not reading. */
@@ -134,7 +132,7 @@ function refuseUpgrade(socket: Duplex, status: string): void {
 }
 
 /** The reply to a WebSocket message that is not a call at all. */
-function badMessage(message: string): AppServerMessage {
+function badMessage(message: string): WireServerMessage {
   return { t: 'error', id: null, ...toWireError(new EngineError('bad-request', message)) };
 }
 
@@ -273,7 +271,7 @@ export class WebServer implements Disposable {
     this.sockets.add(ws);
     const subs = new DisposableStore();
     const viewers = new Set<string>();
-    const send = (msg: AppServerMessage): void => {
+    const send = (msg: WireServerMessage): void => {
       if (ws.readyState !== ws.OPEN) return;
       if (msg.t === 'event' && ws.bufferedAmount > MAX_WS_BUFFERED_BYTES) return;
       let text: string;
@@ -311,7 +309,7 @@ export class WebServer implements Disposable {
     raw: RawData,
     isBinary: boolean,
     viewers: Set<string>,
-  ): Promise<AppServerMessage> {
+  ): Promise<WireServerMessage> {
     try {
       if (isBinary) return badMessage('netweave takes JSON text messages, not binary ones');
       const buf = Array.isArray(raw)
@@ -325,10 +323,11 @@ export class WebServer implements Disposable {
           'the message is not JSON; send {"t":"call","id":N,"cmd":...,"params":{}}',
         );
       }
-      const parsed = parseAppClientMessage(value, APP_COMMAND_NAMES);
-      if (!parsed.ok) return parsed.reply;
-      const call = parsed.call;
-      const reply = await dispatchAppCall(this.options.service, call);
+      // The service checks the params (commandParams.ts).
+      const call = value as { cmd?: unknown; params?: unknown };
+      const reply = await replyTo(value, APP_COMMAND_NAMES, ({ cmd, params }) =>
+        this.options.service.call(cmd as AppCommandName, params as AppParams<AppCommandName>),
+      );
       if (reply.t === 'result') {
         const result = reply.result as { viewer?: unknown } | null;
         if (call.cmd === 'consoleAttach' && typeof result?.viewer === 'string') {

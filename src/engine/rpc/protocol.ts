@@ -1,29 +1,4 @@
-// The wire form of the contract over a stream socket: one JSON object per line.
-import type {
-  CommandName,
-  EngineErrorCode,
-  EventName,
-  TopologyProblem,
-} from '../../shared/contract.js';
-
-/** A message from a client to the engine. */
-export type ClientMessage =
-  | { t: 'call'; id: number; cmd: CommandName; params: unknown }
-  | { t: 'sub'; event: EventName }
-  | { t: 'unsub'; event: EventName };
-
-/** A message from the engine to a client. */
-export type ServerMessage =
-  | { t: 'result'; id: number; result: unknown }
-  | {
-      t: 'error';
-      id: number;
-      code: EngineErrorCode;
-      message: string;
-      problems?: TopologyProblem[];
-    }
-  | { t: 'event'; event: EventName; payload: unknown };
-
+// Framing of the engine socket: one JSON object per line (the messages are wire.ts's).
 /**
  * Splits a byte stream into lines and parses each as JSON. Lines larger than the limit are
  * refused (a runaway peer must not exhaust memory). Each chunk is scanned once: a message that

@@ -4,13 +4,15 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import type { Disposable } from '../../shared/lifecycle.js';
 import {
-  EngineError,
+  ENGINE_COMMAND_NAMES,
+  ENGINE_EVENT_NAMES,
   type CommandName,
   type EngineClient,
   type EventName,
 } from '../../shared/contract.js';
 import { parseEngineParams } from '../../shared/commandParams.js';
-import { LineDecoder, type ClientMessage, type ServerMessage } from './protocol.js';
+import { replyTo, type WireServerMessage } from '../../shared/wire.js';
+import { LineDecoder } from './protocol.js';
 
 /** Longest a client may leave its socket unread before events to it are dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -46,27 +48,32 @@ export class EngineServer implements Disposable {
     this.sockets.add(socket);
     socket.setEncoding('utf8');
     const subs = new Map<EventName, Disposable>();
-    const send = (msg: ServerMessage): void => {
+    const send = (msg: WireServerMessage): void => {
       if (socket.destroyed) return;
       if (msg.t === 'event' && socket.writableLength > MAX_BUFFERED_BYTES) return;
       socket.write(`${JSON.stringify(msg)}\n`);
     };
     const decoder = new LineDecoder((raw) => {
-      const msg = raw as ClientMessage;
-      if (msg.t === 'sub') {
-        if (!subs.has(msg.event)) {
-          const event = msg.event;
+      const m = raw as { t?: unknown; event?: unknown } | null;
+      const event = ENGINE_EVENT_NAMES.find((e) => e === m?.event);
+      if (m?.t === 'sub' && event !== undefined) {
+        if (!subs.has(event)) {
           subs.set(
             event,
             this.engine.on(event, (payload) => send({ t: 'event', event, payload })),
           );
         }
-      } else if (msg.t === 'unsub') {
-        void subs.get(msg.event)?.dispose();
-        subs.delete(msg.event);
-      } else if (msg.t === 'call') {
-        void this.dispatch(msg.id, msg.cmd, msg.params, send);
+        return;
       }
+      if (m?.t === 'unsub' && event !== undefined) {
+        void subs.get(event)?.dispose();
+        subs.delete(event);
+        return;
+      }
+      // The process boundary: params are checked here, handlers get them typed.
+      void replyTo(raw, ENGINE_COMMAND_NAMES, ({ cmd, params }) =>
+        this.engine.call(cmd as CommandName, parseEngineParams(cmd as CommandName, params)),
+      ).then(send);
     });
     socket.on('data', (chunk: string) => {
       try {
@@ -82,32 +89,6 @@ export class EngineServer implements Disposable {
     };
     socket.on('close', close);
     socket.on('error', close);
-  }
-
-  private async dispatch(
-    id: number,
-    cmd: CommandName,
-    params: unknown,
-    send: (m: ServerMessage) => void,
-  ): Promise<void> {
-    try {
-      // The process boundary: params are checked here, handlers get them typed.
-      const result: unknown = await this.engine.call(cmd, parseEngineParams(cmd, params));
-      send({ t: 'result', id, result: result ?? {} });
-    } catch (err) {
-      if (err instanceof EngineError) {
-        send({
-          t: 'error',
-          id,
-          code: err.code,
-          message: err.message,
-          ...(err.problems ? { problems: err.problems } : {}),
-        });
-      } else {
-        const message = err instanceof Error ? err.message : String(err);
-        send({ t: 'error', id, code: 'internal', message });
-      }
-    }
   }
 
   /** Stops accepting, closes every client and removes the socket file. */

@@ -99,6 +99,9 @@ describe('engine command params', () => {
         message: 'unknown command "shutdown"',
       });
       expect(seen).toEqual([]);
+      // A subscription to an event there is not is ignored; the connection stays.
+      const on = client.on.bind(client) as (e: string, l: () => void) => { dispose(): void };
+      on('constructor', () => undefined).dispose();
       expect(await client.call('consoleScrollback', { node: 'h1' })).toEqual({
         data: 'scrollback',
       });

@@ -1,7 +1,13 @@
 // The app contract over a WebSocket (web mode). Reconnects after the server restarts and tells
 // the UI through serviceState events.
-import { MessageAppClient, type AppServerMessage } from '../../../shared/appProtocol.js';
-import type { AppClient } from '../../../shared/contract.js';
+import {
+  APP_EVENT_NAMES,
+  EngineError,
+  type AppClient,
+  type AppCommands,
+  type AppEvents,
+} from '../../../shared/contract.js';
+import { WireClient, type WireServerMessage } from '../../../shared/wire.js';
 import type { Disposable } from '../../../shared/lifecycle.js';
 
 /** Delay before reconnecting: long enough not to spin, short enough to feel immediate. */
@@ -15,10 +21,13 @@ export function connectWebSocket(loc: Location): AppClient & Disposable {
   let queue: string[] = [];
   let disposed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const client = new MessageAppClient((msg) => {
-    const text = JSON.stringify(msg);
-    if (ws?.readyState === WebSocket.OPEN) ws.send(text);
-    else queue.push(text);
+  const client = new WireClient<AppCommands, AppEvents>({
+    send: (msg) => {
+      const text = JSON.stringify(msg);
+      if (ws?.readyState === WebSocket.OPEN) ws.send(text);
+      else queue.push(text);
+    },
+    events: APP_EVENT_NAMES,
   });
   const open = (): void => {
     const socket = new WebSocket(url);
@@ -30,13 +39,16 @@ export function connectWebSocket(loc: Location): AppClient & Disposable {
     };
     socket.onmessage = (e: MessageEvent<unknown>) => {
       if (typeof e.data !== 'string') return;
-      client.receive(JSON.parse(e.data) as AppServerMessage);
+      client.receive(JSON.parse(e.data) as WireServerMessage);
     };
     socket.onclose = () => {
       if (disposed) return;
       queue = [];
       client.close(
-        'the connection to `netweave serve` was lost; it reconnects when the server is back',
+        new EngineError(
+          'not-running',
+          'the connection to `netweave serve` was lost; it reconnects when the server is back',
+        ),
       );
       client.emit('serviceState', {
         state: 'disconnected',
