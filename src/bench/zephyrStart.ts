@@ -640,6 +640,45 @@ async function leftovers(labNames: readonly string[]): Promise<string[]> {
   return left;
 }
 
+/** `node -e 0` runs per environment for nodeStartMs. */
+const NODE_START_RUNS = 7;
+
+/** Milliseconds of one `node -e 0` with `env`, from spawn to exit. */
+function nodeStartOnce(env: NodeJS.ProcessEnv): Promise<number> {
+  const t0 = now();
+  return new Promise((res, rej) => {
+    execFile(process.execPath, ['-e', '0'], { env }, (err) =>
+      err ? rej(new Error(`node -e 0: ${err.message}`)) : res(now() - t0),
+    );
+  });
+}
+
+/**
+ * What Node's own start costs on this machine, with this environment and without
+ * NODE_EXTRA_CA_CERTS (which makes Node parse a certificate file before any code runs): the
+ * netweave arm's CLI pays the first before netweave can act; its engine does not inherit the
+ * variable.
+ */
+async function nodeStartMs(): Promise<object> {
+  const asGiven: number[] = [];
+  const without: number[] = [];
+  const clean = { ...process.env };
+  delete clean['NODE_EXTRA_CA_CERTS'];
+  for (let i = 0; i < NODE_START_RUNS; i++) {
+    asGiven.push(await nodeStartOnce(process.env));
+    without.push(await nodeStartOnce(clean));
+  }
+  const m = (xs: number[]): number | null => {
+    const v = median(xs);
+    return v !== undefined ? round1(v) : null;
+  };
+  return {
+    nodeExtraCaCertsSet: process.env['NODE_EXTRA_CA_CERTS'] !== undefined,
+    asGiven: m(asGiven),
+    withoutNodeExtraCaCerts: m(without),
+  };
+}
+
 /** Runs the benchmark and returns its numbers (JSON-ready). */
 export async function benchZephyrStart(): Promise<object> {
   const root = buildsDir();
@@ -690,6 +729,7 @@ export async function benchZephyrStart(): Promise<object> {
   return {
     buildsDir: root,
     runsPerArm: RUNS,
+    nodeStartMs: await nodeStartMs(),
     notes: NOTES,
     builds: results,
     leftovers: await leftovers(labNames),
@@ -705,4 +745,5 @@ const NOTES = [
   'marks (ms from clock start): netweave: engineProcessStarted (engine start time in /proc, 10 ms resolution: the Node start of the CLI up to bin/netweave.js starting the warm engine; with NETWEAVE_WARM_ENGINE=0 also its topology load and launchLab), engineConnected (`up` printed "starting": the engine, once it had loaded, got the lab from the CLI, then its socket answered), create/wire/start (first progress line of each stage), firstNodeReady/lastNodeReady, running, upReturned (the CLI exited), probeReady (the probe entered the host node namespace), firstEcho. Progress lines are timestamped when the CLI prints them: the events before the CLI connected arrive replayed, in one burst at engineConnected. manual: netnsAdded, tapUp, spawned, banner (when the binary printed the Zephyr banner on stdout), probeReady, firstEcho',
   "phasesMs: the median over the runs of the time between two marks; netweave start is when `up` printed the start stage (Zephyr is spawned in it), so zephyrStartToEcho is comparable with the manual arm's spawned-to-echo; runningToFirstEcho is negative when the echo came before `up` reported the lab running",
   'target = 1.1 x manual median + 200 ms (ms); meetsTarget compares the netweave median with it. Benchmarks never fail on numbers',
+  'nodeStartMs: the median of `node -e 0` (spawn to exit) with this environment and without NODE_EXTRA_CA_CERTS, which makes Node parse a certificate file before any code runs. The netweave arm starts two Node processes in a row (the CLI, which starts the engine first thing): the CLI pays asGiven before netweave can act, the engine is started without the variable',
 ];
