@@ -119,7 +119,10 @@ export const APP_OWN_PARAMS = {
     file: text.optional(),
   }),
   captureClose: z.strictObject({ lab: labName, captureId: nonEmpty }),
-  importZephyr: z.strictObject({ buildDirs: z.array(nonEmpty).min(1), text }),
+  importZephyr: z.strictObject({
+    buildDirs: z.array(nonEmpty).min(1, 'needs at least one build directory'),
+    text,
+  }),
   serviceRestart: none,
 } satisfies { [K in keyof AppOwnCommands]: z.ZodType<AppOwnCommands[K]['params']> };
 
