@@ -60,11 +60,18 @@ export class FaultTimeline implements Disposable {
     this.later(atMs, () => void this.fire(index, atMs));
   }
 
+  /**
+   * Runs `fn` once `atMs` after ready has passed on the clock. Node's timers count from the
+   * event loop's cached time and can fire a millisecond before the wall clock says the delay
+   * passed (seen in CI: a fault for 2 s fired at 1999 ms), so an early timer is armed again.
+   */
   private later(atMs: number, fn: () => void): void {
     const timer = setTimeout(
       () => {
         this.timers.delete(timer);
-        if (!this.disposed) fn();
+        if (this.disposed) return;
+        if (this.clock() - this.readyAt < atMs) this.later(atMs, fn);
+        else fn();
       },
       Math.max(0, atMs - (this.clock() - this.readyAt)),
     );

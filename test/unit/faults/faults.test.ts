@@ -106,4 +106,34 @@ describe('FaultTimeline', () => {
     });
     expect(st[1]?.nextMs).toBe(4500);
   });
+
+  it('never fires before its time when a timer runs a millisecond early', async () => {
+    vi.useFakeTimers();
+    const t0 = Date.now();
+    // The first reading at or past 2 s says 1999 ms, as a timer that fired early would see it.
+    let early = true;
+    const clock = (): number => {
+      if (early && Date.now() - t0 >= 2000) {
+        early = false;
+        return t0 + 1999;
+      }
+      return Date.now();
+    };
+    const ran: number[] = [];
+    const t = new FaultTimeline(
+      [{ at: '2s', link: 'l', action: 'down' }],
+      () => {
+        ran.push(clock() - t0);
+        return Promise.resolve();
+      },
+      () => undefined,
+      clock,
+    );
+    t.start();
+    await vi.advanceTimersByTimeAsync(2100);
+    t.dispose();
+    expect(ran).toHaveLength(1);
+    expect(ran[0]).toBeGreaterThanOrEqual(2000);
+    expect(t.status()[0]?.fired[0]?.atMs).toBeGreaterThanOrEqual(2000);
+  });
 });
