@@ -159,7 +159,6 @@ async function main(): Promise<void> {
   const socketPath = join(dir, LAB_FILES.socket);
   lab.journal.willCreate({ type: 'socket', ref: socketPath });
   running.server = await EngineServer.listen(front, socketPath);
-
   const bySignal = (sig: string): string =>
     `the engine was stopped by ${sig} while the lab was starting`;
   process.on('SIGTERM', () => void shutdown(0, bySignal('SIGTERM')));

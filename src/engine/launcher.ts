@@ -159,9 +159,7 @@ function pruneLogs(labLogs: string): void {
  */
 export async function launchLab(file: string, opts: LaunchOptions = {}): Promise<LaunchedLab> {
   const path = resolve(file);
-
   const topology = await loadOrThrow(path);
-
   const network: NetworkMode = opts.network ?? topology.network ?? 'isolated';
   if (network === 'host') {
     const refusal = hostModeRefusal();
@@ -196,7 +194,6 @@ async function launchLocked(
 ): Promise<LaunchedLab> {
   const name = topology.name;
   const dir = labDir(name);
-
   const id = labId(name);
   // The engine `bin/netweave.js up` started while this process was loading, if it was started
   // for this very lab. Not when something must happen before the engine starts (leftovers of
@@ -245,7 +242,6 @@ async function launchLocked(
   if (warm !== undefined) {
     try {
       goWarmEngine(warm, engineLog, { args: daemonArgs, topology });
-
       child = warm.child;
     } catch {
       await discardWarmEngine();
@@ -342,7 +338,6 @@ async function launchLocked(
   }
 
   const sock = join(dir, LAB_FILES.socket);
-
   const client = await waitForClient(sock, () => exited);
   if (!client) {
     const why = engineEndReason(engineLog);
