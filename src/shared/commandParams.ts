@@ -18,6 +18,7 @@ import {
   type WithLab,
 } from './contract.js';
 import { checkName, MAX_NAME_LENGTH } from './topology/names.js';
+import { shown } from './wire.js';
 
 /** A command that takes no params: `{}` (extra keys are refused, as for every command). */
 const none = z.strictObject({});
@@ -25,14 +26,6 @@ const text = z.string();
 /** An id the service or engine handed out (capture, viewer), a target or a path: never empty. */
 const nonEmpty = z.string().min(1, 'must not be empty');
 const count = z.number().int().positive();
-
-/** Longest text of a client's value quoted back in an error message. */
-const SHOWN_MAX = 40;
-
-/** A client's value quoted in an error message, cut short when long. */
-export function shown(value: string): string {
-  return JSON.stringify(value.length > SHOWN_MAX ? `${value.slice(0, SHOWN_MAX)}…` : value);
-}
 
 /**
  * Checks a lab or node name a client sent by the topology file's naming rule (the names a lab

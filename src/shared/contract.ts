@@ -511,14 +511,10 @@ export const APP_COMMAND_NAMES: readonly AppCommandName[] = [
   ...ENGINE_COMMAND_NAMES.map(labCommandName),
 ];
 
-/** Every forwarded engine event name at run time. */
-export const FORWARDED_EVENT_NAMES = Object.keys({
-  labState: true,
-  deployProgress: true,
-  nodeState: true,
-  counters: true,
-  captureData: true,
-} satisfies Record<ForwardedEventName, true>) as ForwardedEventName[];
+/** Every forwarded engine event name at run time: all but raw console data. */
+export const FORWARDED_EVENT_NAMES = ENGINE_EVENT_NAMES.filter(
+  (e): e is ForwardedEventName => e !== 'consoleData',
+);
 
 /** The app-level name of a forwarded lab event, at run time. */
 export function labEventName<E extends ForwardedEventName>(event: E): LabEventName<E> {

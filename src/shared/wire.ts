@@ -30,7 +30,8 @@ type Commands<C> = { [K in keyof C]: { params: unknown; result: unknown } };
 /** Longest text of a client's value quoted back in an error message. */
 const SHOWN_MAX = 40;
 
-function shown(value: string): string {
+/** A client's value quoted in an error message, cut short when long. */
+export function shown(value: string): string {
   return JSON.stringify(value.length > SHOWN_MAX ? `${value.slice(0, SHOWN_MAX)}…` : value);
 }
 

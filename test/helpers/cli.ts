@@ -174,9 +174,10 @@ export function serveUrl(serve: ChildProcess, timeoutMs = 30_000): Promise<strin
 
 /**
  * A lab file of two hosts (h1 192.0.2.1/24, h2 192.0.2.2/24) on switch sw, links h1:eth0--sw
- * and h2:eth0--sw, written in `dir`; `extra` is appended as it is (e.g. a faults: list).
+ * and h2:eth0--sw, written in `dir`; `extra` is appended as it is (e.g. a faults: list) and
+ * `firstLink` goes under the first link (e.g. its impair: key).
  */
-export function twoHostLab(dir: string, name: string, extra = ''): string {
+export function twoHostLab(dir: string, name: string, extra = '', firstLink = ''): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -187,7 +188,7 @@ nodes:
   sw: {kind: switch}
 links:
   - endpoints: [h1:eth0, sw]
-  - endpoints: [h2:eth0, sw]
+${firstLink}  - endpoints: [h2:eth0, sw]
 ${extra}`,
   );
   return file;

@@ -1,11 +1,11 @@
 // Link impairments on a running lab (issue 10), through the CLI as a user drives them: the
 // file's impairment is in force from the start, `netweave impair` changes and clears it at
 // once, status and stats show it per direction, and drops are counted by their own cause.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
-import { CliEnv, leftovers, pingArgs, portCounters } from '../helpers/cli.js';
+import { CliEnv, leftovers, pingArgs, portCounters, twoHostLab } from '../helpers/cli.js';
 
 const env = new CliEnv();
 const files = join(env.runtime, '..', 'files');
@@ -14,20 +14,7 @@ const LAB = 'impair';
 const LINK = 'h1:eth0--sw';
 
 beforeAll(async () => {
-  const f = join(files, 'lab.yaml');
-  writeFileSync(
-    f,
-    `name: ${LAB}
-nodes:
-  h1: {kind: host, interfaces: {eth0: {ipv4: [192.0.2.1/24]}}}
-  h2: {kind: host, interfaces: {eth0: {ipv4: [192.0.2.2/24]}}}
-  sw: {kind: switch}
-links:
-  - endpoints: [h1:eth0, sw]
-    impair: {a->b: delay=50ms}
-  - endpoints: [h2:eth0, sw]
-`,
-  );
+  const f = twoHostLab(files, LAB, '', '    impair: {a->b: delay=50ms}\n');
   const r = await env.run(['up', f, '--detach']);
   expect(r.code, r.stderr).toBe(0);
 });

@@ -25,7 +25,8 @@ import {
   type LabState,
   type LabSummary,
 } from '../../shared/contract.js';
-import { parseAppParams, shown } from '../../shared/commandParams.js';
+import { parseAppParams } from '../../shared/commandParams.js';
+import { shown } from '../../shared/wire.js';
 import { DisposableStore, Emitter, type Disposable } from '../../shared/lifecycle.js';
 import { validateTopologyText } from '../../shared/topology/index.js';
 import { cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../host/cleanup.js';
