@@ -51,8 +51,9 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
   },
   {
-    // CommonJS on purpose (scripts/loadBundle.cjs runs bundles through vm.Script).
-    files: ['**/*.cjs'],
+    // CommonJS on purpose (scripts/loadBundle.cjs runs bundles through vm.Script; bin/ starts
+    // sooner without Node's ES module loader, see bin/package.json).
+    files: ['**/*.cjs', 'bin/**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

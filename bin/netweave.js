@@ -2,28 +2,30 @@
 // Entry point of the `netweave` command: the compiled CLI lives in dist/ (built by `npm run build`,
 // which `npm ci` and `npm install` run through the prepare script): the bundle's stub
 // dist/cli/main.cjs (scripts/bundle.mjs), else tsc's dist/cli/main.js.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+//
+// A CommonJS script (bin/package.json): Node starts one without setting up its ES module loader,
+// about 20 ms sooner, and `up` starts its lab engine from here, before anything else loads.
+'use strict';
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
 
-const require = createRequire(import.meta.url);
-const bundled = fileURLToPath(new URL('../dist/cli/main.cjs', import.meta.url));
-const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const dist = join(__dirname, '..', 'dist');
+const bundled = join(dist, 'cli', 'main.cjs');
+const main = join(dist, 'cli', 'main.js');
 if (!existsSync(main)) {
   process.stderr.write('netweave is not built yet: run `npm run build` in the netweave folder.\n');
   process.exit(1);
 }
 // `up`: start the lab's engine process now, while the CLI loads (see src/engine/warmEngine.ts).
 const args = process.argv.slice(2);
-if (args[0] === 'up') {
+const warm = join(dist, 'engine', 'warmEngine.cjs');
+if (args[0] === 'up' && existsSync(warm)) {
   try {
-    const warm = await import(
-      fileURLToPath(new URL('../dist/engine/warmEngine.js', import.meta.url))
-    );
-    warm.startWarmEngine(args.slice(1));
+    require(warm).startWarmEngine(args.slice(1));
   } catch {
     // the launch starts the engine itself
   }
 }
 if (existsSync(bundled)) require(bundled);
-else await import(main);
+else void import(pathToFileURL(main).href);

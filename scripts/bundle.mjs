@@ -125,3 +125,6 @@ for (const entry of ENTRIES) {
   if (!(await readdir(dirname(out))).some((f) => f.startsWith(`${basename(out)}.${hash}.`)))
     throw new Error(`bundle.mjs: the first run of ${stem}.cjs wrote no code cache`);
 }
+// What bin/netweave.js runs before the CLI for `up` (it starts the lab engine): one small
+// CommonJS file, so that the engine starts before Node has loaded anything else.
+await bundle('engine/warmEngine.js', resolve(dist, 'engine/warmEngine.cjs'));

@@ -29,6 +29,30 @@ export function open(name: string, netnsPath?: string | null, tun?: boolean): Ta
 /** Same as open(); the name reads better where `open` is ambiguous. */
 export function openTap(name: string, netnsPath?: string | null): TapHandle;
 
+/**
+ * The calling thread enters the network namespace at `netnsPath` (a file such as
+ * /run/netns/NAME); returns a handle for leaveNetns(). Processes spawned in between (Node's
+ * spawn and node-pty fork from the calling thread) start in that namespace. Throws a TapError.
+ */
+export function enterNetns(netnsPath: string): number;
+
+/** Returns the calling thread to the namespace enterNetns() left; the process aborts if it cannot. */
+export function leaveNetns(handle: number): void;
+
+/**
+ * Creates a network namespace with loopback up and pins it with a bind mount on the existing
+ * file `netnsPath` (like `unshare --net=PATH true` plus `ip link set lo up`). With `sharedDir`
+ * (the file's folder, e.g. /run/netns) that folder is first made a mount point with shared
+ * propagation, as `ip netns add` does. The calling thread stays where it was. Throws a TapError.
+ */
+export function createNetns(netnsPath: string, sharedDir?: string | null): void;
+
+/** Sets interface `name` up (IFF_UP), inside the namespace at `netnsPath` if given. */
+export function linkUp(name: string, netnsPath?: string | null): void;
+
+/** Creates the named pipe `path` with permission bits `mode` (default 0o600). */
+export function mkfifo(path: string, mode?: number): void;
+
 /** Called with every batch of frames read from the TAP (at most 256 per call). */
 export type FramesCallback = (frames: Buffer[]) => void;
 

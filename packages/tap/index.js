@@ -27,6 +27,24 @@ export const open = native.open;
 /** Same as open(); the name reads better where `open` is ambiguous. */
 export const openTap = native.open;
 
+/**
+ * The calling thread enters the network namespace at `netnsPath`; returns a handle for
+ * leaveNetns. Processes spawned in between start in that namespace.
+ */
+export const enterNetns = native.enterNetns;
+
+/** Returns the calling thread to the namespace enterNetns left (fatal if it cannot). */
+export const leaveNetns = native.leaveNetns;
+
+/** A new network namespace with loopback up, bind-mounted on the existing file `netnsPath`. */
+export const createNetns = native.createNetns;
+
+/** Sets interface `name` up, inside the namespace at `netnsPath` if given. */
+export const linkUp = native.linkUp;
+
+/** Creates the named pipe `path` with permission bits `mode` (default 0o600). */
+export const mkfifo = native.mkfifo;
+
 /** A TAP file descriptor with batched, readiness-driven reads and batched writes. */
 export const TapDevice = native.TapDevice;
 

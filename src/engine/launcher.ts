@@ -165,7 +165,7 @@ export async function launchLab(file: string, opts: LaunchOptions = {}): Promise
     const refusal = hostModeRefusal();
     if (refusal) throw new EngineError('permission', refusal);
   }
-  for (const tool of network === 'isolated' ? ['unshare', 'nsenter', 'ip'] : ['nsenter', 'ip']) {
+  for (const tool of network === 'isolated' ? ['unshare', 'ip'] : ['ip']) {
     if (!(await findExecutable(tool, process.cwd(), process.env)).ok) {
       throw new EngineError(
         'missing-binary',
@@ -247,7 +247,7 @@ async function launchLocked(
       await discardWarmEngine();
     }
   }
-  const lifetime = outside !== undefined ? await openLifetimeFifo(dir) : undefined;
+  const lifetime = outside !== undefined ? openLifetimeFifo(dir) : undefined;
   if (child === undefined) {
     const out = openSync(engineLog, 'a');
     const [cmd, ...args] = engineCommand(network, daemonArgs) as [string, ...string[]];

@@ -166,7 +166,12 @@ describeRealZephyr('real Zephyr native_sim', { builds: BUILDS }, () => {
           ? count(runLog(env, lab, 'echo_client'), /Received and compared \d+ bytes, all ok/)
           : // 4.3.0's client logs nothing per good round trip; the server logs each echo.
             count(runLog(env, lab, 'echo_server'), /Received and replied with \d+ bytes/);
-      await waitFor('the first echo', () => good() > 0, BOOT_MS);
+      await waitFor('the first echo', () => good() > 0, BOOT_MS, {
+        detail: () =>
+          ['echo_server', 'echo_client']
+            .map((n) => `${n}:\n${runLog(env, lab, n).split('\n').slice(-15).join('\n')}`)
+            .join('\n'),
+      });
       const start = good();
       const half = await new Promise<number>((r) =>
         setTimeout(() => r(good()), PAIR_WINDOW_MS / 2),

@@ -1,7 +1,9 @@
 // @netweave/tap: Linux TAP devices for the netweave fabric.
 //
 // open() creates a non-persistent TAP (IFF_TAP | IFF_NO_PI), optionally inside another
-// network namespace. TapDevice owns the fd: a uv_poll readiness callback reads every queued
+// network namespace. enterNetns()/leaveNetns(), createNetns(), linkUp() and mkfifo() spare the
+// engine a helper process (nsenter, unshare, ip, mkfifo: several milliseconds each) for the
+// namespace work of a lab's start. TapDevice owns the fd: a uv_poll readiness callback reads every queued
 // frame (up to a batch cap) and hands the batch to JavaScript in one call; write() writes a
 // batch of frames in one call into native code. Batching both ways is what makes a Node relay
 // reach the kernel's per-frame TAP limit (measured on 2 cores: 2.4 Gbit/s, 335k frames/s
@@ -10,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <node_api.h>
@@ -20,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -102,6 +108,18 @@ static void throw_errno(napi_env env, int err, const char *syscall, const char *
   napi_throw(env, make_errno_error(env, err, syscall, message));
 }
 
+// throw_errno with a printf-style message.
+__attribute__((format(printf, 4, 5))) static void throw_errnof(napi_env env, int err,
+                                                               const char *syscall,
+                                                               const char *format, ...) {
+  char message[PATH_MAX + 128];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(message, sizeof message, format, args);
+  va_end(args);
+  throw_errno(env, err, syscall, message);
+}
+
 // ---------------------------------------------------------------------------------------------
 // open(name, netnsPath?)
 
@@ -133,6 +151,42 @@ static long get_string(napi_env env, napi_value value, char *buf, size_t cap, co
   return (long)len;
 }
 
+// Reads optional string argument `index` (absent, undefined or null: none) into buf. Returns
+// 1 when given, 0 when not, -1 after throwing.
+static int get_optional_string(napi_env env, size_t argc, napi_value *argv, size_t index,
+                               char *buf, size_t cap, const char *what) {
+  if (argc <= index) return 0;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[index], &type) != napi_ok) {
+    throw_last_napi_error(env, "napi_typeof");
+    return -1;
+  }
+  if (type == napi_undefined || type == napi_null) return 0;
+  return get_string(env, argv[index], buf, cap, what) < 0 ? -1 : 1;
+}
+
+// Reads a call's arguments (a required string, then an optional one unless second is NULL)
+// into first and second. Returns 1 when the second was given, 0 when not, -1 after throwing.
+static int get_string_args(napi_env env, napi_callback_info info, char *first, size_t first_cap,
+                           const char *first_what, char *second, size_t second_cap,
+                           const char *second_what) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_last_napi_error(env, "napi_get_cb_info");
+    return -1;
+  }
+  if (argc < 1) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s is required", first_what);
+    napi_throw_type_error(env, NULL, msg);
+    return -1;
+  }
+  if (get_string(env, argv[0], first, first_cap, first_what) < 0) return -1;
+  if (second == NULL) return 0;
+  return get_optional_string(env, argc, argv, 1, second, second_cap, second_what);
+}
+
 static napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -146,15 +200,8 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (get_string(env, argv[0], name, sizeof name, "interface name") < 0) return NULL;
 
   char netns[PATH_MAX];
-  int has_netns = 0;
-  if (argc >= 2) {
-    napi_valuetype type;
-    CHECK(env, napi_typeof(env, argv[1], &type));
-    if (type != napi_undefined && type != napi_null) {
-      if (get_string(env, argv[1], netns, sizeof netns, "netnsPath") < 0) return NULL;
-      has_netns = 1;
-    }
-  }
+  int has_netns = get_optional_string(env, argc, argv, 1, netns, sizeof netns, "netnsPath");
+  if (has_netns < 0) return NULL;
 
   // A third argument `true` asks for a TUN (raw IP packets) instead of a TAP.
   bool tun = false;
@@ -615,6 +662,185 @@ static napi_value GetReading(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Network namespaces of the calling thread
+
+// Enters the network namespace at `path` with the calling thread; on success *original holds
+// an fd of the thread's own namespace (for leave_netns). Returns 0, or an errno with
+// *syscall set.
+static int enter_netns(const char *path, int *original, const char **syscall) {
+  *original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (*original < 0) {
+    *syscall = "open";
+    return errno;
+  }
+  int target = open(path, O_RDONLY | O_CLOEXEC);
+  if (target < 0 || setns(target, CLONE_NEWNET) < 0) {
+    int err = errno;
+    *syscall = target < 0 ? "open" : "setns";
+    if (target >= 0) close(target);
+    close(*original);
+    *original = -1;
+    return err;
+  }
+  close(target);
+  return 0;
+}
+
+// Returns the calling thread to its namespace. Carrying on in the lab's namespace would put
+// every later socket and child of this thread there, so failing is fatal.
+static void leave_netns(int original) {
+  if (setns(original, CLONE_NEWNET) < 0) {
+    napi_fatal_error("@netweave/tap", NAPI_AUTO_LENGTH,
+                     "cannot return to the original network namespace", NAPI_AUTO_LENGTH);
+  }
+  close(original);
+}
+
+// Sets IFF_UP on interface `name` of the calling thread's namespace. Returns 0 or an errno.
+static int set_up(const char *name, const char **syscall) {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    *syscall = "socket";
+    return errno;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+  int err = 0;
+  if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
+    err = errno;
+    *syscall = "ioctl";
+  } else if ((ifr.ifr_flags & IFF_UP) == 0) {
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
+      err = errno;
+      *syscall = "ioctl";
+    }
+  }
+  close(sock);
+  return err;
+}
+
+// enterNetns(path): the calling (main) thread enters the network namespace at `path`; returns
+// a handle for leaveNetns. Children spawned in between start in that namespace, which is what
+// `nsenter --net=path` would do with one process more.
+static napi_value EnterNetns(napi_env env, napi_callback_info info) {
+  char path[PATH_MAX];
+  if (get_string_args(env, info, path, sizeof path, "netnsPath", NULL, 0, NULL) < 0) return NULL;
+  int original = -1;
+  const char *syscall = NULL;
+  int err = enter_netns(path, &original, &syscall);
+  if (err != 0) {
+    throw_errnof(env, err, syscall, "cannot enter network namespace %s", path);
+    return NULL;
+  }
+  napi_value result;
+  CHECK(env, napi_create_int32(env, original, &result));
+  return result;
+}
+
+// leaveNetns(handle): back to the namespace enterNetns left.
+static napi_value LeaveNetns(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t original = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &original) != napi_ok || original < 0) {
+    napi_throw_type_error(env, NULL, "leaveNetns(handle) needs the handle enterNetns returned");
+    return NULL;
+  }
+  leave_netns(original);
+  return NULL;
+}
+
+// Makes `dir` a mount point with shared propagation, as `ip netns add` does with /run/netns:
+// a namespace unmounted in one mount namespace is then unmounted in all of them and freed.
+static int share_dir(const char *dir, const char **syscall) {
+  if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) == 0) return 0;
+  // EINVAL: not a mount point yet; make it one (a bind mount on itself) and try again.
+  if (errno == EINVAL && mount(dir, dir, "none", MS_BIND | MS_REC, NULL) == 0 &&
+      mount("", dir, "none", MS_SHARED | MS_REC, NULL) == 0) {
+    return 0;
+  }
+  *syscall = "mount";
+  return errno;
+}
+
+// createNetns(path, sharedDir?): a new network namespace with loopback up, pinned by a bind
+// mount on the existing file `path` (what `unshare --net=path true` and `ip link set lo up`
+// do); with sharedDir (the folder of `path`, /run/netns) that folder is first made a shared
+// mount as `ip netns add` makes it. The calling thread stays in its own namespace.
+static napi_value CreateNetns(napi_env env, napi_callback_info info) {
+  char path[PATH_MAX];
+  char shared[PATH_MAX];
+  int has_shared = get_string_args(env, info, path, sizeof path, "netnsPath", shared,
+                                   sizeof shared, "sharedDir");
+  if (has_shared < 0) return NULL;
+  const char *syscall = NULL;
+  int err = has_shared ? share_dir(shared, &syscall) : 0;
+  int original = -1;
+  if (err == 0) {
+    original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    syscall = "open";
+    err = original < 0 ? errno : 0;
+  }
+  if (err == 0) {
+    if (unshare(CLONE_NEWNET) < 0) {
+      err = errno;
+      syscall = "unshare";
+    } else {
+      err = set_up("lo", &syscall);
+      if (err == 0 && mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) < 0) {
+        err = errno;
+        syscall = "mount";
+      }
+      leave_netns(original);
+      original = -1;
+    }
+  }
+  if (original >= 0) close(original);
+  if (err != 0) throw_errnof(env, err, syscall, "cannot create network namespace %s", path);
+  return NULL;
+}
+
+// linkUp(name, netnsPath?): sets interface `name` up, in the namespace at netnsPath if given.
+static napi_value LinkUp(napi_env env, napi_callback_info info) {
+  char name[IFNAMSIZ];
+  char path[PATH_MAX];
+  int has_netns =
+      get_string_args(env, info, name, sizeof name, "interface name", path, sizeof path,
+                      "netnsPath");
+  if (has_netns < 0) return NULL;
+  int original = -1;
+  const char *syscall = NULL;
+  int err = has_netns ? enter_netns(path, &original, &syscall) : 0;
+  if (err == 0) {
+    err = set_up(name, &syscall);
+    if (has_netns) leave_netns(original);
+  }
+  if (err != 0) {
+    throw_errnof(env, err, syscall, "cannot set %s up%s%s", name, has_netns ? " in " : "",
+                 has_netns ? path : "");
+  }
+  return NULL;
+}
+
+// mkfifo(path, mode): a named pipe, as mkfifo(1) makes one.
+static napi_value Mkfifo(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[PATH_MAX];
+  uint32_t mode = 0600;
+  if (argc < 1 || get_string(env, argv[0], path, sizeof path, "path") < 0) return NULL;
+  if (argc >= 2) CHECK(env, napi_get_value_uint32(env, argv[1], &mode));
+  if (mkfifo(path, (mode_t)(mode & 07777)) < 0) {
+    throw_errnof(env, errno, "mkfifo", "cannot create FIFO %s", path);
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
       {"start", NULL, Start, NULL, NULL, NULL, napi_default_method, NULL},
@@ -632,5 +858,18 @@ NAPI_MODULE_INIT() {
   CHECK(env, napi_set_named_property(env, exports, "TapDevice", device_class));
   CHECK(env, napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, NULL, &open_fn));
   CHECK(env, napi_set_named_property(env, exports, "open", open_fn));
+  const struct {
+    const char *name;
+    napi_callback fn;
+  } functions[] = {
+      {"enterNetns", EnterNetns}, {"leaveNetns", LeaveNetns}, {"createNetns", CreateNetns},
+      {"linkUp", LinkUp},         {"mkfifo", Mkfifo},
+  };
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    napi_value fn;
+    CHECK(env, napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn,
+                                    NULL, &fn));
+    CHECK(env, napi_set_named_property(env, exports, functions[i].name, fn));
+  }
   return exports;
 }

@@ -16,7 +16,7 @@ import { restoreInterface } from './attachedInterface.js';
 import { undoHostChange } from '../services/nat.js';
 import { liveLabs, readOutstanding, type JournalObject } from './journal.js';
 import { withLabLock } from './labLock.js';
-import { HOST_NETNS_PREFIX, inNetns, removeNetnsObject } from './netns.js';
+import { HOST_NETNS_PREFIX, removeNetnsObject } from './netns.js';
 import { isSameProcessAlive, signal, taggedProcesses } from './procfs.js';
 
 /** What the launcher records about a running engine (engine.json in the lab directory). */
@@ -119,8 +119,8 @@ async function removeObject(o: JournalObject, labId: string): Promise<boolean> {
       // it by name here, in the machine's namespace, where another interface may bear it.
       if (o.mode === 'isolated' && !o.netns) return false;
       const argv = ['ip', 'link', 'del', 'dev', o.ref];
-      const r = await runCommand(o.netns ? inNetns(o.netns, argv) : argv);
-      return r.exitCode === 0;
+      const r = await runCommand(argv, o.netns ? { netns: o.netns } : {}).catch(() => undefined);
+      return r?.exitCode === 0;
     }
     case 'attached-interface':
       // Borrowed, not owned: give it back out of the lab's bridge, never delete it.

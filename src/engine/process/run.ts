@@ -1,10 +1,12 @@
-// Short-lived commands (`ip`, `nsenter`, `tc` and friends): argv arrays, no shell, no pty,
-// a timeout that ends in SIGKILL, and errors that say in one sentence what failed.
+// Short-lived commands (`ip`, `tc` and friends): argv arrays, no shell, no pty, inside a
+// network namespace when asked (no nsenter: inNetns.ts), a timeout that ends in SIGKILL, and
+// errors that say in one sentence what failed.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { ExecResult } from '../../shared/contract.js';
 import { EngineError } from '../../shared/contract.js';
 import { seconds } from './consoleText.js';
+import { spawnInNetns } from './inNetns.js';
 
 /**
  * Default limit for one command: `ip` and friends answer in milliseconds, so 30 s only trips on
@@ -30,6 +32,8 @@ export interface RunOptions {
   input?: string | Buffer;
   /** SIGKILL after this long (default DEFAULT_RUN_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** The network namespace (a file such as /run/netns/NAME) the command runs in. */
+  netns?: string;
 }
 
 /** How a command ended and what it printed. */
@@ -57,6 +61,25 @@ export function toExecResult(r: RunResult): ExecResult {
     encoding: 'base64',
     ...(r.truncated ? { truncated: true } : {}),
   };
+}
+
+/**
+ * `netweave exec` in a node: runs argv in `netns` (or the engine's own namespace) with `env`,
+ * `stdin` as input, and answers with the command's result.
+ */
+export async function runExec(
+  argv: readonly string[],
+  netns: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  opts: { stdin?: string; timeoutMs?: number },
+): Promise<ExecResult> {
+  const r = await runCommand(argv, {
+    env,
+    ...(netns !== undefined ? { netns } : {}),
+    ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  return toExecResult(r);
 }
 
 /** One stream of an `exec` result as the bytes the command wrote. */
@@ -117,12 +140,20 @@ export function runCommand(argv: readonly string[], opts: RunOptions = {}): Prom
   }
   const timeoutMs = opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
   return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      shell: false,
-    });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawnInNetns(opts.netns, () =>
+        spawn(file, args, {
+          cwd: opts.cwd,
+          env: opts.env,
+          stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+          shell: false,
+        }),
+      );
+    } catch (err) {
+      reject(new EngineError('internal', `cannot run ${file}: ${(err as Error).message}`));
+      return;
+    }
     const stdout = new Capture();
     const stderr = new Capture();
     let timedOut = false;
@@ -174,7 +205,7 @@ export async function runChecked(
 ): Promise<RunResult> {
   const result = await runCommand(argv, opts);
   if (result.exitCode === 0) return result;
-  const cmd = commandLine(argv);
+  const cmd = `${commandLine(argv)}${opts.netns !== undefined ? ` (in ${opts.netns})` : ''}`;
   if (result.timedOut) {
     throw new Error(
       `${cmd} did not finish within ${seconds(opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS)} and was killed`,

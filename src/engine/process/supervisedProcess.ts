@@ -13,6 +13,7 @@ import { Emitter } from '../../shared/lifecycle.js';
 import type { FlowControlSource } from './batchedStream.js';
 import { lastLines, quoteLines, seconds } from './consoleText.js';
 import { checkDirectory, findExecutable } from './executable.js';
+import { spawnInNetns } from './inNetns.js';
 import { signalSession, signalName } from './processTree.js';
 import { drainBeforeDestroy } from './ptyDrain.js';
 import { DEFAULT_SCROLLBACK_BYTES, RingBuffer } from './ringBuffer.js';
@@ -111,6 +112,8 @@ export interface SupervisedProcessOptions {
   cwd?: string;
   /** The child's whole environment (replaces, does not extend, process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The network namespace (a file such as /run/netns/NAME) the process runs in. */
+  netns?: string;
   cols?: number;
   rows?: number;
   /** Scrollback kept across runs (default DEFAULT_SCROLLBACK_BYTES). */
@@ -486,16 +489,18 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
     }
     let pty: IPty;
     try {
-      pty = spawnPty(file, this.argv.slice(1), {
-        name: env['TERM'] ?? DEFAULT_TERM,
-        cols: this.cols,
-        rows: this.rows,
-        cwd,
-        ...(this.options.env ? { env: definedOnly(this.options.env) } : {}),
-        // Raw bytes: the log gets every byte as printed, scrollback is bounded in bytes, and
-        // text is decoded here with a StringDecoder that survives characters split across reads.
-        encoding: null,
-      });
+      pty = spawnInNetns(this.options.netns, () =>
+        spawnPty(file, this.argv.slice(1), {
+          name: env['TERM'] ?? DEFAULT_TERM,
+          cols: this.cols,
+          rows: this.rows,
+          cwd,
+          ...(this.options.env ? { env: definedOnly(this.options.env) } : {}),
+          // Raw bytes: the log gets every byte as printed, scrollback is bounded in bytes, and
+          // text is decoded here with a StringDecoder that survives split characters.
+          encoding: null,
+        }),
+      );
     } catch (err) {
       const reason = `cannot start node "${this.name}": ${(err as Error).message}`;
       this.finish('failed', reason);

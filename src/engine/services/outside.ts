@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { EngineError } from '../../shared/contract.js';
 import type { NetworkMode } from '../../shared/kinds.js';
 import type { Topology } from '../../shared/topology/index.js';
-import { runChecked } from '../process/run.js';
+import { netnsCalls } from '../process/inNetns.js';
 import { findTool } from './tools.js';
 
 /** Name of the outside TAP in the engine's namespace. */
@@ -187,10 +187,10 @@ export interface OutsideFds {
  * Creates the lifetime FIFO in the lab directory. The read end is opened first: Linux reports a
  * hang-up to a FIFO reader only for writers that opened after it did.
  */
-export async function openLifetimeFifo(labDir: string): Promise<OutsideFds> {
+export function openLifetimeFifo(labDir: string): OutsideFds {
   const path = join(labDir, 'outside.fifo');
   rmSync(path, { force: true });
-  await runChecked(['mkfifo', '-m', '600', path]);
+  netnsCalls().mkfifo(path, 0o600);
   const exitFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   // O_RDWR never blocks on a FIFO; the engine holds it (as a writer) for its whole life.
   const engineFd = openSync(path, constants.O_RDWR);

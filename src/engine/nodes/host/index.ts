@@ -9,10 +9,10 @@ import {
 } from '../../../shared/contract.js';
 import type { HostInterfaceSpec, HostNodeSpec } from '../../../shared/topology/index.js';
 import { TapPort, type Port } from '../../fabric/index.js';
-import { inNetns, ipBatchIn, type NetnsHandle } from '../../host/netns.js';
+import { ipBatchIn, type NetnsHandle } from '../../host/netns.js';
 import { tagInterfaceArgv } from '../../paths.js';
 import { findExecutable } from '../../process/executable.js';
-import { execOutput, runChecked, runCommand, toExecResult } from '../../process/run.js';
+import { execOutput, runChecked, runExec } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import {
   processConsole,
@@ -78,11 +78,15 @@ export class HostNode implements NodeInstance {
 
   /** Runs `ip` (or any argv) inside the node's namespace, failing with one sentence. */
   private async inside(argv: string[]): Promise<void> {
-    await runChecked(inNetns(this.netns.path, argv));
+    await runChecked(argv, { netns: this.netns.path });
   }
 
-  async create(): Promise<void> {
-    this.ns = await this.ctx.netns.create(this.name);
+  create(): Promise<void> {
+    // Nothing to wait for (no process starts); a failure still arrives as a rejection.
+    return new Promise((resolve) => {
+      this.ns = this.ctx.netns.create(this.name);
+      resolve();
+    });
   }
 
   /**
@@ -186,7 +190,8 @@ export class HostNode implements NodeInstance {
     const shellArgv = this.spec.shell ?? DEFAULT_SHELL;
     const shell = new SupervisedProcess({
       name: this.name,
-      argv: inNetns(this.netns.path, shellArgv),
+      argv: shellArgv,
+      netns: this.netns.path,
       cwd: '/',
       env: this.env(),
       logFile: join(this.ctx.logDir, `${this.name}.log`),
@@ -253,12 +258,7 @@ export class HostNode implements NodeInstance {
 
   async exec(argv: string[], opts: ExecOptions): Promise<ExecResult> {
     if (!this.ns) throw new EngineError('not-running', `node "${this.name}" is not created`);
-    const r = await runCommand(inNetns(this.ns.path, argv), {
-      env: this.env(),
-      ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    });
-    return toExecResult(r);
+    return runExec(argv, this.ns.path, this.env(), opts);
   }
 
   console(): NodeConsole | undefined {

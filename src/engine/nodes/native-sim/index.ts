@@ -23,9 +23,9 @@ import {
 } from '../../../shared/topology/kinds/index.js';
 import { enabled, parseKconfig, stringOf } from '../../zephyr/buildFiles.js';
 import type { Port } from '../../fabric/index.js';
-import { inNetns, ipBatchIn, type NetnsHandle } from '../../host/netns.js';
+import { ipBatchIn, type NetnsHandle } from '../../host/netns.js';
 import { findExecutable } from '../../process/executable.js';
-import { runCommand, toExecResult } from '../../process/run.js';
+import { runExec } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, NATIVE_SIM_READY_PATTERN } from '../../zephyr/banner.js';
 import { HostNode } from '../host/index.js';
 import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
@@ -176,12 +176,13 @@ abstract class NativeSimBase implements NodeInstance {
     for (const p of this.ports()) p.setUp(true);
     const launch = await this.plan();
     if (launch.uart === 'command')
-      this.handshake ??= await UartHandshake.create(this.ctx.labDir, this.name);
+      this.handshake ??= UartHandshake.create(this.ctx.labDir, this.name);
     if (this.zephyr === undefined) {
       const proc: ZephyrProcess = new ZephyrProcess(
         {
           name: this.name,
-          argv: inNetns(this.netnsPath(), [nativeSimExe(this.spec, this.ctx), ...launch.args]),
+          argv: [nativeSimExe(this.spec, this.ctx), ...launch.args],
+          netns: this.netnsPath(),
           cwd: this.ctx.topologyDir,
           readyPattern: this.spec.ready?.pattern ?? NATIVE_SIM_READY_PATTERN,
           readyTimeoutMs: (this.spec.ready?.timeout ?? DEFAULT_ZEPHYR_READY_TIMEOUT_S) * 1000,
@@ -291,12 +292,7 @@ abstract class NativeSimBase implements NodeInstance {
   }
 
   async exec(argv: string[], opts: ExecOptions): Promise<ExecResult> {
-    const r = await runCommand(inNetns(this.netnsPath(), argv), {
-      env: labProcessEnv(this.ctx),
-      ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    });
-    return toExecResult(r);
+    return runExec(argv, this.netnsPath(), labProcessEnv(this.ctx), opts);
   }
 
   status(): NodeStatus {
@@ -348,7 +344,7 @@ export class NativeSimTapNode extends NativeSimBase {
   async create(): Promise<void> {
     // The TAP names depend on the build's options: planned before anything exists.
     this.taps = (await this.plan()).taps;
-    this.ns = await this.ctx.netns.create(this.name);
+    this.ns = this.ctx.netns.create(this.name);
   }
 
   async port(name: string): Promise<Port> {
@@ -368,11 +364,23 @@ export class NativeSimTapNode extends NativeSimBase {
     for (const ref of [tap.tap, bridge, engineTap]) {
       this.ctx.journal.willCreate({ type: 'interface', ref, netns });
     }
+    // The engine's TAP: non-persistent, it disappears when the engine closes its fd.
+    const port = new MacGuardPort(
+      `${this.name}:${name}`,
+      openTap(engineTap, netns),
+      this.name,
+      this.ctx.fabric,
+      (mac, owner) => this.macConflict(mac, owner),
+      (peer) => this.restartWith(peer),
+    );
+    this.plumbing.set(name, { tap, port });
+    this.ctx.fabric.addPort(port);
     // zephyr.exe's TAP: persistent, so it exists before the process opens it by name.
     // forward_delay 0: without STP the port forwards at once instead of after 15 s of learning.
     // mcast_snooping 0: a snooping bridge joins 224.0.0.106 and sends IGMP reports of its own
     // into the lab (and the MAC guard would take the bridge's MAC for the instance's).
     // addrgenmode none: no IPv6 link-local address, these interfaces must not talk (RS, MLD).
+    // One `ip -batch` for all of it: each ip process is a few milliseconds of the lab's start.
     await ipBatchIn(netns, [
       ['tuntap', 'add', 'dev', tap.tap, 'mode', 'tap'],
       ['link', 'set', 'dev', tap.tap, 'addrgenmode', 'none'],
@@ -389,19 +397,6 @@ export class NativeSimTapNode extends NativeSimBase {
         '0',
       ],
       ['link', 'set', 'dev', bridge, 'addrgenmode', 'none'],
-    ]);
-    // The engine's TAP: non-persistent, it disappears when the engine closes its fd.
-    const port = new MacGuardPort(
-      `${this.name}:${name}`,
-      openTap(engineTap, netns),
-      this.name,
-      this.ctx.fabric,
-      (mac, owner) => this.macConflict(mac, owner),
-      (peer) => this.restartWith(peer),
-    );
-    this.plumbing.set(name, { tap, port });
-    this.ctx.fabric.addPort(port);
-    await ipBatchIn(netns, [
       ['link', 'set', 'dev', engineTap, 'addrgenmode', 'none'],
       ['link', 'set', 'dev', tap.tap, 'master', bridge],
       ['link', 'set', 'dev', engineTap, 'master', bridge],

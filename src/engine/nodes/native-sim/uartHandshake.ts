@@ -7,7 +7,7 @@
 import { closeSync, constants, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Disposable } from '../../../shared/lifecycle.js';
-import { runChecked } from '../../process/run.js';
+import { netnsCalls } from '../../process/inNetns.js';
 
 /** Bytes drained from the FIFO per read when a run starts: a line per UART, so a few. */
 const DRAIN_CHUNK = 64;
@@ -38,11 +38,11 @@ export class UartHandshake implements Disposable {
    * Creates the FIFO `<labDir>/<node>.uart-attach` and holds it open read-write (so writes never
    * block and a line waits in it until zephyr.exe's command reads it).
    */
-  static async create(labDir: string, node: string): Promise<UartHandshake> {
+  static create(labDir: string, node: string): UartHandshake {
     const h = new UartHandshake(UartHandshake.pathFor(labDir, node));
     rmSync(h.path, { force: true });
-    // Node has no mkfifo(); coreutils' mkfifo takes the path as one argv element, no shell.
-    await runChecked(['mkfifo', '-m', '0600', h.path]);
+    // Node has no mkfifo(); the TAP addon's is the system call (no mkfifo process to start).
+    netnsCalls().mkfifo(h.path, 0o600);
     h.fd = openSync(h.path, constants.O_RDWR | constants.O_NONBLOCK);
     return h;
   }

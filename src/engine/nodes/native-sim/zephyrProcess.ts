@@ -19,8 +19,10 @@ const PTY_LINE_WINDOW_CHARS = 256;
 /** What a ZephyrProcess runs. */
 export interface ZephyrProcessOptions {
   name: string;
-  /** Full argv (already wrapped in nsenter when the node has a namespace). */
+  /** zephyr.exe and its options. */
   argv: string[];
+  /** The network namespace it runs in (none: the engine's own). */
+  netns?: string;
   cwd: string;
   readyPattern: string;
   readyTimeoutMs: number;
@@ -61,6 +63,7 @@ export class ZephyrProcess implements Disposable {
     this.proc = new SupervisedProcess({
       name: options.name,
       argv: options.argv,
+      netns: options.netns,
       cwd: options.cwd,
       env: labProcessEnv(ctx),
       logFile: join(ctx.logDir, `${options.name}.log`),

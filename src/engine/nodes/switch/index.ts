@@ -19,7 +19,7 @@ import {
 import { TapPort, type EthernetSwitch, type Port } from '../../fabric/index.js';
 import type { JournalObject } from '../../host/journal.js';
 import { interfaceTag, tagInterfaceArgv } from '../../paths.js';
-import { runChecked, runCommand, toExecResult } from '../../process/run.js';
+import { runChecked, runCommand, runExec } from '../../process/run.js';
 import { BuiltinServices } from '../../services/builtin/index.js';
 import { DnsmasqService, needsDnsmasq } from '../../services/dnsmasq.js';
 import { SegmentNat } from '../../services/nat.js';
@@ -285,12 +285,7 @@ export class SwitchNode implements NodeInstance {
     }
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-    const r = await runCommand(argv, {
-      env: { ...env, ...this.ctx.env },
-      ...(opts.stdin !== undefined ? { input: opts.stdin } : {}),
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    });
-    return toExecResult(r);
+    return runExec(argv, undefined, { ...env, ...this.ctx.env }, opts);
   }
 
   /** One line: the host interface, its addresses, and the services it runs. */
