@@ -9,12 +9,10 @@ import {
   type CommandName,
   type CommandParams,
   type CommandResult,
-  type DeployStage,
   type EngineClient,
   type EngineEvents,
   type EventName,
 } from '../shared/contract.js';
-import { DEPLOY_STAGES } from '../shared/contract.js';
 import type { Disposable } from '../shared/lifecycle.js';
 import { formatProblem, type Topology } from '../shared/topology/index.js';
 import { loadTopologyFile } from './topology/index.js';
@@ -91,8 +89,6 @@ async function main(): Promise<void> {
     if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
     topology = loaded.topology;
   }
-  const inject = process.env['NETWEAVE_INJECT_FAILURE'];
-  const injectFailure: DeployStage | undefined = DEPLOY_STAGES.find((s) => s === inject);
 
   if (network === 'isolated') {
     // The engine's own namespace is the lab's "host": give it a loopback.
@@ -106,7 +102,6 @@ async function main(): Promise<void> {
     labDir: dir,
     logDir,
     enginePid: Number(values['engine-pid'] ?? hostPid()),
-    ...(injectFailure ? { injectFailure } : {}),
   });
 
   const running: { server?: EngineServer; deploy?: Promise<void> } = {};

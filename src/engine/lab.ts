@@ -49,6 +49,7 @@ export interface LabOptions {
   logDir: string;
   /** Host-visible pid of the engine, for status. */
   enginePid: number;
+  /** Test seam: the deploy fails once this stage is done (as if its last step had failed). */
   injectFailure?: DeployStage;
 }
 

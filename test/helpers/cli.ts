@@ -86,8 +86,13 @@ export async function leftovers(
   uid = process.getuid?.() ?? 0,
 ): Promise<string[]> {
   const found: string[] = [];
-  const id = labId(lab, uid, env.runtime);
   if (existsSync(env.labDir(lab))) found.push(`runtime dir ${env.labDir(lab)}`);
+  return [...found, ...(await labLeftovers(labId(lab, uid, env.runtime), uid))];
+}
+
+/** What lab id `id` left on the machine: its processes, namespaces and tagged interfaces. */
+export async function labLeftovers(id: string, uid = process.getuid?.() ?? 0): Promise<string[]> {
+  const found: string[] = [];
   for (const p of taggedProcesses(id, uid)) found.push(`process ${p.pid}`);
   if (existsSync('/run/netns')) {
     for (const n of readdirSync('/run/netns'))

@@ -2,37 +2,34 @@
 // port of the node's serial port named by an endpoint, with the kind's codec, and the one
 // sentence when the endpoint is not a serial port.
 import { EngineError } from '../../shared/contract.js';
-import type { LinkType } from '../../shared/kinds.js';
+import { NODE_KINDS, type AnyNodeKind } from '../../shared/topology/kinds/index.js';
 import { parseEndpoint } from '../../shared/topology/index.js';
-import type { FrameCodec, Port } from '../fabric/index.js';
-import type { NodeInstance } from '../nodes/types.js';
+import { listChoices } from '../../shared/topology/text.js';
+import type { Port } from '../fabric/index.js';
+import type { NodeInstance, SerialPortOptions } from '../nodes/types.js';
 import type { LinkEnv } from './types.js';
-
-/** How a serial link asks a node for one of its serial ports. */
-export interface SerialPortOptions {
-  /** Id of the link that claims the port. */
-  link: string;
-  linkType: LinkType;
-  codec: FrameCodec;
-  /** Largest frame in the fabric. */
-  mtu?: number;
-}
-
-/** A node with serial ports a link can claim (qemu today). */
-export interface SerialPortOwner extends NodeInstance {
-  serialPort(name: string, options: SerialPortOptions): Promise<Port>;
-}
-
-/** True when the node offers serial ports to links. */
-export function hasSerialPorts(n: NodeInstance): n is SerialPortOwner {
-  return typeof (n as Partial<SerialPortOwner>).serialPort === 'function';
-}
 
 /** A serial port a link opened, with its node and port name (for setLink). */
 export interface OpenedSerialPort {
-  node: SerialPortOwner;
+  node: NodeInstance;
   name: string;
   port: Port;
+}
+
+/** Where serial ports are, for messages: "a qemu node's serial1, serial2, serial3". */
+export function serialPortHint(): string {
+  return (NODE_KINDS as readonly AnyNodeKind[])
+    .filter((k) => (k.serialPorts?.length ?? 0) > 0)
+    .map((k) => `a ${k.kind} node's ${listChoices(k.serialPorts ?? [])}`)
+    .join(' or ');
+}
+
+/** The one sentence when a serial link's endpoint is not a serial port. */
+export function notASerialPort(kind: string, link: string, endpoint: string): EngineError {
+  return new EngineError(
+    'bad-request',
+    `${kind} link ${link} starts at a serial port such as "z1:serial1", but "${endpoint}" is not one; use ${serialPortHint()}`,
+  );
 }
 
 /**
@@ -48,14 +45,12 @@ export async function openSerialPort(
 ): Promise<OpenedSerialPort> {
   const ep = parseEndpoint(endpoint);
   const node = ep ? env.node(ep.node) : undefined;
-  if (ep?.port === undefined || node === undefined || !hasSerialPorts(node)) {
-    throw new EngineError(
-      'bad-request',
-      `${kind} link ${options.link} starts at a serial port such as "z1:serial1", but "${endpoint}" is not one; use a qemu node's serial1-serial3`,
-    );
+  const serial = node?.abilities.serial;
+  if (ep?.port === undefined || node === undefined || serial === undefined) {
+    throw notASerialPort(kind, options.link, endpoint);
   }
   const { up, ...portOptions } = options;
-  const port = await node.serialPort(ep.port, portOptions);
+  const port = await serial.serialPort(ep.port, portOptions);
   if (!up) await node.setLink?.(ep.port, false);
   return { node, name: ep.port, port };
 }

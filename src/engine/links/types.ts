@@ -1,15 +1,34 @@
 // What every link kind implements.
-import type { LinkStatus } from '../../shared/contract.js';
+import { EngineError, type LinkStatus } from '../../shared/contract.js';
+import type { LinkType } from '../../shared/kinds.js';
 import type { Disposable } from '../../shared/lifecycle.js';
 import type { LinkSpec } from '../../shared/topology/index.js';
 import type { Port } from '../fabric/index.js';
-import type { LabContext, NodeInstance } from '../nodes/types.js';
+import type { LabContext, NodeInstance, SegmentAbility } from '../nodes/types.js';
 
 /** What a link gets from its lab when it is wired. */
 export interface LinkEnv {
   ctx: LabContext;
   /** The node of a given name (created already). */
   node(name: string): NodeInstance;
+}
+
+/**
+ * The segment (switch, radio medium) an endpoint without a port names, carrying `linkType`, or
+ * an EngineError of one sentence for link `link` when the node is no such segment.
+ */
+export function segmentOf(link: string, node: NodeInstance, linkType: LinkType): SegmentAbility {
+  const segment = node.abilities.segment;
+  if (segment === undefined) {
+    throw new EngineError('bad-request', `link ${link}: "${node.name}" needs a port`);
+  }
+  if (segment.linkType !== linkType) {
+    throw new EngineError(
+      'bad-request',
+      `link ${link} carries ${linkType} frames, but ${node.kind} "${node.name}" carries ${segment.linkType}`,
+    );
+  }
+  return segment;
 }
 
 /** A wired link. */

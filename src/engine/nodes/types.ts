@@ -7,9 +7,10 @@ import type {
   NodeStatus,
   PortStatus,
 } from '../../shared/contract.js';
-import type { NetworkMode } from '../../shared/kinds.js';
+import type { LinkType, NetworkMode } from '../../shared/kinds.js';
 import type { Topology } from '../../shared/topology/index.js';
-import type { Fabric, Port } from '../fabric/index.js';
+import type { SlirpLinkSpec } from '../../shared/topology/links/index.js';
+import type { Fabric, FrameCodec, Port } from '../fabric/index.js';
 import type { Journal } from '../host/journal.js';
 import type { SupervisedProcess } from '../process/supervisedProcess.js';
 import type { NetnsManager } from '../host/netns.js';
@@ -61,12 +62,56 @@ export function processConsole(proc: SupervisedProcess | undefined): NodeConsole
   };
 }
 
+/** A node that links join with a port of theirs, written as its bare name (switch, medium). */
+export interface SegmentAbility {
+  /** What it carries: only ports of this link type can join it. */
+  readonly linkType: LinkType;
+  attach(port: Port): Disposable;
+}
+
+/** How a link asks a node for one of its serial ports. */
+export interface SerialPortOptions {
+  /** Id of the link that claims the port. */
+  link: string;
+  linkType: LinkType;
+  codec: FrameCodec;
+  /** Largest frame in the fabric. */
+  mtu?: number;
+}
+
+/** Serial ports that links claim with their own framing (SLIP, PPP, UART pipe). */
+export interface SerialAbility {
+  serialPort(name: string, options: SerialPortOptions): Promise<Port>;
+}
+
+/** NICs an emulator can put on its own user network (the slirp link). */
+export interface UserNetworkAbility {
+  useUserNetwork(nic: string, link: string, spec: SlirpLinkSpec): void;
+}
+
+/** Interfaces that can carry raw IP packets (a TUN) instead of Ethernet frames. */
+export interface IpPortAbility {
+  /** The fabric port of interface `name` as a TUN with this MTU. */
+  ipPort(name: string, mtu: number): Promise<Port>;
+}
+
+/**
+ * What a node offers links besides port(): a link asks for an ability, never for a class or a
+ * method by name, so a new kind gets a link by declaring the ability.
+ */
+export interface NodeAbilities {
+  segment?: SegmentAbility;
+  serial?: SerialAbility;
+  userNetwork?: UserNetworkAbility;
+  ipPort?: IpPortAbility;
+}
+
 /** One node of a running lab. Stages are called in order; dispose undoes everything. */
 export interface NodeInstance extends Disposable {
   readonly name: string;
   readonly kind: string;
-  /** True for nodes that are segments (switches): links attach to them without a port. */
-  readonly isSegment: boolean;
+  /** What the node offers links besides its ports (empty for most kinds). */
+  readonly abilities: NodeAbilities;
   /** Stage create: namespaces, directories, anything that exists before wiring. */
   create(): Promise<void>;
   /** Stage wire: the fabric port for one of the node's ports, created on first request. */

@@ -4,16 +4,11 @@ import type { LinkStatus } from '../../../shared/contract.js';
 import { DisposableStore, toDisposable } from '../../../shared/lifecycle.js';
 import { linkId, parseEndpoint, type LinkSpec } from '../../../shared/topology/index.js';
 import { createPatchPair, type Port } from '../../fabric/index.js';
-import type { NodeInstance } from '../../nodes/types.js';
-import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
+import type { NodeInstance, SegmentAbility } from '../../nodes/types.js';
+import { segmentOf, type LinkEnv, type LinkInstance, type LinkKind } from '../types.js';
 
-interface Segment extends NodeInstance {
-  attach(port: Port): { dispose(): void };
-}
-
-function isSegment(n: NodeInstance): n is Segment {
-  return n.isSegment && 'attach' in n;
-}
+/** One end of the link in the fabric: a node's port, or a segment the other end joins. */
+type Side = { port: Port; segment?: undefined } | { port?: undefined; segment: SegmentAbility };
 
 /** A wired Ethernet link. */
 export class EthernetLink implements LinkInstance {
@@ -39,26 +34,16 @@ export class EthernetLink implements LinkInstance {
       { ep: { node: string; port?: string }; node: NodeInstance },
     ];
     const fabric = this.env.ctx.fabric;
-    const portOf = async (x: typeof a): Promise<Port | Segment> => {
-      if (x.ep.port === undefined) {
-        if (!isSegment(x.node)) throw new Error(`link ${this.id}: "${x.ep.node}" needs a port`);
-        return x.node;
-      }
-      return x.node.port(x.ep.port);
-    };
-    const pa = await portOf(a);
-    const pb = await portOf(b);
-    const isPort = (p: Port | Segment): p is Port => !('attach' in p);
-    if (isPort(pa) && isPort(pb)) {
-      this.carried.push(pa, pb);
-      this.store.add(fabric.connect(pa, pb));
-    } else if (isPort(pa) && !isPort(pb)) {
-      this.carried.push(pa);
-      this.store.add(pb.attach(pa));
-    } else if (!isPort(pa) && isPort(pb)) {
-      this.carried.push(pb);
-      this.store.add(pa.attach(pb));
-    } else if (!isPort(pa) && !isPort(pb)) {
+    const side = async (x: typeof a): Promise<Side> =>
+      x.ep.port === undefined
+        ? { segment: segmentOf(this.id, x.node, 'ethernet') }
+        : { port: await x.node.port(x.ep.port) };
+    const sa = await side(a);
+    const sb = await side(b);
+    if (sa.port && sb.port) {
+      this.carried.push(sa.port, sb.port);
+      this.store.add(fabric.connect(sa.port, sb.port));
+    } else if (sa.segment && sb.segment) {
       // Two segments: a patch cable whose two ends are fabric ports of the link.
       const [x, y] = createPatchPair(`${a.ep.node}:${this.id}`, `${b.ep.node}:${this.id}`);
       fabric.addPort(x);
@@ -66,8 +51,14 @@ export class EthernetLink implements LinkInstance {
       this.store.add(toDisposable(() => fabric.removePort(x)));
       this.store.add(toDisposable(() => fabric.removePort(y)));
       this.carried.push(x, y);
-      this.store.add(pa.attach(x));
-      this.store.add(pb.attach(y));
+      this.store.add(sa.segment.attach(x));
+      this.store.add(sb.segment.attach(y));
+    } else {
+      // A port and a segment: the port joins it.
+      const port = (sa.port ?? sb.port) as Port;
+      const segment = (sa.segment ?? sb.segment) as SegmentAbility;
+      this.carried.push(port);
+      this.store.add(segment.attach(port));
     }
     if (this.spec.up === false) for (const p of this.carried) p.setUp(false);
   }

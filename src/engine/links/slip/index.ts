@@ -14,10 +14,9 @@ import {
 } from '../../../shared/topology/index.js';
 import { slipLinkType, slipMtu, type SlipLinkSpec } from '../../../shared/topology/links/index.js';
 import type { FrameCodec, Port } from '../../fabric/index.js';
-import { HostNode } from '../../nodes/host/index.js';
 import type { NodeInstance } from '../../nodes/types.js';
-import { hasSerialPorts } from '../serial.js';
-import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
+import { notASerialPort, openSerialPort } from '../serial.js';
+import { segmentOf, type LinkEnv, type LinkInstance, type LinkKind } from '../types.js';
 import { slipCodec } from './codec.js';
 
 /** Ethernet header (14) plus one VLAN tag (4): an Ethernet frame's bytes beyond its IP MTU. */
@@ -26,14 +25,6 @@ const ETHERNET_OVERHEAD = 18;
 const MIN_ETHERNET_FRAME = 14;
 /** An IP packet has at least IPv4's 20-byte header. */
 const MIN_IP_PACKET = 20;
-
-interface Segment extends NodeInstance {
-  attach(port: Port): { dispose(): void };
-}
-
-function isSegment(n: NodeInstance): n is Segment {
-  return n.isSegment && 'attach' in n;
-}
 
 /** One resolved end of the link. */
 interface End {
@@ -79,20 +70,16 @@ export class SlipLink implements LinkInstance {
   }
 
   private async serialPort(end: End): Promise<Port> {
-    if (!end.serial || end.ep.port === undefined || !hasSerialPorts(end.node)) {
-      throw new EngineError(
-        'bad-request',
-        `slip link ${this.id} starts at a serial port such as "z1:serial1", but "${formatEndpoint(end.ep)}" is not one; use a qemu node's serial1-serial3`,
-      );
-    }
-    const port = await end.node.serialPort(end.ep.port, {
+    const endpoint = formatEndpoint(end.ep);
+    if (!end.serial) throw notASerialPort(this.kind, this.id, endpoint);
+    const { port } = await openSerialPort(this.env, this.kind, endpoint, {
       link: this.id,
       linkType: this.linkType,
       codec: this.codec,
       mtu: this.frameMtu,
+      up: this.spec.up,
     });
     this.carried.push(port);
-    if (!this.spec.up) await end.node.setLink?.(end.ep.port, false);
     return port;
   }
 
@@ -101,26 +88,25 @@ export class SlipLink implements LinkInstance {
     const far = formatEndpoint(end.ep);
     if (end.serial) return this.serialPort(end);
     if (end.ep.port === undefined) {
-      if (!isSegment(end.node)) {
-        throw new EngineError('bad-request', `slip link ${this.id}: "${far}" needs a port`);
-      }
+      const segment = segmentOf(this.id, end.node, 'ethernet');
       if (this.spec.mode === 'ip') {
         throw new EngineError(
           'bad-request',
           `slip link ${this.id} is in mode ip (raw IP packets), which cannot join switch "${far}"; end it at a host interface, or use mode: tap`,
         );
       }
-      this.store.add(end.node.attach(serial));
+      this.store.add(segment.attach(serial));
       return undefined;
     }
     if (this.spec.mode === 'ip') {
-      if (!(end.node instanceof HostNode)) {
+      const ip = end.node.abilities.ipPort;
+      if (ip === undefined) {
         throw new EngineError(
           'bad-request',
           `slip link ${this.id} is in mode ip (raw IP packets), whose far end must be a host interface or a serial port, not "${far}"; use mode: tap for Ethernet`,
         );
       }
-      return end.node.port(end.ep.port, { tun: true, mtu: slipMtu(this.spec) });
+      return ip.ipPort(end.ep.port, slipMtu(this.spec));
     }
     const port = await end.node.port(end.ep.port);
     if (port.linkType !== 'ethernet') {

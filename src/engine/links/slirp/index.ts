@@ -5,7 +5,6 @@ import { linkId, parseEndpoint } from '../../../shared/topology/index.js';
 import type { SlirpLinkSpec } from '../../../shared/topology/links/index.js';
 import { EngineError } from '../../../shared/contract.js';
 import type { Port } from '../../fabric/index.js';
-import { QemuNode } from '../../nodes/qemu/index.js';
 import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
 
 /** A wired slirp link. */
@@ -23,8 +22,8 @@ export class SlirpLink implements LinkInstance {
   wire(): Promise<void> {
     const [end] = this.spec.endpoints;
     const ep = parseEndpoint(end);
-    const node = ep ? this.env.node(ep.node) : undefined;
-    if (!ep?.port || !(node instanceof QemuNode)) {
+    const user = ep ? this.env.node(ep.node).abilities.userNetwork : undefined;
+    if (!ep?.port || user === undefined) {
       return Promise.reject(
         new EngineError(
           'bad-request',
@@ -32,7 +31,7 @@ export class SlirpLink implements LinkInstance {
         ),
       );
     }
-    node.useUserNetwork(ep.port, this.id, this.spec);
+    user.useUserNetwork(ep.port, this.id, this.spec);
     return Promise.resolve();
   }
 

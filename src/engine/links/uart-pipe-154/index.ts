@@ -7,7 +7,6 @@ import { DisposableStore } from '../../../shared/lifecycle.js';
 import { linkId } from '../../../shared/topology/index.js';
 import type { UartPipe154LinkSpec } from '../../../shared/topology/links/index.js';
 import type { Port } from '../../fabric/index.js';
-import { RadioNode } from '../../nodes/radio-154/index.js';
 import { openSerialPort } from '../serial.js';
 import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
 import { UART_PIPE_MAX_FRAME, uartPipeCodec } from './codec.js';
@@ -28,11 +27,12 @@ export class UartPipe154Link implements LinkInstance {
 
   async wire(): Promise<void> {
     const [radioEnd, mediumEnd] = this.spec.endpoints;
-    const medium = this.env.node(mediumEnd);
-    if (!(medium instanceof RadioNode)) {
+    const node = this.env.node(mediumEnd);
+    const medium = node.abilities.segment;
+    if (medium?.linkType !== 'ieee802154') {
       throw new EngineError(
         'bad-request',
-        `uart-pipe-154 link ${this.id} ends at a radio-154 medium, but "${mediumEnd}" is a ${medium.kind}; write the bare name of a radio-154 node`,
+        `uart-pipe-154 link ${this.id} ends at a radio-154 medium, but "${mediumEnd}" is a ${node.kind}; write the bare name of a radio-154 node`,
       );
     }
     const { port } = await openSerialPort(this.env, this.kind, radioEnd, {

@@ -78,7 +78,7 @@ export async function checkFvp(
 /** A running FVP node. */
 export class FvpNode implements NodeInstance {
   readonly kind = 'fvp';
-  readonly isSegment = false;
+  readonly abilities = {};
   private model: ZephyrProcess | undefined;
   private started: Promise<void> | undefined;
   private state: NodeState = 'stopped';

@@ -21,6 +21,7 @@ import {
   type NodeConsole,
   type NodeInstance,
   type NodeKind,
+  type NodeAbilities,
 } from '../types.js';
 
 /** The shell a host node's console runs when the file names none. */
@@ -46,7 +47,9 @@ export interface HostPortOptions {
 /** A running host node. */
 export class HostNode implements NodeInstance {
   readonly kind = 'host';
-  readonly isSegment = false;
+  readonly abilities: NodeAbilities = {
+    ipPort: { ipPort: (name, mtu) => this.port(name, { tun: true, mtu }) },
+  };
   private ns: NetnsHandle | undefined;
   private readonly ports = new Map<string, TapPort>();
   private shell: SupervisedProcess | undefined;

@@ -126,7 +126,7 @@ const MAX_RESEEDS = 8;
 /** What both modes share: state reporting and the supervised zephyr.exe. */
 abstract class NativeSimBase implements NodeInstance {
   readonly kind = 'native-sim';
-  readonly isSegment = false;
+  readonly abilities = {};
   protected zephyr: ZephyrProcess | undefined;
   protected nodeState: NodeState = 'stopped';
   protected reason: string | undefined;

@@ -41,6 +41,7 @@ import {
   type NodeConsole,
   type NodeInstance,
   type NodeKind,
+  type NodeAbilities,
 } from '../types.js';
 import { buildQemuArgv, netdevId, qemuBinary, serialIndex, type QemuNic } from './commandLine.js';
 import { kernelMachineMismatch } from './kernelMachine.js';
@@ -151,7 +152,7 @@ async function preflightQemu(name: string, spec: QemuNodeSpec, ctx: LabContext):
 /** A running qemu node. */
 export class QemuNode implements NodeInstance {
   readonly kind = 'qemu';
-  readonly isSegment = false;
+  readonly abilities: NodeAbilities = { serial: this, userNetwork: this };
   private readonly ports = new Map<string, StreamSocketPort>();
   /** Serial ports a serial link claimed (slip, ppp, uart-pipe-154), by port name. */
   private readonly serials = new Map<string, StreamSocketPort>();

@@ -15,7 +15,7 @@ import {
 } from '../../../shared/topology/kinds/index.js';
 import { MemoryPort, type Port } from '../../fabric/index.js';
 import { readLayoutFile } from '../../topology/layoutFile.js';
-import type { LabContext, NodeInstance, NodeKind } from '../types.js';
+import type { LabContext, NodeAbilities, NodeInstance, NodeKind } from '../types.js';
 import { RadioMedium } from './medium.js';
 import {
   deliveryProbability,
@@ -73,7 +73,9 @@ async function memberPositions(
 /** A running radio-154 node. */
 export class RadioNode implements NodeInstance {
   readonly kind = 'radio-154';
-  readonly isSegment = true;
+  readonly abilities: NodeAbilities = {
+    segment: { linkType: 'ieee802154', attach: (port) => this.attach(port) },
+  };
   private medium: RadioMedium | undefined;
   private monitor: MemoryPort | undefined;
   private monitorSub: Disposable | undefined;

@@ -24,7 +24,7 @@ import { BuiltinServices } from '../../services/builtin/index.js';
 import { DnsmasqService, needsDnsmasq } from '../../services/dnsmasq.js';
 import { SegmentNat } from '../../services/nat.js';
 import { findTool } from '../../services/tools.js';
-import type { ExecOptions, LabContext, NodeInstance, NodeKind } from '../types.js';
+import type { ExecOptions, LabContext, NodeAbilities, NodeInstance, NodeKind } from '../types.js';
 
 /** Default MAC aging of a switch, as in IEEE 802.1D. */
 export const DEFAULT_AGING_SECONDS = 300;
@@ -90,7 +90,9 @@ export function defaultHostIfname(labId: string, switchName: string): string {
 /** A running switch node. */
 export class SwitchNode implements NodeInstance {
   readonly kind = 'switch';
-  readonly isSegment = true;
+  readonly abilities: NodeAbilities = {
+    segment: { linkType: 'ethernet', attach: (port) => this.attach(port) },
+  };
   private sw: EthernetSwitch | undefined;
   private readonly attached: Port[] = [];
   private readonly services: ResolvedServices | undefined;
