@@ -87,8 +87,16 @@ export default tseslint.config(
   {
     files: ['src/engine/**/*.ts'],
     rules: forbid(
-      ['cli', 'main', 'preload', 'renderer'],
+      ['service', 'cli', 'main', 'preload', 'renderer'],
       'The engine imports only src/shared and never electron.',
+    ),
+  },
+  {
+    // Layers: shared <- engine <- service <- cli / main.
+    files: ['src/service/**/*.ts'],
+    rules: forbid(
+      ['cli', 'main', 'preload', 'renderer'],
+      'The service drives labs through the engine; the CLI and the desktop app use it, not the reverse.',
     ),
   },
   {

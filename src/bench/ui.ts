@@ -17,7 +17,7 @@ import {
 import { DROP_CAUSES, type DropCause } from '../shared/kinds.js';
 import { Emitter, type Disposable } from '../shared/lifecycle.js';
 import { BatchedStream } from '../engine/process/batchedStream.js';
-import { findRendererDir, WebServer } from '../engine/app/webServer.js';
+import { findRendererDir, WebServer } from '../service/webServer.js';
 import { COUNTER_PUBLISH_MS } from '../engine/lab.js';
 
 /** Size of the synthetic lab: what the issue asks the renderer to stay smooth with. */

@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { EngineError } from '../shared/contract.js';
-import { AppService } from '../engine/app/service.js';
-import { findRendererDir, rendererDirs, WebServer } from '../engine/app/webServer.js';
+import { AppService } from '../service/service.js';
+import { findRendererDir, rendererDirs, WebServer } from '../service/webServer.js';
 
 /** Runs `netweave serve [--port N] [--host H] [--open]` until SIGINT/SIGTERM. */
 export async function cmdServe(args: string[]): Promise<number> {

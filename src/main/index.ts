@@ -43,7 +43,7 @@ function hostCommand(): { execPath: string; runAsNode: boolean } {
 }
 
 const host = new ServiceHost({
-  entry: join(app.getAppPath(), 'dist', 'engine', 'app', 'host.js'),
+  entry: join(app.getAppPath(), 'dist', 'service', 'host.js'),
   ...hostCommand(),
   onEvent: broadcast,
 });
@@ -172,7 +172,7 @@ void app.whenReady().then(() => {
       return { ok: false, ...toWireError(err) };
     }
   });
-  if (!existsSync(join(app.getAppPath(), 'dist', 'engine', 'app', 'host.js'))) {
+  if (!existsSync(join(app.getAppPath(), 'dist', 'service', 'host.js'))) {
     dialog.showErrorBox(
       'netweave is not built',
       'Run `npm run build` in the netweave folder, then start the app again.',

@@ -1,4 +1,4 @@
-// Runs the app service in a child process (child_process.fork of dist/engine/app/host.js) so an
+// Runs the app service in a child process (child_process.fork of dist/service/host.js) so an
 // engine crash never takes the window down; the window is told and can restart it.
 import { fork, type ChildProcess } from 'node:child_process';
 import {
@@ -17,7 +17,7 @@ const STOP_TIMEOUT_MS = 60_000;
 
 /** How to start the host process. */
 export interface ServiceHostOptions {
-  /** The compiled host entry (dist/engine/app/host.js). */
+  /** The compiled host entry (dist/service/host.js). */
   entry: string;
   /** The Node binary: system node in development, Electron itself (as Node) when packaged. */
   execPath: string;

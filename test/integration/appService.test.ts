@@ -42,7 +42,7 @@ describe.skipIf(!IS_ROOT)('the app service with a real lab', () => {
     const text = readFileSync(join(ROOT, 'examples', 'two-hosts.yaml'), 'utf8');
     writeFileSync(file, text.replace(/^name: two-hosts/m, `name: ${LAB}`));
     host = new ServiceHost({
-      entry: join(ROOT, 'dist', 'engine', 'app', 'host.js'),
+      entry: join(ROOT, 'dist', 'service', 'host.js'),
       execPath: process.execPath,
       runAsNode: false,
       onEvent: (event, payload) => {

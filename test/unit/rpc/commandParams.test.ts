@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppService } from '../../../src/engine/app/service.js';
+import { AppService } from '../../../src/service/service.js';
 import { SocketEngineClient } from '../../../src/engine/rpc/client.js';
 import { EngineServer } from '../../../src/engine/rpc/server.js';
 import { parseAppParams, parseEngineParams } from '../../../src/shared/commandParams.js';

@@ -34,7 +34,7 @@ import { LAB_FILES } from '../../paths.js';
 import { readProgramFile } from '../../process/elf.js';
 import { findExecutable } from '../../process/executable.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
-import { QmpClient } from '../../qmp/client.js';
+import { QmpClient } from './qmp/client.js';
 import {
   processConsole,
   type LabContext,

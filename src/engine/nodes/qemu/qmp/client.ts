@@ -2,7 +2,7 @@
 // negotiation, commands matched to replies by id, events ignored. Used for quit, reset and
 // set_link of a QEMU node.
 import { connect, type Socket } from 'node:net';
-import type { Disposable } from '../../shared/lifecycle.js';
+import type { Disposable } from '../../../../shared/lifecycle.js';
 
 /**
  * How long connecting, the greeting and negotiation may take: QEMU answers in milliseconds

@@ -5,8 +5,8 @@ import {
   APP_EVENT_NAMES,
   type AppCommandName,
   type AppParams,
-} from '../../shared/contract.js';
-import { replyTo } from '../../shared/wire.js';
+} from '../shared/contract.js';
+import { replyTo } from '../shared/wire.js';
 import { AppService } from './service.js';
 
 /** Runs the host: messages in on process 'message', replies and events out with process.send. */

@@ -8,7 +8,7 @@ import type { AppEventName } from '../../../src/shared/contract.js';
 import { ServiceHost } from '../../../src/main/serviceHost.js';
 import { ROOT } from '../../helpers/cli.js';
 
-const ENTRY = join(ROOT, 'dist', 'engine', 'app', 'host.js');
+const ENTRY = join(ROOT, 'dist', 'service', 'host.js');
 
 let host: ServiceHost | undefined;
 afterEach(async () => {

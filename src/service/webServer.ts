@@ -1,7 +1,7 @@
 // Web mode: serves the built renderer over HTTP and carries the app contract over a WebSocket.
 // Binds 127.0.0.1 by default; a random token, printed in the URL, is required for the page and
 // for the WebSocket upgrade, and Host/Origin are checked so another site cannot drive it.
-import { APP_CSP } from '../../shared/csp.js';
+import { APP_CSP } from '../shared/csp.js';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -21,9 +21,9 @@ import {
   type AppClient,
   type AppCommandName,
   type AppParams,
-} from '../../shared/contract.js';
-import { replyTo, type WireServerMessage } from '../../shared/wire.js';
-import { DisposableStore, type Disposable } from '../../shared/lifecycle.js';
+} from '../shared/contract.js';
+import { replyTo, type WireServerMessage } from '../shared/wire.js';
+import { DisposableStore, type Disposable } from '../shared/lifecycle.js';
 
 /** Events are dropped for a browser that has this much unsent data: it is not reading. */
 const MAX_WS_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -46,7 +46,7 @@ const CONTENT_TYPES: Record<string, string> = {
  * electron-vite's out/renderer, then dist-renderer.
  */
 export function rendererDirs(): string[] {
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const root = fileURLToPath(new URL('../../', import.meta.url));
   const own = process.env['NETWEAVE_RENDERER_DIR'];
   return [...(own ? [own] : []), join(root, 'out', 'renderer'), join(root, 'dist-renderer')];
 }

@@ -8,8 +8,8 @@ import {
   listExampleFiles,
   openTopologyFile,
   saveTopologyFile,
-} from '../../../src/engine/app/files.js';
-import { scrollbackOverlap } from '../../../src/engine/app/consoleJoin.js';
+} from '../../../src/service/files.js';
+import { scrollbackOverlap } from '../../../src/service/consoleJoin.js';
 import { setValue } from '../../../src/shared/editor/index.js';
 import { ROOT } from '../../helpers/cli.js';
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { AppService } from '../../../src/engine/app/service.js';
-import { WebServer } from '../../../src/engine/app/webServer.js';
+import { AppService } from '../../../src/service/service.js';
+import { WebServer } from '../../../src/service/webServer.js';
 
 let web: WebServer;
 let service: AppService;

@@ -8,17 +8,17 @@ import {
   type ExampleFile,
   type OpenedFile,
   type TopologyProblem,
-} from '../../shared/contract.js';
+} from '../shared/contract.js';
 import {
   formatLayout,
   validateLayoutText,
   validateTopologyText,
   type Layout,
-} from '../../shared/topology/index.js';
-import { layoutPathFor, readTextFile, writeFileAtomic } from '../topology/index.js';
+} from '../shared/topology/index.js';
+import { layoutPathFor, readTextFile, writeFileAtomic } from '../engine/topology/index.js';
 
 /** The bundled example labs: resources/examples in the netweave folder (same from src/ and dist/). */
-export const EXAMPLES_DIR = fileURLToPath(new URL('../../../resources/examples/', import.meta.url));
+export const EXAMPLES_DIR = fileURLToPath(new URL('../../resources/examples/', import.meta.url));
 
 /** Reads a topology file and its sidecar; a file that cannot be read is one EngineError. */
 export async function openTopologyFile(file: string): Promise<OpenedFile> {

@@ -2,7 +2,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../topology/index.js';
+import { writeFileAtomic } from '../engine/topology/index.js';
 
 /** How many recent files are remembered: enough for a start screen, short enough to scan. */
 export const MAX_RECENT_FILES = 10;

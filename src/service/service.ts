@@ -24,18 +24,18 @@ import {
   type CommandParams,
   type LabState,
   type LabSummary,
-} from '../../shared/contract.js';
-import { parseAppParams } from '../../shared/commandParams.js';
-import { shown } from '../../shared/wire.js';
-import { DisposableStore, Emitter, type Disposable } from '../../shared/lifecycle.js';
-import { validateTopologyText } from '../../shared/topology/index.js';
-import { cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../host/cleanup.js';
-import { connectLab, launchLab, loadOrThrow } from '../launcher.js';
-import { BatchedStream } from '../process/batchedStream.js';
-import { findExecutable } from '../process/executable.js';
-import type { SocketEngineClient } from '../rpc/client.js';
-import { importZephyr } from '../zephyr/index.js';
-import { mergeTopology, readGraph } from '../../shared/editor/index.js';
+} from '../shared/contract.js';
+import { parseAppParams } from '../shared/commandParams.js';
+import { shown } from '../shared/wire.js';
+import { DisposableStore, Emitter, type Disposable } from '../shared/lifecycle.js';
+import { validateTopologyText } from '../shared/topology/index.js';
+import { cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../engine/host/cleanup.js';
+import { connectLab, launchLab, loadOrThrow } from '../engine/launcher.js';
+import { BatchedStream } from '../engine/process/batchedStream.js';
+import { findExecutable } from '../engine/process/executable.js';
+import type { SocketEngineClient } from '../engine/rpc/client.js';
+import { importZephyr } from '../engine/zephyr/index.js';
+import { mergeTopology, readGraph } from '../shared/editor/index.js';
 import { scrollbackOverlap } from './consoleJoin.js';
 import { EXAMPLES_DIR, listExampleFiles, openTopologyFile, saveTopologyFile } from './files.js';
 import { readRecentFiles, touchRecentFile } from './recent.js';
@@ -91,7 +91,7 @@ type OwnHandlers = {
 function version(): string {
   try {
     const pkg = JSON.parse(
-      readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
     ) as { version?: string };
     return pkg.version ?? 'unknown';
   } catch {
