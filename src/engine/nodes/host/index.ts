@@ -56,6 +56,12 @@ export class HostNode implements NodeInstance {
   private state: NodeState = 'stopped';
   private reason: string | undefined;
   private stopping = false;
+  /**
+   * `ip` commands of the interfaces created while the lab is wired, run with the addresses in
+   * wire()'s one `ip -batch` (each ip process is several milliseconds of the lab's start);
+   * undefined once wired, when a new interface's commands run at once.
+   */
+  private pendingIp: string[][] | undefined = [];
 
   constructor(
     readonly name: string,
@@ -125,12 +131,14 @@ export class HostNode implements NodeInstance {
     this.ports.set(name, port);
     this.ctx.fabric.addPort(port);
     // The ownership tag: `netweave down --all` finds tagged interfaces without a journal.
-    await ipBatchIn(this.netns.path, [
+    const commands = [
       tagInterfaceArgv(name, this.ctx.labId, this.name).slice(1),
       ...(ifspec.mac && !tun ? [['link', 'set', 'dev', name, 'address', ifspec.mac]] : []),
       ...(mtu !== undefined ? [['link', 'set', 'dev', name, 'mtu', String(mtu)]] : []),
       ['link', 'set', 'dev', name, 'up'],
-    ]);
+    ];
+    if (this.pendingIp) this.pendingIp.push(...commands);
+    else await ipBatchIn(this.netns.path, commands);
     if (tun) {
       // The namespace is the node's own, so this changes nothing outside the lab. -e: a
       // namespace without IPv6 has no IPv6 key, which is fine.
@@ -151,7 +159,8 @@ export class HostNode implements NodeInstance {
     for (const name of Object.keys(this.spec.interfaces ?? {})) {
       if (!this.ports.has(name)) await this.port(name);
     }
-    const commands: string[][] = [];
+    const commands: string[][] = this.pendingIp ?? [];
+    this.pendingIp = undefined;
     for (const [name, ifspec] of Object.entries(this.spec.interfaces ?? {})) {
       for (const cidr of list(ifspec.ipv4)) commands.push(['addr', 'add', cidr, 'dev', name]);
       for (const cidr of list(ifspec.ipv6)) {
