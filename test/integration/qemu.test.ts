@@ -1,11 +1,17 @@
 // End to end with real QEMU (TCG, no KVM): the test guest of test/guest/ on a switch with a host
-// node, two guests together, SLIRP with host forwards, link up/down, crash and restart, and labs
+// node, two guests together, SLIRP with host forwards, link up/down, crash and restart, a fault
+// timeline that pulls a guest's cable, and labs
 // that must fail before anything starts.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CounterSnapshot, LabStatus, NodeStatus } from '../../src/shared/contract.js';
+import type {
+  CounterSnapshot,
+  FaultStatus,
+  LabStatus,
+  NodeStatus,
+} from '../../src/shared/contract.js';
 import { connectLab } from '../../src/engine/launcher.js';
 import { guestKit, type GuestKit } from '../guest/guestKit.js';
 import { CliEnv, IS_ROOT, leftovers, ROOT, until } from '../helpers/cli.js';
@@ -365,6 +371,126 @@ const NATIVE_SIM_64_EXE = join(
   'echo_server-native_sim_64',
   'zephyr',
   'zephyr.exe',
+);
+
+describe.skipIf(skipReason !== '')(
+  `a fault timeline on a QEMU guest's link (${skipReason || 'real QEMU, TCG'})`,
+  () => {
+    const env = new CliEnv();
+    const lab = 'qemu-fault';
+    let kit: GuestKit;
+
+    beforeAll(async () => {
+      const k = await guestKit();
+      if (typeof k === 'string') throw new Error(`the test guest cannot be built: ${k}`);
+      kit = k;
+    });
+    afterAll(async () => {
+      await env.run(['down', lab]);
+      expect(await leftovers(env, lab)).toEqual([]);
+      if (process.env['NETWEAVE_KEEP_TEST_DIRS'] === undefined) env.dispose();
+    });
+
+    it(
+      'takes the link down at 5 s and up at 10 s: the guest sees its carrier go and come back, pings stop and resume, and the firings carry their times',
+      async () => {
+        const file = writeLab(
+          env,
+          lab,
+          `name: ${lab}
+nodes:
+${guestNode(kit, 'g1', { append: 'nw.ip=192.0.2.1/24' })}  h1:
+    kind: host
+    interfaces: { eth0: { ipv4: [192.0.2.2/24] } }
+  sw: { kind: switch }
+links:
+  - endpoints: [g1:eth0, sw]
+  - endpoints: [h1:eth0, sw]
+faults:
+  - {at: 5s, for: 5s, link: g1:eth0--sw, action: down}
+`,
+        );
+        const up = await env.run(['up', file, '--detach'], { timeoutMs: 300_000 });
+        expect(up.code, up.stderr + up.stdout).toBe(0);
+        // From now until well after the window: a ping every 200 ms, each line with its time.
+        const pings = env.run(
+          [
+            'exec',
+            'h1',
+            '--lab',
+            lab,
+            '--',
+            'ping',
+            '-n',
+            '-i',
+            '0.2',
+            '-W',
+            '1',
+            '-w',
+            '18',
+            '192.0.2.1',
+          ],
+          { timeoutMs: 60_000 },
+        );
+        // ...and the guest prints its carrier twice a second.
+        await consoleRun(
+          env,
+          lab,
+          'g1',
+          '(while :; do echo CARRIER=$(cat /sys/class/net/eth0/carrier); sleep 0.5; done &); echo LOOP-$((5+5))',
+          /LOOP-10/,
+        );
+        const faults = async (): Promise<FaultStatus[]> =>
+          JSON.parse((await env.run(['faults', lab, '--json'])).stdout) as FaultStatus[];
+        expect(await until(async () => (await faults())[0]?.fired.length === 2, 60_000, 250)).toBe(
+          true,
+        );
+        const [fault] = await faults();
+        expect(fault?.fired.map((e) => [e.action, e.ok])).toEqual([
+          ['down', true],
+          ['up', true],
+        ]);
+        // Each at its time after ready (timers only fire late, by a loaded machine's delay).
+        expect(fault?.fired[0]?.atMs).toBeGreaterThanOrEqual(5000);
+        expect(fault?.fired[0]?.atMs).toBeLessThan(5000 + 2000);
+        expect(fault?.fired[1]?.atMs).toBeGreaterThanOrEqual(10000);
+        expect(fault?.fired[1]?.atMs).toBeLessThan(10000 + 2000);
+
+        // Pings: answered before the window, a gap of about its length, answered after.
+        const ping = await pings;
+        const seqs = [...ping.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+        expect(seqs.length, ping.stdout + ping.stderr).toBeGreaterThan(10);
+        let gap = { from: 0, to: 0 };
+        for (let i = 1; i < seqs.length; i++) {
+          const a = seqs[i - 1] ?? 0;
+          const b = seqs[i] ?? 0;
+          if (b - a > gap.to - gap.from) gap = { from: a, to: b };
+        }
+        const gapS = ((gap.to - gap.from - 1) * 0.2).toFixed(1);
+        // 5 s down: 25 unanswered pings at 200 ms, less the one in flight at each edge.
+        expect(Number(gapS), `longest gap ${gapS} s in:\n${ping.stdout}`).toBeGreaterThanOrEqual(4);
+        expect(Number(gapS), `longest gap ${gapS} s in:\n${ping.stdout}`).toBeLessThanOrEqual(6.5);
+        expect(seqs[0]).toBeLessThan(gap.from + 1);
+        expect(seqs[seqs.length - 1]).toBeGreaterThan(gap.to - 1);
+
+        // The guest saw its carrier go (QMP set_link, as `netweave link` does) and come back.
+        await until(async () => {
+          const cl = await connectLab(lab);
+          try {
+            const { data } = await cl.call('consoleScrollback', { node: 'g1' });
+            return /CARRIER=1[\s\S]*CARRIER=0[\s\S]*CARRIER=1/.test(data);
+          } finally {
+            cl.dispose();
+          }
+        }, 30_000);
+        const cl = await connectLab(lab);
+        const { data } = await cl.call('consoleScrollback', { node: 'g1' });
+        cl.dispose();
+        expect(data).toMatch(/CARRIER=1[\s\S]*CARRIER=0[\s\S]*CARRIER=1/);
+      },
+      LAB_TEST_MS,
+    );
+  },
 );
 
 describe.skipIf(!IS_ROOT)('qemu labs that cannot start', () => {
