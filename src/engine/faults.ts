@@ -23,7 +23,7 @@ export function describeFault(f: FaultSpec): string {
     .filter(Boolean)
     .join(' ');
   const target = f.link !== undefined ? `link ${f.link}` : `node ${f.node ?? '?'}`;
-  const extra = [f.dir ?? '', f.impair ?? ''].filter(Boolean).join(' ');
+  const extra = [f.dir ?? '', f.pair ?? '', f.impair ?? ''].filter(Boolean).join(' ');
   return `${when}: ${target} ${f.action}${extra ? ` ${extra}` : ''}`;
 }
 

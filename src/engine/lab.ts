@@ -22,7 +22,14 @@ import {
 import { DisposableStore, Emitter, type Disposable } from '../shared/lifecycle.js';
 import type { NetworkMode } from '../shared/kinds.js';
 import type { FaultSpec, LinkDirection, LinkSpec, Topology } from '../shared/topology/index.js';
-import { impairTexts, LINK_DIRECTIONS, parseEndpoint } from '../shared/topology/index.js';
+import {
+  faultPair,
+  impairTexts,
+  LINK_DIRECTIONS,
+  mediumLoss,
+  parseEndpoint,
+} from '../shared/topology/index.js';
+import { parseImpairment } from '../shared/impairment.js';
 import { DEFAULT_COUNTER_INTERVAL_MS, Fabric, type Port } from './fabric/index.js';
 import { FaultTimeline } from './faults.js';
 import { Journal } from './host/journal.js';
@@ -341,6 +348,19 @@ export class Lab implements EngineClient {
       return;
     }
     const node = this.mustNode(f.node ?? '');
+    if (action === 'impair' || action === 'clear') {
+      const medium = node.abilities.lossyMedium;
+      const parsed = f.impair !== undefined ? parseImpairment(f.impair) : undefined;
+      const loss = parsed?.ok === true ? mediumLoss(parsed.value) : undefined;
+      if (!medium || (action === 'impair' && loss === undefined)) {
+        throw new EngineError(
+          'bad-request',
+          `node "${node.name}" takes no ${action}; impair and clear act on links and on a radio-154 medium's loss`,
+        );
+      }
+      medium.setLoss(faultPair(f), action === 'impair' ? loss : undefined);
+      return;
+    }
     switch (action) {
       case 'stop':
         await node.stop();

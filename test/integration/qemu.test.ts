@@ -1,7 +1,6 @@
 // End to end with real QEMU (TCG, no KVM): the test guest of test/guest/ on a switch with a host
 // node, two guests together, SLIRP with host forwards, link up/down, crash and restart, a fault
-// timeline that pulls a guest's cable, and labs
-// that must fail before anything starts.
+// timeline that pulls a guest's cable, and labs that must fail before anything starts.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -7,7 +7,7 @@
 // radio-154 medium until a delivery matrix cuts one direction. Helpers: test/helpers/zephyr.ts.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CounterSnapshot } from '../../src/shared/contract.js';
+import type { CounterSnapshot, FaultStatus } from '../../src/shared/contract.js';
 import { CliEnv, portCounters, tshark } from '../helpers/cli.js';
 import {
   consoleLines,
@@ -52,6 +52,12 @@ const RADIO_STEP_MS = 5_000;
  * (`<err> ... Data packet not received`), so 40 s covers a boot and that timeout on a busy box.
  */
 const RADIO_CUT_MS = 40_000;
+
+/** When the radio fault test cuts echo_server -> echo_client (after ready), and for how long. */
+const RADIO_FAULT_AT_S = 15;
+const RADIO_FAULT_FOR_S = 10;
+/** How long a console line may trail the frame it reports (a UART under TCG, then the engine). */
+const CONSOLE_LAG_MS = 2_000;
 
 /** A good round trip of echo_client (one console line each). */
 const GOOD_ECHO = /Received and compared \d+ bytes, all ok/;
@@ -329,6 +335,91 @@ describeRealZephyr(
           started.delete(lab.name);
         },
         LAB_MS + RADIO_GOOD_MS,
+      );
+
+      it(
+        'a fault that makes echo_server -> echo_client lose everything for 10 s stops the good echoes, which resume after it',
+        async () => {
+          const lab = await importZephyrLab(env, RADIO_BUILDS, {
+            name: 'zq-154-fault',
+            edit: (doc) => {
+              doc.set(
+                'faults',
+                doc.createNode([
+                  {
+                    at: `${RADIO_FAULT_AT_S}s`,
+                    for: `${RADIO_FAULT_FOR_S}s`,
+                    node: 'air',
+                    action: 'impair',
+                    impair: 'loss=100%',
+                    pair: `${SERVER}->echo_client`,
+                  },
+                ]),
+              );
+            },
+          });
+          started.add(lab.name);
+          await labUp(env, lab);
+          const faults = async (): Promise<FaultStatus[]> =>
+            JSON.parse((await env.run(['faults', lab.name, '--json'])).stdout) as FaultStatus[];
+          let client: string[] = [];
+          await waitFor(
+            "echo_client's first good echo, before the fault",
+            async () => count((client = await lines(env, lab.name, 'echo_client')), GOOD_ECHO) > 0,
+            RADIO_FAULT_AT_S * 1000,
+            { stepMs: 1_000, detail: () => client.slice(-10).join('\n') },
+          );
+          await waitFor('the fault', async () => (await faults())[0]?.fired.length === 1, LAB_MS, {
+            stepMs: 100,
+          });
+          // While it is in force nothing reaches the client: no frame, no good echo.
+          const toClient = async (): Promise<number> =>
+            portCounters(await stats(env, lab.name), 'echo_client:serial1').tx.frames;
+          const framesAtFault = await toClient();
+          // A good echo received just before the fault may reach the console a little later.
+          await new Promise((r) => setTimeout(r, CONSOLE_LAG_MS));
+          const echoAtFault = lastGoodEcho(await lines(env, lab.name, 'echo_client'));
+          const air = JSON.parse((await env.run(['status', lab.name, '--json'])).stdout) as {
+            nodes: { name: string; detail?: string }[];
+          };
+          expect(air.nodes.find((n) => n.name === 'air')?.detail).toContain(
+            `loss ${SERVER}->echo_client 100%`,
+          );
+          await new Promise((r) => setTimeout(r, (RADIO_FAULT_FOR_S * 1000) / 2));
+          const inWindow = await faults();
+          expect(inWindow[0]?.fired, 'the fault was undone before the check').toHaveLength(1);
+          expect(await toClient()).toBe(framesAtFault);
+          expect(lastGoodEcho(await lines(env, lab.name, 'echo_client'))).toBe(echoAtFault);
+          // After it, good echoes come again (once the client's 10 s wait for a lost one ends).
+          await waitFor(
+            'the fault undone',
+            async () => (await faults())[0]?.fired.length === 2,
+            LAB_MS,
+            {
+              stepMs: 100,
+            },
+          );
+          await waitFor(
+            'a good echo after the fault',
+            async () =>
+              lastGoodEcho((client = await lines(env, lab.name, 'echo_client'))) > echoAtFault,
+            RADIO_CUT_MS,
+            { stepMs: 1_000, detail: () => client.slice(-10).join('\n') },
+          );
+          const [fault] = await faults();
+          expect(fault?.fired.map((e) => [e.action, e.ok])).toEqual([
+            ['impair', true],
+            ['clear', true],
+          ]);
+          expect(fault?.fired[0]?.atMs).toBeGreaterThanOrEqual(RADIO_FAULT_AT_S * 1000);
+          expect(fault?.fired[1]?.atMs).toBeGreaterThanOrEqual(
+            (RADIO_FAULT_AT_S + RADIO_FAULT_FOR_S) * 1000,
+          );
+
+          expect(await labDown(env, lab.name)).toEqual([]);
+          started.delete(lab.name);
+        },
+        LAB_MS + RADIO_CUT_MS + (RADIO_FAULT_AT_S + RADIO_FAULT_FOR_S) * 1000,
       );
 
       it(

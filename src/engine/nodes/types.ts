@@ -95,6 +95,12 @@ export interface IpPortAbility {
   ipPort(name: string, mtu: number): Promise<Port>;
 }
 
+/** A medium whose sender -> receiver pairs can be made lossy (faults on a radio-154 node). */
+export interface LossyMediumAbility {
+  /** Loss (0-1) of one pair, or of every pair without one; undefined lifts it. */
+  setLoss(pair: { from: string; to: string } | undefined, loss: number | undefined): void;
+}
+
 /**
  * What a node offers links besides port(): a link asks for an ability, never for a class or a
  * method by name, so a new kind gets a link by declaring the ability.
@@ -104,6 +110,7 @@ export interface NodeAbilities {
   serial?: SerialAbility;
   userNetwork?: UserNetworkAbility;
   ipPort?: IpPortAbility;
+  lossyMedium?: LossyMediumAbility;
 }
 
 /** One node of a running lab. Stages are called in order; dispose undoes everything. */

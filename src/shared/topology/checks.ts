@@ -415,6 +415,10 @@ export function crossCheck(topology: Topology): PathIssue[] {
     ...linkIssues,
     ...checkAttachedNodes(ctx, good),
     ...checkAddresses(topology, segments),
-    ...faultIssues(topology.faults, Object.keys(topology.nodes), topology.links),
+    ...faultIssues(
+      topology.faults,
+      Object.fromEntries(Object.entries(topology.nodes).map(([name, n]) => [name, n.kind])),
+      topology.links,
+    ),
   ];
 }

@@ -1,7 +1,7 @@
 // The fault timeline of a lab (issue 10): `faults:` in the topology file, each fault an action on
 // a link or a node at a time after the lab is ready, once or every so often, undone after `for`.
 import { z } from 'zod';
-import { parseImpairment } from '../impairment.js';
+import { parseImpairment, type Impairment } from '../impairment.js';
 import { linkId } from './endpoint.js';
 import { expected, oneOf } from './fields.js';
 import type { PathIssue } from './issues.js';
@@ -28,6 +28,25 @@ const duration = (what: string): z.ZodString =>
     .string({ error: expected('a time such as 500ms, 5s or 2m') })
     .regex(DURATION_RE, { error: expected('a time such as 500ms, 5s or 2m') })
     .meta({ description: what });
+
+/** A sender -> receiver pair of a radio medium's members, as written in a fault. */
+const PAIR_RE = /^([A-Za-z0-9][\w-]*)->([A-Za-z0-9][\w-]*)$/;
+
+/** The sender and receiver of a fault's `pair:`; undefined when it has none or is not one. */
+export function faultPair(f: { pair?: string | undefined }): { from: string; to: string } | undefined {
+  const m = f.pair !== undefined ? PAIR_RE.exec(f.pair) : null;
+  return m ? { from: m[1] ?? '', to: m[2] ?? '' } : undefined;
+}
+
+/**
+ * The share of frames a radio medium loses under an impairment (0-1): a medium takes random
+ * loss only, undefined when the impairment holds anything else.
+ */
+export function mediumLoss(impair: Impairment): number | undefined {
+  const keys = Object.keys(impair);
+  if (keys.length !== 1 || typeof impair.loss !== 'number') return undefined;
+  return impair.loss / 100;
+}
 
 /** One scheduled fault. */
 export const faultSchema = z
@@ -60,6 +79,14 @@ export const faultSchema = z
       .enum(['a->b', 'b->a'], { error: expected('a->b or b->a') })
       .meta({ description: 'With impair or clear: one direction only (default both).' })
       .optional(),
+    pair: z
+      .string({ error: expected('SENDER->RECEIVER, e.g. z1->z2') })
+      .regex(PAIR_RE, { error: expected('SENDER->RECEIVER, e.g. z1->z2') })
+      .meta({
+        description:
+          'With impair or clear on a radio-154 medium: one sender -> receiver pair of its members (default every pair).',
+      })
+      .optional(),
   })
   .meta({
     description: 'A fault: an action on a link or a node at a time after the lab is ready.',
@@ -75,10 +102,44 @@ export const faultsSchema = z
   })
   .meta({ description: 'Scheduled faults, in the order written; same file, same timeline.' });
 
-/** Problems of the fault list against the lab's nodes and links. */
+/** The node kind whose faults are impairments of its pairs. */
+const RADIO_KIND = 'radio-154';
+
+/** Problems of a fault on a radio-154 medium: impair (loss only) or clear, per pair. */
+function mediumFaultIssues(
+  f: FaultSpec,
+  nodeNames: ReadonlySet<string>,
+  at: (key: string, message: string) => void,
+): void {
+  if (f.action !== 'impair' && f.action !== 'clear') {
+    at(
+      'action',
+      `a ${RADIO_KIND} medium takes impair or clear (loss per sender -> receiver pair), not "${f.action}"`,
+    );
+  }
+  if (f.dir !== undefined) {
+    at('dir', 'a medium has no link directions; name a sender -> receiver pair with pair:');
+  }
+  const parsed = f.impair !== undefined ? parseImpairment(f.impair) : undefined;
+  if (parsed?.ok === true && mediumLoss(parsed.value) === undefined) {
+    at(
+      'impair',
+      `a ${RADIO_KIND} medium takes loss=N% only (random loss per sender -> receiver pair), not "${f.impair ?? ''}"`,
+    );
+  }
+  const pair = faultPair(f);
+  for (const member of pair ? [pair.from, pair.to] : []) {
+    if (!nodeNames.has(member)) at('pair', `"${member}" in pair: is not a node of this lab`);
+  }
+}
+
+/**
+ * Problems of the fault list against the lab's nodes (name -> kind) and links. impair and clear
+ * act on links, and on a radio-154 medium (loss per sender -> receiver pair).
+ */
 export function faultIssues(
   faults: readonly FaultSpec[] | undefined,
-  nodes: readonly string[],
+  nodeKinds: Readonly<Record<string, string>>,
   links: readonly {
     name?: string | undefined;
     kind?: string | undefined;
@@ -87,6 +148,7 @@ export function faultIssues(
 ): PathIssue[] {
   if (faults === undefined) return [];
   const linkIds = new Set(links.map((l) => linkId(l)));
+  const nodes = Object.keys(nodeKinds);
   const nodeNames = new Set(nodes);
   const issues: PathIssue[] = [];
   faults.forEach((f, i) => {
@@ -110,15 +172,20 @@ export function faultIssues(
         at('link', `link "${f.link}" is not in this lab; its links are ${listSome(ids)}`, ids);
       }
     } else if (f.node !== undefined) {
-      if (linkAction) {
+      const radio = nodeKinds[f.node] === RADIO_KIND;
+      if (radio) mediumFaultIssues(f, nodeNames, at);
+      else if (linkAction) {
         at(
           'action',
-          `"${f.action}" is a link action; a node takes ${listChoices(NODE_FAULT_ACTIONS)}`,
+          `"${f.action}" is a link action; a node takes ${listChoices(NODE_FAULT_ACTIONS)}, and a ${RADIO_KIND} medium impair or clear`,
         );
       }
       if (!nodeNames.has(f.node)) {
         at('node', `node "${f.node}" is not defined; defined nodes are ${listSome(nodes)}`);
       }
+    }
+    if (f.pair !== undefined && (f.node === undefined || nodeKinds[f.node] !== RADIO_KIND)) {
+      at('pair', `pair: goes with impair or clear on a ${RADIO_KIND} medium only`);
     }
     if ((f.action === 'impair') !== (f.impair !== undefined)) {
       at(

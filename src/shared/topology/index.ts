@@ -83,8 +83,10 @@ export { describeSegment, resolveSegments, type Segment } from './segments.js';
 export { formatPath, oneLine } from './text.js';
 export { MAX_TOPOLOGY_TEXT_LENGTH, validateTopologyText, type TopologyResult } from './validate.js';
 export {
+  faultPair,
   faultSchema,
   LINK_FAULT_ACTIONS,
+  mediumLoss,
   NODE_FAULT_ACTIONS,
   parseDurationMs,
   type FaultSpec,

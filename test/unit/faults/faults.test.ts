@@ -41,12 +41,57 @@ describe('faults: in the file', () => {
       ),
     ).toEqual([
       '8:20 faults[0].link: link "nolink" is not in this lab; its links are h1:eth0--sw',
-      '9:32 faults[1].action: "down" is a link action; a node takes stop, start, reset, kill',
+      '9:32 faults[1].action: "down" is a link action; a node takes stop, start, reset, kill, and a radio-154 medium impair or clear',
       '10:41 faults[2].action: action impair needs impair: with the settings, e.g. impair: "loss=10%"',
       '11:30 faults[3].for: for: must be shorter than every: (2s), or the undo would come after the next time',
     ]);
     expect(problems(lab('  - {at: 5, node: h1, action: stop}'))).toEqual([
       '8:10 faults[0].at: expected a time such as 500ms, 5s or 2m, got the number 5',
+    ]);
+  });
+});
+
+describe('faults: on a radio-154 medium', () => {
+  const radioLab = (faults: string): string => `name: f
+nodes:
+  h1: {kind: host, interfaces: {eth0: {}}}
+  h2: {kind: host, interfaces: {eth0: {}}}
+  sw: {kind: switch}
+  air: {kind: radio-154}
+links:
+  - endpoints: [h1:eth0, sw]
+  - endpoints: [h2:eth0, sw]
+faults:
+${faults}
+`;
+
+  it('takes impair with loss, per sender -> receiver pair or for every pair, and clear', () => {
+    expect(
+      problems(
+        radioLab(`  - {at: 5s, for: 5s, node: air, action: impair, impair: "loss=100%", pair: h1->h2}
+  - {at: 1s, node: air, action: impair, impair: "loss=30%"}
+  - {at: 9s, node: air, action: clear}`),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses what a medium cannot do, and a pair anywhere else, in one sentence each', () => {
+    expect(
+      problems(
+        radioLab(`  - {at: 1s, node: air, action: impair, impair: "delay=20ms"}
+  - {at: 1s, node: air, action: stop}
+  - {at: 1s, node: air, action: clear, dir: a->b}
+  - {at: 1s, node: air, action: clear, pair: h1->nobody}
+  - {at: 1s, link: h1:eth0--sw, action: down, pair: h1->h2}
+  - {at: 1s, node: h1, action: impair, impair: "loss=1%"}`),
+      ),
+    ).toEqual([
+      '11:49 faults[0].impair: a radio-154 medium takes loss=N% only (random loss per sender -> receiver pair), not "delay=20ms"',
+      '12:33 faults[1].action: a radio-154 medium takes impair or clear (loss per sender -> receiver pair), not "stop"',
+      '13:45 faults[2].dir: a medium has no link directions; name a sender -> receiver pair with pair:',
+      '14:46 faults[3].pair: "nobody" in pair: is not a node of this lab',
+      '15:53 faults[4].pair: pair: goes with impair or clear on a radio-154 medium only',
+      '16:32 faults[5].action: "impair" is a link action; a node takes stop, start, reset, kill, and a radio-154 medium impair or clear',
     ]);
   });
 });

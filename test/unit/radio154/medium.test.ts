@@ -105,6 +105,32 @@ describe('radio-154 medium', () => {
     }
   });
 
+  it('a fault loss cuts one sender -> receiver pair, or every pair, on top of the model; clear lifts it', () => {
+    const { air, radios } = medium({});
+    const [z1, z2, z3] = radios as [Radio, Radio, Radio];
+    air.setLoss({ from: 'z1', to: 'z2' }, 1);
+    expect(air.describeLoss()).toEqual(['z1->z2 100%']);
+    send(z1, frames(100));
+    send(z2, frames(50));
+    expect(z2.heard.length).toBe(0); // z1 -> z2 cut
+    expect(z2.extraCount(RADIO_LOST)).toBe(100);
+    expect(z3.heard.length).toBe(150); // z1 -> z3 and z2 -> z3 untouched
+    expect(z1.heard.length).toBe(50); // the other direction too
+    // Half of every pair, seeded: within 5 sigma of half.
+    air.setLoss({ from: 'z1', to: 'z2' }, undefined);
+    air.setLoss(undefined, 0.5);
+    send(z1, frames(4000));
+    const sigma = Math.sqrt(4000 * 0.25);
+    expect(Math.abs(z2.heard.length - 2000)).toBeLessThan(5 * sigma);
+    expect(z2.heard.length + z2.extraCount(RADIO_LOST)).toBe(100 + 4000);
+    // clear without a pair lifts everything: every frame is heard again.
+    air.setLoss(undefined, undefined);
+    expect(air.describeLoss()).toEqual([]);
+    const before = z2.heard.length;
+    send(z1, frames(10));
+    expect(z2.heard.length - before).toBe(10);
+  });
+
   it('the same seed repeats the same decisions; another seed does not', () => {
     const run = (seed: number): string => {
       const { radios } = medium(

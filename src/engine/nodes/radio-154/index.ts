@@ -75,6 +75,12 @@ export class RadioNode implements NodeInstance {
   readonly kind = 'radio-154';
   readonly abilities: NodeAbilities = {
     segment: { linkType: 'ieee802154', attach: (port) => this.attach(port) },
+    lossyMedium: {
+      setLoss: (pair, loss) => {
+        if (!this.medium) throw new Error(`radio ${this.name} is not created yet`);
+        this.medium.setLoss(pair, loss);
+      },
+    },
   };
   private medium: RadioMedium | undefined;
   private monitor: MemoryPort | undefined;
@@ -164,7 +170,12 @@ export class RadioNode implements NodeInstance {
       hasConsole: false,
       ports: ports.map((p) => p.status()),
       ...(this.seedUsed !== undefined
-        ? { detail: `delivery ${this.spec.delivery}, seed ${this.seedUsed}` }
+        ? {
+            detail: [
+              `delivery ${this.spec.delivery}, seed ${this.seedUsed}`,
+              ...(this.medium?.describeLoss().map((l) => `loss ${l}`) ?? []),
+            ].join(', '),
+          }
         : {}),
     };
   }

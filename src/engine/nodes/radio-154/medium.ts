@@ -49,12 +49,39 @@ export class RadioMedium implements Disposable {
   private memberList: readonly Member[] = [];
   private readonly store = new DisposableStore();
   private disposed = false;
+  /** Extra loss (0-1) from impairments: per "sender->receiver", or "*" for every pair. */
+  private readonly loss = new Map<string, number>();
 
   constructor(options: RadioMediumOptions) {
     this.name = options.name;
     this.probability = options.probability;
     this.random = options.random;
     this.monitor = options.monitor;
+  }
+
+  /**
+   * Loses a share `loss` (0-1) of what `from` sends `to` on top of the delivery model, or of
+   * every pair without one; undefined lifts it (every loss without a pair).
+   */
+  setLoss(pair: { from: string; to: string } | undefined, loss: number | undefined): void {
+    if (loss === undefined && pair === undefined) this.loss.clear();
+    else if (loss === undefined) this.loss.delete(`${pair?.from}->${pair?.to}`);
+    else this.loss.set(pair ? `${pair.from}->${pair.to}` : '*', loss);
+  }
+
+  /** The impairment losses in force, e.g. "z1->z2 100%", for status. */
+  describeLoss(): string[] {
+    return [...this.loss].map(
+      ([pair, loss]) => `${pair === '*' ? 'every pair' : pair} ${Math.round(loss * 1000) / 10}%`,
+    );
+  }
+
+  /** What `from` sends `to` arrives with this probability: the model's, less any loss. */
+  private heard(from: string, to: string): number {
+    const p = this.probability(from, to);
+    if (this.loss.size === 0) return p;
+    const keep = (1 - (this.loss.get(`${from}->${to}`) ?? 0)) * (1 - (this.loss.get('*') ?? 0));
+    return p * keep;
   }
 
   /** The member names, in attach order. */
@@ -112,7 +139,7 @@ export class RadioMedium implements Disposable {
         port.send(frames);
         continue;
       }
-      const p = this.probability(from.name, to.name);
+      const p = this.heard(from.name, to.name);
       if (p >= 1) {
         port.send(frames);
         continue;
