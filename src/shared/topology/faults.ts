@@ -33,7 +33,9 @@ const duration = (what: string): z.ZodString =>
 const PAIR_RE = /^([A-Za-z0-9][\w-]*)->([A-Za-z0-9][\w-]*)$/;
 
 /** The sender and receiver of a fault's `pair:`; undefined when it has none or is not one. */
-export function faultPair(f: { pair?: string | undefined }): { from: string; to: string } | undefined {
+export function faultPair(f: {
+  pair?: string | undefined;
+}): { from: string; to: string } | undefined {
   const m = f.pair !== undefined ? PAIR_RE.exec(f.pair) : null;
   return m ? { from: m[1] ?? '', to: m[2] ?? '' } : undefined;
 }
