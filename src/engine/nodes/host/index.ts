@@ -12,6 +12,7 @@ import { TapPort, type Port } from '../../fabric/index.js';
 import { ipBatchIn, type NetnsHandle } from '../../host/netns.js';
 import { tagInterfaceArgv } from '../../paths.js';
 import { findExecutable } from '../../process/executable.js';
+import { netnsCalls } from '../../process/inNetns.js';
 import { execOutput, runChecked, runExec } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import {
@@ -57,11 +58,11 @@ export class HostNode implements NodeInstance {
   private reason: string | undefined;
   private stopping = false;
   /**
-   * `ip` commands of the interfaces created while the lab is wired, run with the addresses in
-   * wire()'s one `ip -batch` (each ip process is several milliseconds of the lab's start);
-   * undefined once wired, when a new interface's commands run at once.
+   * The ownership tags of the interfaces created while the lab is wired, run with the addresses
+   * in wire()'s one `ip -batch` (each ip process is several milliseconds of the lab's start);
+   * undefined once wired, when a new interface's tag is set at once.
    */
-  private pendingIp: string[][] | undefined = [];
+  private pendingTags: string[][] | undefined = [];
 
   constructor(
     readonly name: string,
@@ -130,15 +131,21 @@ export class HostNode implements NodeInstance {
     });
     this.ports.set(name, port);
     this.ctx.fabric.addPort(port);
-    // The ownership tag: `netweave down --all` finds tagged interfaces without a journal.
-    const commands = [
-      tagInterfaceArgv(name, this.ctx.labId, this.name).slice(1),
+    // The ownership tag: `netweave down --all` finds tagged interfaces without a journal (the
+    // journal has them meanwhile). The interface comes up now, before any node has addresses,
+    // so that the lab's first frames find every interface up: with a MAC or MTU to set first,
+    // through ip; else in the engine (no process).
+    const tag = tagInterfaceArgv(name, this.ctx.labId, this.name).slice(1);
+    const settings = [
       ...(ifspec.mac && !tun ? [['link', 'set', 'dev', name, 'address', ifspec.mac]] : []),
       ...(mtu !== undefined ? [['link', 'set', 'dev', name, 'mtu', String(mtu)]] : []),
-      ['link', 'set', 'dev', name, 'up'],
     ];
-    if (this.pendingIp) this.pendingIp.push(...commands);
-    else await ipBatchIn(this.netns.path, commands);
+    if (settings.length > 0 || this.pendingTags === undefined) {
+      await ipBatchIn(this.netns.path, [tag, ...settings, ['link', 'set', 'dev', name, 'up']]);
+    } else {
+      netnsCalls().linkUp(name, this.netns.path);
+      this.pendingTags.push(tag);
+    }
     if (tun) {
       // The namespace is the node's own, so this changes nothing outside the lab. -e: a
       // namespace without IPv6 has no IPv6 key, which is fine.
@@ -159,8 +166,8 @@ export class HostNode implements NodeInstance {
     for (const name of Object.keys(this.spec.interfaces ?? {})) {
       if (!this.ports.has(name)) await this.port(name);
     }
-    const commands: string[][] = this.pendingIp ?? [];
-    this.pendingIp = undefined;
+    const commands: string[][] = this.pendingTags ?? [];
+    this.pendingTags = undefined;
     for (const [name, ifspec] of Object.entries(this.spec.interfaces ?? {})) {
       for (const cidr of list(ifspec.ipv4)) commands.push(['addr', 'add', cidr, 'dev', name]);
       for (const cidr of list(ifspec.ipv6)) {
