@@ -35,7 +35,7 @@ export interface FabricBenchOptions {
   rounds?: number;
 }
 
-interface Settings {
+export interface Settings {
   rounds: number;
   /** Seconds each iperf3 run lasts: long enough to pass TCP slow start, short enough for CI. */
   iperfSeconds: number;
@@ -47,7 +47,7 @@ interface Settings {
   drainFrames: number;
 }
 
-function settings(opts: FabricBenchOptions): Settings {
+export function settings(opts: FabricBenchOptions): Settings {
   const quick = opts.quick === true;
   return {
     rounds: Math.max(1, Math.floor(opts.rounds ?? (quick ? 1 : 3))),
@@ -94,7 +94,7 @@ const TOOLS: Record<string, string> = {
 };
 
 /** Fails in one sentence when a command the benchmark needs is missing. */
-async function preflight(): Promise<void> {
+export async function preflight(): Promise<void> {
   for (const [tool, pkg] of Object.entries(TOOLS)) {
     const found = await findExecutable(tool, process.cwd(), process.env);
     if (!found.ok) {
@@ -122,8 +122,8 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The fabric path: a netweave lab of two hosts and a switch. */
-class FabricLab implements MeasuredPath {
+/** The fabric path: a netweave lab of two hosts and a switch (or the lab `yaml` names). */
+export class FabricLab implements MeasuredPath {
   readonly name = 'fabric';
   readonly offloads: Record<string, string> = {};
   private disposed = false;
@@ -132,26 +132,32 @@ class FabricLab implements MeasuredPath {
     private readonly dir: string,
     private readonly lab: LaunchedLab,
     private readonly owned: Owned,
+    private readonly labName: string,
   ) {}
+
+  /** The lab's engine, for commands beyond exec (impairments). */
+  get engine(): LaunchedLab['client'] {
+    return this.lab.client;
+  }
 
   /** The engine's node process: the fabric's JavaScript and its TAP system calls. */
   get enginePid(): number {
     return this.lab.record.enginePid;
   }
 
-  static async start(): Promise<FabricLab> {
+  static async start(labName = LAB_NAME, yaml = LAB): Promise<FabricLab> {
     const dir = mkdtempSync(join(tmpdir(), 'nwbench-'));
     // Until launchLab fails, the lab of this name is this run's: launchLab refuses to start a
     // second engine for a running lab (another benchmark run), and that one is not ours to remove.
     let ours = true;
-    const owned = onInterrupt(`the fabric lab "${LAB_NAME}"`, async () => {
-      if (ours) await cleanupLab(LAB_NAME);
+    const owned = onInterrupt(`the fabric lab "${labName}"`, async () => {
+      if (ours) await cleanupLab(labName);
       rmSync(dir, { recursive: true, force: true });
     });
     let launched: LaunchedLab | undefined;
     try {
-      const file = join(dir, `${LAB_NAME}.yaml`);
-      writeFileSync(file, LAB);
+      const file = join(dir, `${labName}.yaml`);
+      writeFileSync(file, yaml);
       try {
         launched = await launchLab(file);
       } catch (err) {
@@ -159,7 +165,7 @@ class FabricLab implements MeasuredPath {
         throw err;
       }
       await running(launched);
-      const lab = new FabricLab(dir, launched, owned);
+      const lab = new FabricLab(dir, launched, owned, labName);
       for (const host of ['h1', 'h2'] as const) {
         const state = parseOffloads(await lab.run(host, ['ethtool', '-k', 'eth0'], 30_000));
         lab.offloads[`eth0@${host}`] = offloadSummary(state);
@@ -168,7 +174,7 @@ class FabricLab implements MeasuredPath {
     } catch (err) {
       if (launched !== undefined) {
         launched.client.dispose();
-        await cleanupLab(LAB_NAME);
+        await cleanupLab(labName);
       }
       rmSync(dir, { recursive: true, force: true });
       owned.release();
@@ -176,7 +182,7 @@ class FabricLab implements MeasuredPath {
     }
   }
 
-  async run(host: Host, argv: string[], timeoutMs: number): Promise<string> {
+  async run(host: string, argv: string[], timeoutMs: number): Promise<string> {
     const r = await this.lab.client.call('exec', { node: host, argv, timeoutMs });
     if (r.exitCode !== 0) {
       const said = execOutput(r, 'stderr').toString() || execOutput(r, 'stdout').toString();
@@ -187,7 +193,7 @@ class FabricLab implements MeasuredPath {
     return execOutput(r, 'stdout').toString();
   }
 
-  start(host: Host, argv: string[], timeoutMs: number): Background {
+  start(host: string, argv: string[], timeoutMs: number): Background {
     return {
       done: this.run(host, argv, timeoutMs).then(
         () => undefined,
@@ -203,7 +209,7 @@ class FabricLab implements MeasuredPath {
     this.disposed = true;
     try {
       this.lab.client.dispose();
-      await cleanupLab(LAB_NAME);
+      await cleanupLab(this.labName);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
       this.owned.release();
@@ -271,7 +277,7 @@ interface Window {
   engineCpuPercent?: number;
 }
 
-async function measured<T>(p: MeasuredPath, fn: () => Promise<T>): Promise<[T, Window]> {
+export async function measured<T>(p: object, fn: () => Promise<T>): Promise<[T, Window]> {
   const engine = p instanceof FabricLab ? p.enginePid : undefined;
   const e0 = engine !== undefined ? processTicks(engine) : undefined;
   const t0 = process.hrtime.bigint();
@@ -289,14 +295,36 @@ async function measured<T>(p: MeasuredPath, fn: () => Promise<T>): Promise<[T, W
 
 let nextPort = 0;
 
+/** Who an iperf3 run goes between: the client's host, the server's host and its address. */
+export interface IperfEnds<H extends string> {
+  client: H;
+  server: H;
+  address: string;
+}
+
+/** The hosts a path runs commands on, as iperf() uses them. */
+interface Hosts<H extends string> {
+  readonly name: string;
+  run(host: H, argv: string[], timeoutMs: number): Promise<string>;
+  start(host: H, argv: string[], timeoutMs: number): Background;
+}
+
+/** h1 to h2, the pair every path has. */
+const H1_TO_H2: IperfEnds<Host> = { client: 'h1', server: 'h2', address: '192.0.2.2' };
+
 /**
  * One iperf3 run: a one-off server (-1: it ends after this client) on a port of its own, the
  * client once the server listens, timed and load-measured, then the server's end.
  */
-async function iperf(p: MeasuredPath, s: Settings, args: string[]): Promise<[IperfJson, Window]> {
+export async function iperf<H extends string>(
+  p: Hosts<H>,
+  s: Settings,
+  args: string[],
+  ends: IperfEnds<H>,
+): Promise<[IperfJson, Window]> {
   const port = String(5201 + (nextPort++ % 100));
   const timeoutMs = s.iperfSeconds * 1000 + MARGIN_MS;
-  const server = p.start('h2', ['iperf3', '-s', '-1', '-p', port], timeoutMs);
+  const server = p.start(ends.server, ['iperf3', '-s', '-1', '-p', port], timeoutMs);
   let serverEnd: string | undefined = 'still running';
   void server.done.then((why) => {
     serverEnd = why;
@@ -309,7 +337,7 @@ async function iperf(p: MeasuredPath, s: Settings, args: string[]): Promise<[Ipe
           `the iperf3 server in ${p.name} ended before it listened: ${serverEnd ?? 'exit 0'}`,
         );
       }
-      const ss = await p.run('h2', ['ss', '-Hltn', `sport = :${port}`], 30_000);
+      const ss = await p.run(ends.server, ['ss', '-Hltn', `sport = :${port}`], 30_000);
       if (ss.trim().length > 0) break;
       if (Date.now() > until) {
         throw new Error(
@@ -320,8 +348,8 @@ async function iperf(p: MeasuredPath, s: Settings, args: string[]): Promise<[Ipe
     }
     const [out, window] = await measured(p, () =>
       p.run(
-        'h1',
-        ['iperf3', '-c', '192.0.2.2', '-p', port, '-t', String(s.iperfSeconds), '-J', ...args],
+        ends.client,
+        ['iperf3', '-c', ends.address, '-p', port, '-t', String(s.iperfSeconds), '-J', ...args],
         timeoutMs,
       ),
     );
@@ -340,7 +368,7 @@ async function iperf(p: MeasuredPath, s: Settings, args: string[]): Promise<[Ipe
   }
 }
 
-function percentile(sorted: number[], q: number): number {
+export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((q / 100) * sorted.length) - 1));
   return sorted[i] ?? NaN;
@@ -349,7 +377,7 @@ function percentile(sorted: number[], q: number): number {
 type Metric = (p: MeasuredPath, f: PathFigures, s: Settings) => Promise<string>;
 
 const tcp: Metric = async (p, f, s) => {
-  const [json, w] = await iperf(p, s, []);
+  const [json, w] = await iperf(p, s, [], H1_TO_H2);
   const bps = json.end?.sum_received?.bits_per_second;
   if (bps === undefined) throw new Error(`iperf3 TCP in ${p.name} reported no received total`);
   f.tcpGbps.add(bps / 1e9, w.load);
@@ -359,7 +387,7 @@ const tcp: Metric = async (p, f, s) => {
 
 const udp64: Metric = async (p, f, s) => {
   // 18 bytes of UDP payload make a 60-byte Ethernet frame (64 with the FCS on a wire).
-  const [json, w] = await iperf(p, s, ['-u', '-b', '0', '-l', '18']);
+  const [json, w] = await iperf(p, s, ['-u', '-b', '0', '-l', '18'], H1_TO_H2);
   const sum = json.end?.sum;
   if (sum === undefined) throw new Error(`iperf3 UDP in ${p.name} reported no total`);
   const fps = (sum.packets - sum.lost_packets) / sum.seconds;

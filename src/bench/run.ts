@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { benchFabric, type FabricBenchOptions } from './fabric.js';
+import { benchImpair } from './impair.js';
 import { formatJson } from './json.js';
 import { installInterruptHandlers } from './owned.js';
 import { benchQemuBringup } from './qemuBringup.js';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   installInterruptHandlers();
   const benches: Record<string, Bench> = {
     fabric: () => benchFabric(args.fabric),
+    impair: () => benchImpair(args.fabric),
     qemuBringup: benchQemuBringup,
     ui: benchUi,
     zephyrStart: benchZephyrStart,
