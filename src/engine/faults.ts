@@ -1,7 +1,7 @@
 // The fault timeline of a running lab (issue 10): each fault of the file fires at its time after
 // the lab became ready, again `every` so often, and is undone after `for`. Every firing is kept
 // with its time (for status and `netweave faults`) and written to the engine log.
-import type { FaultEvent, FaultStatus } from '../shared/contract.js';
+import type { FaultEvent, FaultFiring, FaultStatus } from '../shared/contract.js';
 import type { Disposable } from '../shared/lifecycle.js';
 import { parseDurationMs, type FaultSpec } from '../shared/topology/index.js';
 
@@ -41,7 +41,8 @@ export class FaultTimeline implements Disposable {
   constructor(
     private readonly faults: readonly FaultSpec[],
     private readonly act: FaultAction,
-    private readonly log: (line: string) => void,
+    /** Each firing, as a log line and as the event the lab sends. */
+    private readonly log: (line: string, firing: FaultFiring) => void,
     private readonly clock: () => number = Date.now,
   ) {
     this.events = faults.map(() => []);
@@ -108,6 +109,7 @@ export class FaultTimeline implements Disposable {
     const target = fault.link !== undefined ? `link ${fault.link}` : `node ${fault.node ?? '?'}`;
     this.log(
       `fault ${index + 1} at ${(atMs / 1000).toFixed(3)} s: ${target} ${action}${event.ok ? '' : ` failed: ${event.error ?? ''}`}`,
+      { index: index + 1, fault: describeFault(fault), event },
     );
   }
 

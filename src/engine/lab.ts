@@ -71,6 +71,7 @@ export class Lab implements EngineClient {
     nodeState: new Emitter(),
     consoleData: new Emitter(),
     captureData: new Emitter(),
+    faultFired: new Emitter(),
   };
   /** Every event: the lab's own, and the fabric's counters (its publisher is the one timer). */
   private readonly events: {
@@ -107,6 +108,7 @@ export class Lab implements EngineClient {
       nodeState: this.emitters.nodeState.event,
       consoleData: this.emitters.consoleData.event,
       captureData: this.emitters.captureData.event,
+      faultFired: this.emitters.faultFired.event,
       counters: this.fabric.onCounters,
     };
     const netns = new NetnsManager(opts.network, opts.labId, opts.labDir, this.journal);
@@ -246,7 +248,10 @@ export class Lab implements EngineClient {
           new FaultTimeline(
             faults,
             (f, action) => this.runFault(f, action),
-            (line) => process.stderr.write(`netweave engine: ${line}\n`),
+            (line, firing) => {
+              process.stderr.write(`netweave engine: ${line}\n`);
+              this.emitters.faultFired.fire(firing);
+            },
           ),
         );
         this.faults.start();

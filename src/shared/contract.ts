@@ -237,6 +237,17 @@ export interface EngineEvents {
   counters: CounterSnapshot;
   /** A chunk of a live pcapng stream, base64-encoded. */
   captureData: { captureId: string; data: string };
+  /** A fault of the timeline ran (or its undo), with when and how it went. */
+  faultFired: FaultFiring;
+}
+
+/** One firing of a fault of the lab's timeline. */
+export interface FaultFiring {
+  /** 1-based, in file order (FaultStatus.index). */
+  index: number;
+  /** The fault as a line (FaultStatus.fault). */
+  fault: string;
+  event: FaultEvent;
 }
 
 export type CommandName = keyof EngineCommands;
@@ -310,6 +321,7 @@ export const ENGINE_EVENT_NAMES = Object.keys({
   consoleData: true,
   counters: true,
   captureData: true,
+  faultFired: true,
 } satisfies Record<EventName, true>) as EventName[];
 
 /** The app-level name of a forwarded lab command, e.g. "status" -> "labStatus". */

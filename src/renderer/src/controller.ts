@@ -92,6 +92,11 @@ export function connectClient(c: AppClient): DisposableStore {
     }),
   );
   store.add(
+    c.on('labFaultFired', (e) => {
+      if (mine(e.lab)) s().addFaultFiring(e);
+    }),
+  );
+  store.add(
     c.on('labCounters', (e) => {
       if (mine(e.lab)) applySnapshot(e, s().links);
     }),
@@ -257,7 +262,7 @@ export async function launch(): Promise<void> {
     progress: null,
     links: [],
   });
-  useStore.setState({ nodeStates: {} });
+  useStore.setState({ nodeStates: {}, faultFirings: [] });
   const r = await attempt(() => appClient().call('labLaunch', { file }));
   if (!r) {
     useStore.getState().setLab({ labState: 'failed' });

@@ -2,7 +2,14 @@
 import type { JSX } from 'react';
 import { layoutAction, run } from '../actions.js';
 import { importZephyrBuild, launch, newFile, openDialog, save, stop } from '../controller.js';
+import type { FaultFiring } from '../../../shared/contract.js';
 import { isDirty, useStore } from '../store/index.js';
+
+/** A fault firing as the toolbar shows it: "5.0 s: fault 1 (at 5s for 5s: link a--b down) up". */
+function firingLine(f: FaultFiring): string {
+  const e = f.event;
+  return `${(e.atMs / 1000).toFixed(1)} s: fault ${f.index} (${f.fault}) ${e.action}${e.ok ? '' : ` failed: ${e.error ?? ''}`}`;
+}
 
 /** The toolbar. */
 export function Toolbar(): JSX.Element {
@@ -12,6 +19,8 @@ export function Toolbar(): JSX.Element {
   const canRedo = useStore((s) => s.future.length > 0);
   const labState = useStore((s) => s.labState);
   const labReason = useStore((s) => s.labReason);
+  const firings = useStore((s) => s.faultFirings);
+  const lastFiring = firings.at(-1);
   const progress = useStore((s) => s.progress);
   const undo = useStore((s) => s.undo);
   const redo = useStore((s) => s.redo);
@@ -88,6 +97,15 @@ export function Toolbar(): JSX.Element {
         {labState === 'failed' && labReason ? `: ${labReason}` : ''}
       </span>
       {busy && progress ? <progress max={progress.steps} value={progress.step} /> : null}
+      {lastFiring ? (
+        <span
+          className={`fault-firing ${lastFiring.event.ok ? 'ok' : 'failed'}`}
+          data-testid="fault-last"
+          title={firings.map(firingLine).join('\n')}
+        >
+          {firingLine(lastFiring)}
+        </span>
+      ) : null}
       <span className="file" title={file ?? ''} data-testid="file-name">
         {file ?? 'unsaved lab'}
         {dirty ? ' •' : ''}

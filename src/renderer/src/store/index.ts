@@ -53,12 +53,18 @@ function existing(doc: DocState, sel: Selection): Selection {
   };
 }
 
+/** Fault firings the app keeps per run (a fault every second would otherwise grow forever). */
+const FAULT_FIRINGS_KEPT = 50;
+
 const createLabSlice: StateCreator<AppState, [], [], LabSlice> = (set, get) => ({
   lab: null,
   labState: 'idle',
   progress: null,
   nodeStates: {},
   links: [],
+  faultFirings: [],
+  addFaultFiring: (firing) =>
+    set({ faultFirings: [...get().faultFirings, firing].slice(-FAULT_FIRINGS_KEPT) }),
   setLab: (patch) => set(patch),
   setNodeState: (node, rt) => set({ nodeStates: { ...get().nodeStates, [node]: rt } }),
   resetRuntime: () =>
@@ -69,6 +75,7 @@ const createLabSlice: StateCreator<AppState, [], [], LabSlice> = (set, get) => (
       progress: null,
       nodeStates: {},
       links: [],
+      faultFirings: [],
     }),
 });
 

@@ -3,6 +3,7 @@
 import type {
   DeployProgress,
   ExampleFile,
+  FaultFiring,
   LabState,
   LabSummary,
   LinkStatus,
@@ -63,6 +64,9 @@ export interface LabSlice {
   progress: DeployProgress | null;
   nodeStates: Record<string, NodeRuntime>;
   links: LinkStatus[];
+  /** The fault timeline's firings in this run, oldest first (the latest FAULT_FIRINGS_KEPT). */
+  faultFirings: FaultFiring[];
+  addFaultFiring: (firing: FaultFiring) => void;
   setLab: (
     patch: Partial<Pick<LabSlice, 'lab' | 'labState' | 'labReason' | 'progress' | 'links'>>,
   ) => void;
