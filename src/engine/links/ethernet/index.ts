@@ -55,8 +55,9 @@ export class EthernetLink implements LinkInstance {
       this.store.add(sb.segment.attach(y));
     } else {
       // A port and a segment: the port joins it.
-      const port = (sa.port ?? sb.port) as Port;
-      const segment = (sa.segment ?? sb.segment) as SegmentAbility;
+      const port = sa.port ?? sb.port;
+      const segment = sa.segment ?? sb.segment;
+      if (port === undefined || segment === undefined) throw new Error('unreachable');
       this.carried.push(port);
       this.store.add(segment.attach(port));
     }
