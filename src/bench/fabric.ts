@@ -310,7 +310,7 @@ interface Hosts<H extends string> {
 }
 
 /** h1 to h2, the pair every path has. */
-const H1_TO_H2: IperfEnds<Host> = { client: 'h1', server: 'h2', address: '192.0.2.2' };
+export const H1_TO_H2: IperfEnds<Host> = { client: 'h1', server: 'h2', address: '192.0.2.2' };
 
 /**
  * One iperf3 run: a one-off server (-1: it ends after this client) on a port of its own, the

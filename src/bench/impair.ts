@@ -9,6 +9,7 @@
 import type { LinkDirection } from '../shared/topology/index.js';
 import {
   FabricLab,
+  H1_TO_H2,
   iperf,
   measured,
   percentile,
@@ -37,7 +38,6 @@ links:
 `;
 /** The impaired link; a->b is h1 -> sw1 (the way a ping's request goes). */
 const LINK = 'h1:eth0--sw1';
-const H1_TO_H2 = { client: 'h1', server: 'h2', address: '192.0.2.2' };
 const H3_TO_H4 = { client: 'h3', server: 'h4', address: '198.51.100.4' };
 /** Ping interval for the delay measurement (root may go below 200 ms). */
 const PING_INTERVAL_S = '0.01';

@@ -31,3 +31,10 @@ export function guestKit(): Promise<GuestKit | string> {
   });
   return cached;
 }
+
+/** The guest kit, for tests that need it: throws the reason when it cannot be built. */
+export async function requireGuestKit(): Promise<GuestKit> {
+  const k = await guestKit();
+  if (typeof k === 'string') throw new Error(`the test guest cannot be built: ${k}`);
+  return k;
+}

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterSnapshot } from '../../src/shared/contract.js';
-import { guestKit, type GuestKit } from '../guest/guestKit.js';
+import { requireGuestKit, type GuestKit } from '../guest/guestKit.js';
 import { CliEnv, IS_ROOT, leftovers, portCounters, tshark, until } from '../helpers/cli.js';
 
 const HAVE_QEMU = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
@@ -29,9 +29,7 @@ describe.skipIf(skipReason !== '')(
     let kit: GuestKit;
 
     beforeAll(async () => {
-      const k = await guestKit();
-      if (typeof k === 'string') throw new Error(`the test guest cannot be built: ${k}`);
-      kit = k;
+      kit = await requireGuestKit();
     });
     afterAll(async () => {
       await env.run(['down', LAB]);
