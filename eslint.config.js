@@ -52,8 +52,9 @@ export default tseslint.config(
   },
   {
     // CommonJS on purpose (scripts/loadBundle.cjs runs bundles through vm.Script; bin/ starts
-    // sooner without Node's ES module loader, see bin/package.json).
-    files: ['**/*.cjs', 'bin/**/*.js'],
+    // sooner without Node's ES module loader, see bin/package.json; so does the engine bundle
+    // requiring @netweave/tap).
+    files: ['**/*.cjs', 'bin/**/*.js', 'packages/tap/index.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -22,12 +22,24 @@ export interface TapError extends Error {
  * `netnsPath` (e.g. "/run/netns/lab1") the calling thread enters that network namespace,
  * creates the TAP there and returns to its own namespace, also on error. Throws a TapError
  * naming the interface and the errno. With `tun` true the device is a TUN (IFF_TUN | IFF_NO_PI:
- * raw IP packets, no Ethernet header) instead.
+ * raw IP packets, no Ethernet header) instead. With `persist` true the device is made persistent
+ * (TUNSETPERSIST, what `ip tuntap add` does) and its fd closed at once (the handle's fd is -1):
+ * it stays until deleted, so that another process can open it by name.
  */
-export function open(name: string, netnsPath?: string | null, tun?: boolean): TapHandle;
+export function open(
+  name: string,
+  netnsPath?: string | null,
+  tun?: boolean,
+  persist?: boolean,
+): TapHandle;
 
 /** Same as open(); the name reads better where `open` is ambiguous. */
-export function openTap(name: string, netnsPath?: string | null): TapHandle;
+export function openTap(
+  name: string,
+  netnsPath?: string | null,
+  tun?: boolean,
+  persist?: boolean,
+): TapHandle;
 
 /**
  * The calling thread enters the network namespace at `netnsPath` (a file such as
@@ -49,6 +61,25 @@ export function createNetns(netnsPath: string, sharedDir?: string | null): void;
 
 /** Sets interface `name` up (IFF_UP), inside the namespace at `netnsPath` if given. */
 export function linkUp(name: string, netnsPath?: string | null): void;
+
+/** The index of interface `name`, inside the namespace at `netnsPath` if given. Throws a TapError. */
+export function ifIndex(name: string, netnsPath?: string | null): number;
+
+/** A TapError for a netlink request the kernel refused. */
+export interface RtnetlinkError extends TapError {
+  /** Index of the refused request in the array given to rtnetlink(). */
+  request: number;
+  /** The kernel's own explanation (extended ack), or "" when it gave none. */
+  detail: string;
+}
+
+/**
+ * Sends each request (one complete netlink message: header and payload; length, sequence,
+ * port id and the REQUEST and ACK flags are filled in) on a NETLINK_ROUTE socket of the
+ * namespace at `netnsPath` (the caller's own if not given), in order, waiting for each answer.
+ * Stops at the first request the kernel refuses and throws an RtnetlinkError.
+ */
+export function rtnetlink(requests: readonly Buffer[], netnsPath?: string | null): void;
 
 /** Creates the named pipe `path` with permission bits `mode` (default 0o600). */
 export function mkfifo(path: string, mode?: number): void;

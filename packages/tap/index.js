@@ -1,7 +1,9 @@
 // Loader for the native addon built by `node-gyp rebuild` (the package's install script).
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+//
+// CommonJS: the lab engine is one CommonJS bundle that requires this package, and requiring
+// an ES module from CommonJS sets up Node's ES module loader first (a few milliseconds of every
+// lab's start).
+'use strict';
 
 function load() {
   const errors = [];
@@ -22,35 +24,41 @@ function load() {
 const native = load();
 
 /** Creates a non-persistent TAP, optionally inside the network namespace at `netnsPath`. */
-export const open = native.open;
+exports.open = native.open;
 
 /** Same as open(); the name reads better where `open` is ambiguous. */
-export const openTap = native.open;
+exports.openTap = native.open;
 
 /**
  * The calling thread enters the network namespace at `netnsPath`; returns a handle for
  * leaveNetns. Processes spawned in between start in that namespace.
  */
-export const enterNetns = native.enterNetns;
+exports.enterNetns = native.enterNetns;
 
 /** Returns the calling thread to the namespace enterNetns left (fatal if it cannot). */
-export const leaveNetns = native.leaveNetns;
+exports.leaveNetns = native.leaveNetns;
 
 /** A new network namespace with loopback up, bind-mounted on the existing file `netnsPath`. */
-export const createNetns = native.createNetns;
+exports.createNetns = native.createNetns;
 
 /** Sets interface `name` up, inside the namespace at `netnsPath` if given. */
-export const linkUp = native.linkUp;
+exports.linkUp = native.linkUp;
+
+/** The index of interface `name`, inside the namespace at `netnsPath` if given. */
+exports.ifIndex = native.ifIndex;
+
+/** Sends netlink route requests in order, in the namespace at `netnsPath` if given. */
+exports.rtnetlink = native.rtnetlink;
 
 /** Creates the named pipe `path` with permission bits `mode` (default 0o600). */
-export const mkfifo = native.mkfifo;
+exports.mkfifo = native.mkfifo;
 
 /** A TAP file descriptor with batched, readiness-driven reads and batched writes. */
-export const TapDevice = native.TapDevice;
+exports.TapDevice = native.TapDevice;
 
 /** Wraps `fd` in a TapDevice and starts delivering received frames to `onFrames`. */
-export function start(fd, onFrames, onError) {
-  const device = new TapDevice(fd);
+exports.start = function start(fd, onFrames, onError) {
+  const device = new exports.TapDevice(fd);
   try {
     device.start(onFrames, onError);
   } catch (err) {
@@ -58,4 +66,4 @@ export function start(fd, onFrames, onError) {
     throw err;
   }
   return device;
-}
+};

@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <node_api.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -188,11 +190,12 @@ static int get_string_args(napi_env env, napi_callback_info info, char *first, s
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) {
-    napi_throw_type_error(env, NULL, "open(name, netnsPath?, tun?) needs an interface name");
+    napi_throw_type_error(env, NULL,
+                          "open(name, netnsPath?, tun?, persist?) needs an interface name");
     return NULL;
   }
 
@@ -203,12 +206,19 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   int has_netns = get_optional_string(env, argc, argv, 1, netns, sizeof netns, "netnsPath");
   if (has_netns < 0) return NULL;
 
-  // A third argument `true` asks for a TUN (raw IP packets) instead of a TAP.
-  bool tun = false;
+  // A third argument `true` asks for a TUN (raw IP packets) instead of a TAP; a fourth `true`
+  // makes the device persistent (TUNSETPERSIST, as `ip tuntap add` does): it outlives the fd,
+  // which is closed at once, so that another process can open it by name.
+  bool tun = false, persist = false;
   if (argc >= 3) {
     napi_valuetype type;
     CHECK(env, napi_typeof(env, argv[2], &type));
     if (type == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[2], &tun));
+  }
+  if (argc >= 4) {
+    napi_valuetype type;
+    CHECK(env, napi_typeof(env, argv[3], &type));
+    if (type == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[3], &persist));
   }
 
   int original_ns = -1, target_ns = -1, entered = 0, fd = -1;
@@ -256,14 +266,19 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   }
   ifr.ifr_flags = (tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI;
   memcpy(ifr.ifr_name, name, strlen(name));
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+  // TUNSETIFF creates the device; TUNSETPERSIST (asked for) keeps it after the fd closes.
+  const char *step = ioctl(fd, TUNSETIFF, &ifr) < 0                    ? "TUNSETIFF"
+                     : persist && ioctl(fd, TUNSETPERSIST, 1) < 0 ? "TUNSETPERSIST"
+                                                                  : NULL;
+  if (step != NULL) {
     err = errno;
     syscall = "ioctl";
-    snprintf(message, sizeof message, "cannot create TAP %s%s%s: TUNSETIFF", name,
-             has_netns ? " in " : "", has_netns ? netns : "");
+    snprintf(message, sizeof message, "cannot create TAP %s%s%s: %s", name,
+             has_netns ? " in " : "", has_netns ? netns : "", step);
+  }
+  if (step != NULL || persist) {
     close(fd);
     fd = -1;
-    goto out;
   }
 
 out:
@@ -697,16 +712,21 @@ static void leave_netns(int original) {
   close(original);
 }
 
+// A socket for interface ioctls, with `ifr` naming interface `name`. Returns the socket, or
+// -1 with errno and *syscall set.
+static int ifreq_socket(const char *name, struct ifreq *ifr, const char **syscall) {
+  memset(ifr, 0, sizeof *ifr);
+  memcpy(ifr->ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) *syscall = "socket";
+  return sock;
+}
+
 // Sets IFF_UP on interface `name` of the calling thread's namespace. Returns 0 or an errno.
 static int set_up(const char *name, const char **syscall) {
-  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) {
-    *syscall = "socket";
-    return errno;
-  }
   struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+  int sock = ifreq_socket(name, &ifr, syscall);
+  if (sock < 0) return errno;
   int err = 0;
   if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
     err = errno;
@@ -804,25 +824,46 @@ static napi_value CreateNetns(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// linkUp(name, netnsPath?): sets interface `name` up, in the namespace at netnsPath if given.
-static napi_value LinkUp(napi_env env, napi_callback_info info) {
+// What a call on one interface does (inside the namespace it names): returns 0 with *result
+// set, or an errno with *syscall set.
+typedef int (*iface_op)(const char *name, unsigned *result, const char **syscall);
+
+// A call (name, netnsPath?) running `op` on interface `name`, inside the namespace at netnsPath
+// if given. Returns 0 with *result set, or -1 after throwing `failure` (a format naming the
+// interface) with the namespace appended.
+__attribute__((format(printf, 4, 0))) static int iface_call(napi_env env,
+                                                             napi_callback_info info,
+                                                             iface_op op, const char *failure,
+                                                             unsigned *result) {
   char name[IFNAMSIZ];
   char path[PATH_MAX];
   int has_netns =
       get_string_args(env, info, name, sizeof name, "interface name", path, sizeof path,
                       "netnsPath");
-  if (has_netns < 0) return NULL;
+  if (has_netns < 0) return -1;
   int original = -1;
   const char *syscall = NULL;
   int err = has_netns ? enter_netns(path, &original, &syscall) : 0;
   if (err == 0) {
-    err = set_up(name, &syscall);
+    err = op(name, result, &syscall);
     if (has_netns) leave_netns(original);
   }
-  if (err != 0) {
-    throw_errnof(env, err, syscall, "cannot set %s up%s%s", name, has_netns ? " in " : "",
-                 has_netns ? path : "");
-  }
+  if (err == 0) return 0;
+  char what[IFNAMSIZ + 64];
+  snprintf(what, sizeof what, failure, name);
+  throw_errnof(env, err, syscall, "%s%s%s", what, has_netns ? " in " : "", has_netns ? path : "");
+  return -1;
+}
+
+static int op_set_up(const char *name, unsigned *result, const char **syscall) {
+  *result = 0;
+  return set_up(name, syscall);
+}
+
+// linkUp(name, netnsPath?): sets interface `name` up, in the namespace at netnsPath if given.
+static napi_value LinkUp(napi_env env, napi_callback_info info) {
+  unsigned unused;
+  iface_call(env, info, op_set_up, "cannot set %s up", &unused);
   return NULL;
 }
 
@@ -837,6 +878,174 @@ static napi_value Mkfifo(napi_env env, napi_callback_info info) {
   if (argc >= 2) CHECK(env, napi_get_value_uint32(env, argv[1], &mode));
   if (mkfifo(path, (mode_t)(mode & 07777)) < 0) {
     throw_errnof(env, errno, "mkfifo", "cannot create FIFO %s", path);
+  }
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// rtnetlink: what `ip link`, `ip addr` and `ip route` do, without an ip process
+
+static int op_index(const char *name, unsigned *result, const char **syscall) {
+  struct ifreq ifr;
+  int sock = ifreq_socket(name, &ifr, syscall);
+  if (sock < 0) return errno;
+  int err = 0;
+  if (ioctl(sock, SIOCGIFINDEX, &ifr) < 0) {
+    err = errno;
+    *syscall = "ioctl";
+  } else {
+    *result = (unsigned)ifr.ifr_ifindex;
+  }
+  close(sock);
+  return err;
+}
+
+// ifIndex(name, netnsPath?): the index of interface `name`, in the namespace at netnsPath if
+// given (netlink requests name an interface by index).
+static napi_value IfIndex(napi_env env, napi_callback_info info) {
+  unsigned index = 0;
+  if (iface_call(env, info, op_index, "cannot find interface %s", &index) < 0) return NULL;
+  napi_value result;
+  CHECK(env, napi_create_uint32(env, index, &result));
+  return result;
+}
+
+// Largest request rtnetlink() sends, and the receive buffer (an error echoes the request's
+// header; NETLINK_CAP_ACK keeps its payload out).
+#define NL_REQUEST_MAX 4096
+#define NL_RECV_SIZE 8192
+
+// Waits for the kernel's answer to request `seq` on `sock`. Returns 0, or the errno of the
+// request (with the kernel's extended-ack text in `detail`), or the errno of recv with
+// *syscall set.
+static int nl_answer(int sock, uint32_t seq, char *detail, size_t detail_cap,
+                     const char **syscall) {
+  static __thread unsigned char buf[NL_RECV_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+  for (;;) {
+    ssize_t n = recv(sock, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *syscall = "recv";
+      return errno;
+    }
+    int len = (int)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR) continue;
+      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+        *syscall = "recv";
+        return EPROTO;
+      }
+      struct nlmsgerr *e = (struct nlmsgerr *)NLMSG_DATA(h);
+      if (e->error == 0) return 0;
+      // Extended ack (NETLINK_EXT_ACK): attributes after the capped error, one a message.
+      if ((h->nlmsg_flags & NLM_F_ACK_TLVS) != 0) {
+        size_t off = NLMSG_LENGTH(sizeof(struct nlmsgerr));
+        while (off + sizeof(struct nlattr) <= h->nlmsg_len) {
+          struct nlattr *a = (struct nlattr *)((unsigned char *)h + off);
+          if (a->nla_len < sizeof(struct nlattr) || off + a->nla_len > h->nlmsg_len) break;
+          if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+            size_t text = a->nla_len - sizeof(struct nlattr);
+            if (text >= detail_cap) text = detail_cap - 1;
+            memcpy(detail, (unsigned char *)a + sizeof(struct nlattr), text);
+            detail[text] = '\0';
+            break;
+          }
+          off += NLA_ALIGN(a->nla_len);
+        }
+      }
+      *syscall = "rtnetlink";
+      return -e->error;
+    }
+  }
+}
+
+// rtnetlink(requests, netnsPath?): sends each request (a Buffer holding one complete netlink
+// message: header and payload) on a NETLINK_ROUTE socket of the namespace at netnsPath (the
+// calling thread's own if not given), in order, each with NLM_F_REQUEST | NLM_F_ACK and waiting
+// for its answer. Stops at the first request the kernel refuses and throws a TapError with
+// `request` (its index) and `detail` (the kernel's own words, when it gave some).
+static napi_value Rtnetlink(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool is_array = false;
+  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "rtnetlink(requests, netnsPath?) needs an array of Buffers");
+    return NULL;
+  }
+  char path[PATH_MAX];
+  int has_netns = get_optional_string(env, argc, argv, 1, path, sizeof path, "netnsPath");
+  if (has_netns < 0) return NULL;
+  uint32_t count = 0;
+  CHECK(env, napi_get_array_length(env, argv[0], &count));
+
+  int original = -1;
+  const char *syscall = NULL;
+  int err = has_netns ? enter_netns(path, &original, &syscall) : 0;
+  int sock = -1;
+  if (err == 0) {
+    // The socket belongs to the namespace it is created in, whatever the thread does next.
+    sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (sock < 0) {
+      err = errno;
+      syscall = "socket";
+    }
+    if (has_netns) leave_netns(original);
+  }
+  if (err != 0) {
+    throw_errnof(env, err, syscall, "cannot open a netlink socket%s%s", has_netns ? " in " : "",
+                 has_netns ? path : "");
+    return NULL;
+  }
+  int one = 1;
+  setsockopt(sock, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  setsockopt(sock, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+
+  static __thread unsigned char req[NL_REQUEST_MAX] __attribute__((aligned(NLMSG_ALIGNTO)));
+  char detail[256] = "";
+  uint32_t failed = 0;
+  for (uint32_t i = 0; i < count && err == 0; i++) {
+    napi_value item;
+    bool is_buffer = false;
+    void *data = NULL;
+    size_t len = 0;
+    if (napi_get_element(env, argv[0], i, &item) != napi_ok ||
+        napi_is_buffer(env, item, &is_buffer) != napi_ok || !is_buffer ||
+        napi_get_buffer_info(env, item, &data, &len) != napi_ok ||
+        len < sizeof(struct nlmsghdr) || len > sizeof req) {
+      close(sock);
+      napi_throw_type_error(env, NULL,
+                            "rtnetlink: every request must be a Buffer holding one netlink message");
+      return NULL;
+    }
+    memcpy(req, data, len);
+    struct nlmsghdr *h = (struct nlmsghdr *)req;
+    h->nlmsg_len = (uint32_t)len;
+    h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+    h->nlmsg_seq = i + 1;
+    h->nlmsg_pid = 0;
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    ssize_t sent;
+    do {
+      sent = sendto(sock, req, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) {
+      err = errno;
+      syscall = "sendto";
+    } else {
+      err = nl_answer(sock, i + 1, detail, sizeof detail, &syscall);
+    }
+    failed = i;
+  }
+  close(sock);
+  if (err != 0) {
+    napi_value error = make_errno_error(env, err, syscall, "rtnetlink request refused");
+    napi_value index_value, detail_value;
+    napi_create_uint32(env, failed, &index_value);
+    napi_set_named_property(env, error, "request", index_value);
+    napi_create_string_utf8(env, detail, NAPI_AUTO_LENGTH, &detail_value);
+    napi_set_named_property(env, error, "detail", detail_value);
+    napi_throw(env, error);
   }
   return NULL;
 }
@@ -863,7 +1072,8 @@ NAPI_MODULE_INIT() {
     napi_callback fn;
   } functions[] = {
       {"enterNetns", EnterNetns}, {"leaveNetns", LeaveNetns}, {"createNetns", CreateNetns},
-      {"linkUp", LinkUp},         {"mkfifo", Mkfifo},
+      {"linkUp", LinkUp},         {"mkfifo", Mkfifo},           {"ifIndex", IfIndex},
+      {"rtnetlink", Rtnetlink},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkMode } from '../../shared/kinds.js';
 import { netnsCalls } from '../process/inNetns.js';
-import { runChecked, runCommand } from '../process/run.js';
+import { runChecked } from '../process/run.js';
 import type { Journal, JournalObject } from './journal.js';
 
 /** A network namespace owned by a lab. */
@@ -27,35 +27,6 @@ export const HOST_NETNS_PREFIX = 'nw-';
 /** Name of a node's namespace in host mode. */
 export function hostNetnsName(labId: string, node: string): string {
   return `${HOST_NETNS_PREFIX}${labId}-${node}`;
-}
-
-/**
- * Runs `ip` commands (argv without the leading "ip") in a namespace as one process, `ip -batch
- * -`, instead of one ip per command: wiring a node is a dozen of them and each process costs
- * about 8 ms. ip stops at the first command that fails; the error names it.
- */
-export async function ipBatchIn(
-  path: string,
-  commands: readonly (readonly string[])[],
-): Promise<void> {
-  for (const word of commands.flat()) {
-    // ip's batch reader splits on blanks and reads quotes: only plain words are passed.
-    if (!/^[^\s"'\\#]+$/.test(word)) {
-      throw new Error(`ip batch: "${word}" is not a plain word`);
-    }
-  }
-  const input = `${commands.map((c) => c.join(' ')).join('\n')}\n`;
-  const r = await runCommand(['ip', '-batch', '-'], { input, netns: path });
-  if (r.exitCode === 0) return;
-  const line = /Command failed -:(\d+)/.exec(r.stderr)?.[1];
-  const failed = line !== undefined ? commands[Number(line) - 1] : undefined;
-  const why = r.stderr
-    .replace(/Command failed -:\d+/, '')
-    .trim()
-    .replace(/\s+/g, ' ');
-  throw new Error(
-    `ip ${failed?.join(' ') ?? '-batch'} in ${path} failed${r.timedOut ? ' (timed out)' : ''}: ${why || `exit code ${r.exitCode}`}`,
-  );
 }
 
 /** Creates and removes a lab's namespaces, journaling each before it exists. */

@@ -8,7 +8,7 @@ import type * as Tap from '@netweave/tap';
 
 type NetnsAddon = Pick<
   typeof Tap,
-  'enterNetns' | 'leaveNetns' | 'createNetns' | 'linkUp' | 'mkfifo'
+  'enterNetns' | 'leaveNetns' | 'createNetns' | 'linkUp' | 'mkfifo' | 'ifIndex' | 'rtnetlink'
 >;
 
 let addon: NetnsAddon | undefined;

@@ -9,10 +9,17 @@ import {
 } from '../../../shared/contract.js';
 import type { HostInterfaceSpec, HostNodeSpec } from '../../../shared/topology/index.js';
 import { TapPort, type Port } from '../../fabric/index.js';
-import { ipBatchIn, type NetnsHandle } from '../../host/netns.js';
-import { tagInterfaceArgv } from '../../paths.js';
+import type { NetnsHandle } from '../../host/netns.js';
+import {
+  addAddress,
+  addRoute,
+  ifIndex,
+  rtnetlink,
+  setLink,
+  type NetlinkRequest,
+} from '../../host/netlink.js';
+import { interfaceTag } from '../../paths.js';
 import { findExecutable } from '../../process/executable.js';
-import { netnsCalls } from '../../process/inNetns.js';
 import { execOutput, runChecked, runExec } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import {
@@ -57,12 +64,6 @@ export class HostNode implements NodeInstance {
   private state: NodeState = 'stopped';
   private reason: string | undefined;
   private stopping = false;
-  /**
-   * The ownership tags of the interfaces created while the lab is wired, run with the addresses
-   * in wire()'s one `ip -batch` (each ip process is several milliseconds of the lab's start);
-   * undefined once wired, when a new interface's tag is set at once.
-   */
-  private pendingTags: string[][] | undefined = [];
 
   constructor(
     readonly name: string,
@@ -133,19 +134,15 @@ export class HostNode implements NodeInstance {
     this.ctx.fabric.addPort(port);
     // The ownership tag: `netweave down --all` finds tagged interfaces without a journal (the
     // journal has them meanwhile). The interface comes up now, before any node has addresses,
-    // so that the lab's first frames find every interface up: with a MAC or MTU to set first,
-    // through ip; else in the engine (no process).
-    const tag = tagInterfaceArgv(name, this.ctx.labId, this.name).slice(1);
-    const settings = [
-      ...(ifspec.mac && !tun ? [['link', 'set', 'dev', name, 'address', ifspec.mac]] : []),
-      ...(mtu !== undefined ? [['link', 'set', 'dev', name, 'mtu', String(mtu)]] : []),
-    ];
-    if (settings.length > 0 || this.pendingTags === undefined) {
-      await ipBatchIn(this.netns.path, [tag, ...settings, ['link', 'set', 'dev', name, 'up']]);
-    } else {
-      netnsCalls().linkUp(name, this.netns.path);
-      this.pendingTags.push(tag);
-    }
+    // so that the lab's first frames find every interface up.
+    rtnetlink(this.netns.path, [
+      setLink(name, {
+        alias: interfaceTag(this.ctx.labId, this.name),
+        ...(ifspec.mac && !tun ? { mac: ifspec.mac } : {}),
+        ...(mtu !== undefined ? { mtu } : {}),
+        up: true,
+      }),
+    ]);
     if (tun) {
       // The namespace is the node's own, so this changes nothing outside the lab. -e: a
       // namespace without IPv6 has no IPv6 key, which is fine.
@@ -166,28 +163,31 @@ export class HostNode implements NodeInstance {
     for (const name of Object.keys(this.spec.interfaces ?? {})) {
       if (!this.ports.has(name)) await this.port(name);
     }
-    const commands: string[][] = this.pendingTags ?? [];
-    this.pendingTags = undefined;
+    const netns = this.netns.path;
+    const requests: NetlinkRequest[] = [];
+    const indexes = new Map<string, number>();
+    const indexOf = (name: string): number => {
+      let index = indexes.get(name);
+      if (index === undefined) {
+        index = ifIndex(name, netns);
+        indexes.set(name, index);
+      }
+      return index;
+    };
     for (const [name, ifspec] of Object.entries(this.spec.interfaces ?? {})) {
-      for (const cidr of list(ifspec.ipv4)) commands.push(['addr', 'add', cidr, 'dev', name]);
+      for (const cidr of list(ifspec.ipv4)) requests.push(addAddress(name, indexOf(name), cidr));
       for (const cidr of list(ifspec.ipv6)) {
         // nodad: a lab's addresses are planned, so skip duplicate address detection and
         // make the address usable at once instead of after about two seconds.
-        commands.push(['addr', 'add', cidr, 'dev', name, 'nodad']);
+        requests.push(addAddress(name, indexOf(name), cidr, { nodad: true }));
       }
     }
-    // ip's batch lines take no options (-4/-6): ip reads the family from the addresses.
     for (const route of this.spec.routes ?? []) {
-      commands.push([
-        'route',
-        'add',
-        route.to,
-        'via',
-        route.via,
-        ...(route.dev ? ['dev', route.dev] : []),
-      ]);
+      const dev =
+        route.dev !== undefined ? { name: route.dev, index: indexOf(route.dev) } : undefined;
+      requests.push(addRoute(route.to, route.via, dev));
     }
-    if (commands.length > 0) await ipBatchIn(this.netns.path, commands);
+    rtnetlink(netns, requests);
   }
 
   private env(): Record<string, string> {

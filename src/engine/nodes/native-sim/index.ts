@@ -23,7 +23,8 @@ import {
 } from '../../../shared/topology/kinds/index.js';
 import { enabled, parseKconfig, stringOf } from '../../zephyr/buildFiles.js';
 import type { Port } from '../../fabric/index.js';
-import { ipBatchIn, type NetnsHandle } from '../../host/netns.js';
+import type { NetnsHandle } from '../../host/netns.js';
+import { addQuietBridge, ifIndex, rtnetlink, setLink } from '../../host/netlink.js';
 import { findExecutable } from '../../process/executable.js';
 import { runExec } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, NATIVE_SIM_READY_PATTERN } from '../../zephyr/banner.js';
@@ -75,16 +76,42 @@ export async function checkNativeSimExe(
  * file): rejects with one sentence when the file is no runnable zephyr.exe or the node sets
  * something the build cannot honour.
  */
-export async function planLaunch(
+export function planLaunch(
+  name: string,
+  spec: NativeSimNodeSpec,
+  ctx: Pick<LabContext, 'topologyDir' | 'topology' | 'labDir'>,
+): Promise<NativeSimLaunch> {
+  // Planned once per lab and node: the preflight's plan is the one create() starts with.
+  let byNode = plans.get(ctx);
+  if (byNode === undefined) {
+    byNode = new Map();
+    plans.set(ctx, byNode);
+  }
+  const planned = byNode.get(name);
+  if (planned !== undefined) return planned;
+  const plan = planLaunchNow(name, spec, ctx);
+  byNode.set(name, plan);
+  // A failed plan is not kept: the deploy stops, and a retry plans again.
+  plan.catch(() => byNode.delete(name));
+  return plan;
+}
+
+/** Each lab context's launch plans by node (see planLaunch). */
+const plans = new WeakMap<object, Map<string, Promise<NativeSimLaunch>>>();
+
+async function planLaunchNow(
   name: string,
   spec: NativeSimNodeSpec,
   ctx: Pick<LabContext, 'topologyDir' | 'topology' | 'labDir'>,
 ): Promise<NativeSimLaunch> {
   await checkNativeSimExe(name, spec, ctx);
   const exe = nativeSimExe(spec, ctx);
-  const options = await probeNativeSim(name, exe);
+  // The build's options (--help, remembered) and its Kconfig are read side by side.
+  const [options, kconfig] = await Promise.all([
+    probeNativeSim(name, exe),
+    readNativeSimKconfig(exe),
+  ]);
   const defaultSeed = allocateSeeds(ctx.topology).get(name);
-  const kconfig = await readNativeSimKconfig(exe);
   return planNativeSimLaunch(name, spec, options, {
     ...(defaultSeed !== undefined ? { defaultSeed } : {}),
     ...(kconfig !== undefined ? { kconfig } : {}),
@@ -347,7 +374,13 @@ export class NativeSimTapNode extends NativeSimBase {
     this.ns = this.ctx.netns.create(this.name);
   }
 
-  async port(name: string): Promise<Port> {
+  port(name: string): Promise<Port> {
+    // Synchronous work (no process starts); a failure still arrives as a rejection.
+    return new Promise((resolve) => resolve(this.plumb(name)));
+  }
+
+  /** Creates the port's interfaces (once) and its fabric port. */
+  private plumb(name: string): Port {
     const existing = this.plumbing.get(name);
     if (existing) return existing.port;
     const index = this.taps.findIndex((t) => t.port === name);
@@ -380,27 +413,17 @@ export class NativeSimTapNode extends NativeSimBase {
     // mcast_snooping 0: a snooping bridge joins 224.0.0.106 and sends IGMP reports of its own
     // into the lab (and the MAC guard would take the bridge's MAC for the instance's).
     // addrgenmode none: no IPv6 link-local address, these interfaces must not talk (RS, MLD).
-    // One `ip -batch` for all of it: each ip process is a few milliseconds of the lab's start.
-    await ipBatchIn(netns, [
-      ['tuntap', 'add', 'dev', tap.tap, 'mode', 'tap'],
-      ['link', 'set', 'dev', tap.tap, 'addrgenmode', 'none'],
-      [
-        'link',
-        'add',
-        'name',
-        bridge,
-        'type',
-        'bridge',
-        'forward_delay',
-        '0',
-        'mcast_snooping',
-        '0',
-      ],
-      ['link', 'set', 'dev', bridge, 'addrgenmode', 'none'],
-      ['link', 'set', 'dev', engineTap, 'addrgenmode', 'none'],
-      ['link', 'set', 'dev', tap.tap, 'master', bridge],
-      ['link', 'set', 'dev', engineTap, 'master', bridge],
-      ...[tap.tap, engineTap, bridge].map((dev) => ['link', 'set', 'dev', dev, 'up']),
+    // All of it through netlink from the engine (host/netlink.ts), no ip process.
+    openTap(tap.tap, netns, false, true);
+    rtnetlink(netns, [
+      addQuietBridge(bridge),
+      ...[tap.tap, engineTap, bridge].map((dev) => setLink(dev, { noIpv6LinkLocal: true })),
+    ]);
+    const master = ifIndex(bridge, netns);
+    rtnetlink(netns, [
+      setLink(tap.tap, { master, up: true }),
+      setLink(engineTap, { master, up: true }),
+      setLink(bridge, { up: true }),
     ]);
     return port;
   }
