@@ -81,6 +81,16 @@ export interface RtnetlinkError extends TapError {
  */
 export function rtnetlink(requests: readonly Buffer[], netnsPath?: string | null): void;
 
+/**
+ * A non-blocking CLOCK_MONOTONIC timerfd, disarmed, for timers finer than Node's millisecond
+ * ones. A TapDevice started on it calls its frames callback once per expiry (an 8-byte frame:
+ * the expiration count); pause() it while nothing is armed so that it keeps no event loop alive.
+ */
+export function timerfd(): number;
+
+/** Arms the timerfd to expire once, `delayUs` microseconds from now; a negative delay disarms it. */
+export function setTimerfd(fd: number, delayUs: number): void;
+
 /** Creates the named pipe `path` with permission bits `mode` (default 0o600). */
 export function mkfifo(path: string, mode?: number): void;
 

@@ -50,6 +50,12 @@ exports.ifIndex = native.ifIndex;
 /** Sends netlink route requests in order, in the namespace at `netnsPath` if given. */
 exports.rtnetlink = native.rtnetlink;
 
+/** A non-blocking CLOCK_MONOTONIC timerfd, disarmed; start a TapDevice on it to hear expiries. */
+exports.timerfd = native.timerfd;
+
+/** Arms the timerfd to expire once, `delayUs` microseconds from now; negative disarms it. */
+exports.setTimerfd = native.setTimerfd;
+
 /** Creates the named pipe `path` with permission bits `mode` (default 0o600). */
 exports.mkfifo = native.mkfifo;
 

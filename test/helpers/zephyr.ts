@@ -128,12 +128,24 @@ export function radioMatrix(
   medium: string,
   matrix: Record<string, Record<string, number>>,
 ): (doc: Document) => void {
+  return radioSettings(medium, { delivery: 'matrix', matrix });
+}
+
+/**
+ * An edit for importZephyrLab(): settings of the radio-154 node `medium`, e.g. its per-pair
+ * losses {impair: {"a->b": "loss=100%"}}.
+ */
+export function radioSettings(
+  medium: string,
+  settings: Record<string, unknown>,
+): (doc: Document) => void {
   return (doc) => {
     if (doc.getIn(['nodes', medium, 'kind']) !== 'radio-154') {
       throw new Error(`the imported lab has no radio-154 node "${medium}"`);
     }
-    doc.setIn(['nodes', medium, 'delivery'], 'matrix');
-    doc.setIn(['nodes', medium, 'matrix'], doc.createNode(matrix));
+    for (const [key, value] of Object.entries(settings)) {
+      doc.setIn(['nodes', medium, key], doc.createNode(value));
+    }
   };
 }
 

@@ -33,6 +33,24 @@ async function rtts(count = 10): Promise<number[]> {
   return [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
 }
 
+/**
+ * iperf3 from h1 to a one-shot server on h2 (`-J` report); retries while the server is not
+ * listening yet, for at most 10 s.
+ */
+async function iperf(args: string[]): Promise<string> {
+  const server = await env.run(['exec', 'h2', '--', 'iperf3', '-s', '-1', '-D']);
+  expect(server.code, server.stderr).toBe(0);
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const r = await env.run(['exec', 'h1', '--', 'iperf3', '-c', '192.0.2.2', '-J', ...args]);
+    if (r.code === 0) return r.stdout;
+    if (Date.now() > until || !/unable to connect|Connection refused/i.test(r.stdout + r.stderr)) {
+      throw new Error(`iperf3 ${args.join(' ')} failed: ${r.stdout}${r.stderr}`);
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? NaN;
@@ -40,16 +58,36 @@ const median = (xs: number[]): number => {
 
 describe('link impairments', () => {
   it('delays one direction by the file setting, shown in status; clearing restores at once', async () => {
-    const before = median(await rtts());
-    expect(before).toBeGreaterThanOrEqual(50);
-    expect(before).toBeLessThan(55 + 20); // 50 ms ± timer granularity and a loaded machine
+    const delayed = median(await rtts());
+    expect(delayed).toBeGreaterThanOrEqual(50);
     const st = JSON.parse((await env.run(['status', LAB, '--json'])).stdout) as LabStatus;
     const link = st.links.find((l) => l.id === LINK);
     expect(link?.impair?.['a->b']?.text).toBe('delay=50ms');
     expect(link?.impair?.['b->a']).toBeUndefined();
     const cleared = await env.run(['impair', LINK, '--clear']);
     expect(cleared.stdout.trim()).toBe(`${LINK}: no impairment`);
-    expect(median(await rtts())).toBeLessThan(20);
+    const plain = median(await rtts());
+    expect(plain).toBeLessThan(20);
+    // The RTT rose by the delay, 50 ms ± 5 ms (medians of ten pings each).
+    expect(delayed - plain).toBeGreaterThanOrEqual(45);
+    expect(delayed - plain).toBeLessThanOrEqual(55);
+  });
+
+  it('spreads the delay by the jitter: delay=50ms jitter=10ms puts RTTs over 40-60 ms, sd about 5.8 ms', async () => {
+    const plain = median(await rtts());
+    await env.run(['impair', LINK, '--dir', 'ab', 'delay=50ms', 'jitter=10ms', 'seed=3']);
+    const r = await rtts(40);
+    await env.run(['impair', LINK, '--clear']);
+    // Uniform jitter: delay ± jitter, a standard deviation of 10/sqrt(3) = 5.8 ms.
+    const extra = r.map((ms) => ms - plain);
+    const mean = extra.reduce((a, b) => a + b, 0) / extra.length;
+    const sd = Math.sqrt(extra.reduce((a, b) => a + (b - mean) ** 2, 0) / extra.length);
+    expect(Math.min(...r), r.join(' ')).toBeGreaterThanOrEqual(40);
+    expect(Math.max(...extra), r.join(' ')).toBeLessThanOrEqual(60 + 5);
+    expect(mean, r.join(' ')).toBeGreaterThan(45);
+    expect(mean, r.join(' ')).toBeLessThan(55);
+    expect(sd, r.join(' ')).toBeGreaterThan(3);
+    expect(sd, r.join(' ')).toBeLessThan(8.5);
   });
 
   it('sets a delay live on the way back (b->a) and counts loss as loss', async () => {
@@ -95,12 +133,8 @@ describe('link impairments', () => {
 
   it('holds TCP to the set rate', async () => {
     await env.run(['impair', LINK, '--dir', 'ab', 'rate=10mbit']);
-    const server = await env.run(['exec', 'h2', '--', 'iperf3', '-s', '-1', '-D']);
-    expect(server.code, server.stderr).toBe(0);
-    await new Promise((r) => setTimeout(r, 500));
-    const r = await env.run(['exec', 'h1', '--', 'iperf3', '-c', '192.0.2.2', '-t', '4', '-J']);
-    expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
+    const r = await iperf(['-t', '4']);
+    const report = JSON.parse(r) as { end: { sum_received: { bits_per_second: number } } };
     const mbit = report.end.sum_received.bits_per_second / 1e6;
     expect(mbit).toBeGreaterThan(9);
     expect(mbit).toBeLessThan(10.5);
@@ -110,25 +144,14 @@ describe('link impairments', () => {
   it('limits the rate and counts a full queue as limit', async () => {
     await env.run(['impair', LINK, '--dir', 'ab', 'rate=1mbit', 'limit=5']);
     const before = JSON.parse((await env.run(['stats', '--json'])).stdout) as CounterSnapshot;
-    // 200 pings of 1400 bytes in a burst: 11 Mbit of traffic into a 1 Mbit/s link of 5 frames.
-    await env.run([
-      'exec',
-      'h1',
-      '--',
-      'ping',
-      '-c',
-      '200',
-      '-i',
-      '0.002',
-      '-s',
-      '1400',
-      '-W',
-      '1',
-      '192.0.2.2',
-    ]);
+    // A second of UDP at 20 Mbit/s into a 1 Mbit/s link that queues 5 frames: about 1,800
+    // datagrams of 1,400 bytes offered, fewer than 100 of them can leave.
+    await iperf(['-u', '-b', '20M', '-l', '1400', '-t', '1']);
     const after = JSON.parse((await env.run(['stats', '--json'])).stdout) as CounterSnapshot;
-    const limit = portCounters(after, 'h1:eth0').rx.drops.limit;
-    expect(limit - portCounters(before, 'h1:eth0').rx.drops.limit).toBeGreaterThan(10);
+    const [a, b] = [portCounters(after, 'h1:eth0').rx, portCounters(before, 'h1:eth0').rx];
+    expect(a.drops.limit - b.drops.limit).toBeGreaterThan(1_000);
+    // Never counted as another cause.
+    expect(a.drops.loss + a.drops['queue-full']).toBe(b.drops.loss + b.drops['queue-full']);
     await env.run(['impair', LINK, '--clear']);
   });
 

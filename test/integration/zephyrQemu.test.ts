@@ -21,6 +21,7 @@ import {
   labDown,
   labUp,
   radioMatrix,
+  radioSettings,
   waitFor,
   runLog,
   ZEPHYR_BANNER,
@@ -422,17 +423,27 @@ describeRealZephyr(
         LAB_MS + RADIO_CUT_MS + (RADIO_FAULT_AT_S + RADIO_FAULT_FOR_S) * 1000,
       );
 
-      it(
-        'with a delivery matrix that cuts echo_server -> echo_client, the client gets no good echo',
-        async () => {
-          const lab = await importZephyrLab(env, RADIO_BUILDS, {
-            name: 'zq-154-cut',
-            edit: radioMatrix('air', {
-              echo_client: { echo_server: 1 },
-              echo_server: { echo_client: 0 },
-            }),
-          });
-          expect(lab.yaml).toMatch(/delivery: matrix/);
+      it.each([
+        {
+          how: 'a delivery matrix',
+          name: 'zq-154-cut',
+          edit: radioMatrix('air', {
+            echo_client: { echo_server: 1 },
+            echo_server: { echo_client: 0 },
+          }),
+          written: /delivery: matrix/,
+        },
+        {
+          how: 'per-pair loss in the file',
+          name: 'zq-154-loss',
+          edit: radioSettings('air', { impair: { 'echo_server->echo_client': 'loss=100%' } }),
+          written: /echo_server->echo_client: loss=100%/,
+        },
+      ])(
+        'with $how that cuts echo_server -> echo_client, the client gets no good echo',
+        async ({ name, edit, written }) => {
+          const lab = await importZephyrLab(env, RADIO_BUILDS, { name, edit });
+          expect(lab.yaml).toMatch(written);
           started.add(lab.name);
           await labUp(env, lab);
           let client: string[] = [];

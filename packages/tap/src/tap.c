@@ -28,6 +28,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -120,6 +121,13 @@ __attribute__((format(printf, 4, 5))) static void throw_errnof(napi_env env, int
   vsnprintf(message, sizeof message, format, args);
   va_end(args);
   throw_errno(env, err, syscall, message);
+}
+
+// A JavaScript number for `value`, or NULL after throwing.
+static napi_value int32_value(napi_env env, int32_t value) {
+  napi_value result;
+  CHECK(env, napi_create_int32(env, value, &result));
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -755,9 +763,7 @@ static napi_value EnterNetns(napi_env env, napi_callback_info info) {
     throw_errnof(env, err, syscall, "cannot enter network namespace %s", path);
     return NULL;
   }
-  napi_value result;
-  CHECK(env, napi_create_int32(env, original, &result));
-  return result;
+  return int32_value(env, original);
 }
 
 // leaveNetns(handle): back to the namespace enterNetns left.
@@ -878,6 +884,50 @@ static napi_value Mkfifo(napi_env env, napi_callback_info info) {
   if (argc >= 2) CHECK(env, napi_get_value_uint32(env, argv[1], &mode));
   if (mkfifo(path, (mode_t)(mode & 07777)) < 0) {
     throw_errnof(env, errno, "mkfifo", "cannot create FIFO %s", path);
+  }
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// timerfd: timers finer than Node's millisecond ones
+
+// timerfd(): a non-blocking CLOCK_MONOTONIC timerfd, disarmed. A TapDevice started on it
+// delivers each expiry as one 8-byte "frame" (the expiration count), from the event loop.
+static napi_value Timerfd(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0) {
+    throw_errno(env, errno, "timerfd_create", "cannot create a timer");
+    return NULL;
+  }
+  return int32_value(env, fd);
+}
+
+// setTimerfd(fd, delayUs): arms the timer to expire once, delayUs microseconds from now (at
+// least one nanosecond); a negative delayUs disarms it.
+static napi_value SetTimerfd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  double delay_us = -1;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_double(env, argv[1], &delay_us) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setTimerfd(fd, delayUs) needs two numbers");
+    return NULL;
+  }
+  struct itimerspec spec;
+  memset(&spec, 0, sizeof spec);
+  if (delay_us >= 0) {
+    double ns = delay_us * 1000.0;
+    if (ns < 1) ns = 1;
+    if (ns > 1e18) ns = 1e18;
+    long long whole = (long long)ns;
+    spec.it_value.tv_sec = (time_t)(whole / 1000000000LL);
+    spec.it_value.tv_nsec = (long)(whole % 1000000000LL);
+  }
+  if (timerfd_settime(fd, 0, &spec, NULL) < 0) {
+    throw_errno(env, errno, "timerfd_settime", "cannot set the timer");
   }
   return NULL;
 }
@@ -1073,7 +1123,7 @@ NAPI_MODULE_INIT() {
   } functions[] = {
       {"enterNetns", EnterNetns}, {"leaveNetns", LeaveNetns}, {"createNetns", CreateNetns},
       {"linkUp", LinkUp},         {"mkfifo", Mkfifo},           {"ifIndex", IfIndex},
-      {"rtnetlink", Rtnetlink},
+      {"rtnetlink", Rtnetlink},   {"timerfd", Timerfd},         {"setTimerfd", SetTimerfd},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

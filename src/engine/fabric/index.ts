@@ -18,6 +18,7 @@ export {
 export {
   ImpairmentStage,
   ManualScheduler,
+  TimerfdScheduler,
   frameNote,
   systemScheduler,
   type ImpairmentScheduler,

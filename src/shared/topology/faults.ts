@@ -32,12 +32,17 @@ const duration = (what: string): z.ZodString =>
 /** A sender -> receiver pair of a radio medium's members, as written in a fault. */
 const PAIR_RE = /^([A-Za-z0-9][\w-]*)->([A-Za-z0-9][\w-]*)$/;
 
+/** A "SENDER->RECEIVER" pair of a radio medium's members; undefined when `text` is not one. */
+export function parseMemberPair(text: string): { from: string; to: string } | undefined {
+  const m = PAIR_RE.exec(text);
+  return m ? { from: m[1] ?? '', to: m[2] ?? '' } : undefined;
+}
+
 /** The sender and receiver of a fault's `pair:`; undefined when it has none or is not one. */
 export function faultPair(f: {
   pair?: string | undefined;
 }): { from: string; to: string } | undefined {
-  const m = f.pair !== undefined ? PAIR_RE.exec(f.pair) : null;
-  return m ? { from: m[1] ?? '', to: m[2] ?? '' } : undefined;
+  return f.pair !== undefined ? parseMemberPair(f.pair) : undefined;
 }
 
 /**

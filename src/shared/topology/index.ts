@@ -89,5 +89,6 @@ export {
   mediumLoss,
   NODE_FAULT_ACTIONS,
   parseDurationMs,
+  parseMemberPair,
   type FaultSpec,
 } from './faults.js';

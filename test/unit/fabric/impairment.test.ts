@@ -1,12 +1,12 @@
 // The fabric's link impairments (issue 10) on a ManualScheduler: no real sleeps, exact times.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   EthernetSwitch,
   Fabric,
   ManualScheduler,
   MemoryPort,
   frameNote,
-  systemScheduler,
+  TimerfdScheduler,
   type ImpairmentScheduler,
   type Port,
 } from '../../../src/engine/fabric/index.js';
@@ -671,24 +671,28 @@ describe('schedulers', () => {
     expect(port.got.map((d) => d.at)).toEqual([3_000, 4_000]);
   });
 
-  it('runs the engine scheduler on Node timers rounded up to whole milliseconds', () => {
-    vi.useFakeTimers();
-    try {
-      const fired: string[] = [];
-      systemScheduler.schedule(() => fired.push('1.5ms'), 1_500);
-      systemScheduler.schedule(() => fired.push('0.2us'), 0.2);
-      const cancel = systemScheduler.schedule(() => fired.push('cancelled'), 500);
-      cancel();
-      vi.advanceTimersByTime(1);
-      expect(fired).toEqual(['0.2us']);
-      vi.advanceTimersByTime(1);
-      expect(fired).toEqual(['0.2us', '1.5ms']);
-      vi.advanceTimersByTime(10);
-      expect(fired).toEqual(['0.2us', '1.5ms']);
-    } finally {
-      vi.useRealTimers();
-    }
-    const t0 = systemScheduler.now();
-    expect(systemScheduler.now()).toBeGreaterThanOrEqual(t0);
+  it('runs the engine scheduler on a timerfd: due order, never early, cancel, idle when done', async () => {
+    const sched = new TimerfdScheduler();
+    const dues = new Map<string, number>();
+    const fired: { name: string; late: number }[] = [];
+    const at = (name: string, delayUs: number): (() => void) => {
+      const due = sched.now() + delayUs;
+      dues.set(name, due);
+      return sched.schedule(() => fired.push({ name, late: sched.now() - due }), delayUs);
+    };
+    at('3ms', 3_000);
+    at('1.5ms', 1_500);
+    at('0.2us', 0.2);
+    const cancel = at('cancelled', 500);
+    cancel();
+    // A timer scheduled from a running timer's callback runs too.
+    sched.schedule(() => at('chained', 200), 2_000);
+    const until = Date.now() + 5_000;
+    while (fired.length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    dues.delete('cancelled');
+    const byDue = [...dues].sort((a, b) => a[1] - b[1]).map(([name]) => name);
+    expect(fired.map((f) => f.name)).toEqual(byDue);
+    for (const f of fired) expect(f.late, f.name).toBeGreaterThanOrEqual(0);
+    expect(sched.pending).toBe(0);
   });
 });

@@ -1,5 +1,7 @@
-// The clock and timers impairment stages run on: the machine's monotonic clock and Node timers in
+// The clock and timers impairment stages run on: the machine's monotonic clock and a timerfd in
 // the engine, a ManualScheduler in tests (no real sleeps).
+import { createRequire } from 'node:module';
+import type * as Tap from '@netweave/tap';
 
 /** Time and timers for impairment stages, in microseconds. */
 export interface ImpairmentScheduler {
@@ -9,28 +11,131 @@ export interface ImpairmentScheduler {
   schedule(callback: () => void, delayUs: number): () => void;
 }
 
-/** Longest single Node timer, in milliseconds (setTimeout's limit). */
-const MAX_TIMER_MS = 0x7fff_ffff;
+/** A timer of TimerfdScheduler: due time (us), order of scheduling, what to run. */
+interface HeapTimer {
+  due: number;
+  seq: number;
+  callback: () => void;
+  cancelled: boolean;
+}
+
+/** Whether timer `a` runs before timer `b`: earlier due time, then earlier scheduling. */
+function before(a: HeapTimer, b: HeapTimer): boolean {
+  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
+}
 
 /**
- * The engine's scheduler: performance.now() and setTimeout. Node timers have millisecond
- * granularity, so a frame never leaves before its time and leaves within about a millisecond
- * after it; frames due by then leave together in one batch. Timers are unref'd: a lab's
- * processes and sockets keep the engine alive, not a held frame.
+ * The engine's scheduler: the monotonic clock (performance.now()) and one timerfd of
+ * @netweave/tap watched by the event loop, armed for the earliest pending timer. Node's own
+ * timers have millisecond granularity (a 1 ms delay became 1 to 2 ms); a timerfd wakes the
+ * loop within tens of microseconds of the due time (`npm run bench -- impair` measures it).
+ * Everything due when it fires runs in one batch, in due order. The timerfd is watched only
+ * while a timer is pending, so an idle scheduler keeps no process alive.
  */
-export const systemScheduler: ImpairmentScheduler = {
+export class TimerfdScheduler implements ImpairmentScheduler {
+  private readonly heap: HeapTimer[] = [];
+  private seq = 0;
+  private fd = -1;
+  private device: Tap.TapDevice | undefined;
+  /** Due time the timerfd is armed for; Infinity when disarmed. */
+  private armedFor = Infinity;
+
   now(): number {
     return performance.now() * 1000;
-  },
+  }
+
   schedule(callback: () => void, delayUs: number): () => void {
-    const ms = Math.min(Math.max(Math.ceil(delayUs / 1000), 1), MAX_TIMER_MS);
-    const timer = setTimeout(callback, ms);
-    timer.unref();
-    return () => {
-      clearTimeout(timer);
+    const timer: HeapTimer = {
+      due: this.now() + Math.max(delayUs, 0),
+      seq: this.seq++,
+      callback,
+      cancelled: false,
     };
-  },
-};
+    this.push(timer);
+    if (timer.due < this.armedFor) this.arm(timer.due);
+    return () => {
+      timer.cancelled = true;
+    };
+  }
+
+  /** Timers scheduled and neither run nor cancelled. */
+  get pending(): number {
+    return this.heap.filter((t) => !t.cancelled).length;
+  }
+
+  private readonly fire = (): void => {
+    this.armedFor = Infinity;
+    const now = this.now();
+    for (let top = this.heap[0]; top !== undefined; top = this.heap[0]) {
+      if (!top.cancelled && top.due > now) break;
+      this.pop();
+      if (!top.cancelled) top.callback();
+    }
+    while (this.heap[0]?.cancelled === true) this.pop();
+    const next = this.heap[0];
+    if (next !== undefined) this.arm(next.due);
+    else this.idle();
+  };
+
+  private arm(due: number): void {
+    const tap = tapAddon();
+    if (this.device === undefined) {
+      this.fd = tap.timerfd();
+      this.device = new tap.TapDevice(this.fd);
+      this.device.start(this.fire);
+    } else if (!this.device.reading) {
+      this.device.resume();
+    }
+    tap.setTimerfd(this.fd, Math.max(due - this.now(), 0));
+    this.armedFor = due;
+  }
+
+  /** Nothing pending: the timerfd is no longer watched (and keeps no event loop alive). */
+  private idle(): void {
+    if (this.device?.reading === true) this.device.pause();
+  }
+
+  private push(timer: HeapTimer): void {
+    const h = this.heap;
+    h.push(timer);
+    for (let i = h.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      const [a, b] = [h[i], h[parent]] as [HeapTimer, HeapTimer];
+      if (!before(a, b)) break;
+      h[i] = b;
+      h[parent] = a;
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop();
+    if (last === undefined || h.length === 0) return;
+    h[0] = last;
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let least = i;
+      if (l < h.length && before(h[l] as HeapTimer, h[least] as HeapTimer)) least = l;
+      if (r < h.length && before(h[r] as HeapTimer, h[least] as HeapTimer)) least = r;
+      if (least === i) break;
+      [h[i], h[least]] = [h[least] as HeapTimer, h[i] as HeapTimer];
+      i = least;
+    }
+  }
+}
+
+let addon: typeof Tap | undefined;
+
+/** @netweave/tap, loaded on first use (the CLI imports the fabric's types, not its timers). */
+function tapAddon(): typeof Tap {
+  addon ??= createRequire(import.meta.url)('@netweave/tap') as typeof Tap;
+  return addon;
+}
+
+/** The engine's one scheduler. */
+export const systemScheduler: ImpairmentScheduler = new TimerfdScheduler();
 
 interface ManualTimer {
   due: number;

@@ -7,7 +7,13 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, type NodeStatus } from '../../../shared/contract.js';
 import type { Disposable } from '../../../shared/lifecycle.js';
-import { parseEndpoint, type Layout } from '../../../shared/topology/index.js';
+import { parseImpairment } from '../../../shared/impairment.js';
+import {
+  mediumLoss,
+  parseEndpoint,
+  parseMemberPair,
+  type Layout,
+} from '../../../shared/topology/index.js';
 import {
   MAX_RADIO_SEED,
   RADIO_LINK_KIND,
@@ -116,6 +122,13 @@ export class RadioNode implements NodeInstance {
       random: mulberry32(seed),
       monitor,
     });
+    // The file's per-pair losses (validated: pairs of members, loss only).
+    for (const [key, text] of Object.entries(this.spec.impair ?? {})) {
+      const pair = parseMemberPair(key);
+      const parsed = parseImpairment(text);
+      const loss = parsed.ok ? mediumLoss(parsed.value) : undefined;
+      if (pair !== undefined && loss !== undefined) this.medium.setLoss(pair, loss);
+    }
     const members = mediumMembers(this.ctx, this.name);
     const lines = [
       `radio-154 ${this.name}: delivery ${this.spec.delivery}, seed ${seed}${this.spec.seed === undefined ? ` (random; write seed: ${seed} under nodes.${this.name} to repeat this run)` : ''}`,
@@ -125,6 +138,7 @@ export class RadioNode implements NodeInstance {
           ]
         : []),
       ...describeDelivery(members, probability),
+      ...this.medium.describeLoss().map((l) => `  loss ${l}`),
     ];
     await appendFile(join(this.ctx.logDir, `${this.name}.log`), `${lines.join('\n')}\n`);
   }

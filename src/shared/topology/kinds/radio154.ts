@@ -4,6 +4,8 @@
 // (everyone hears everyone), a sender -> receiver matrix (as net-tools' virtual-hub), or the
 // distance between the members' positions on the canvas against a range.
 import { z } from 'zod';
+import { parseImpairment } from '../../impairment.js';
+import { mediumLoss, parseMemberPair } from '../faults.js';
 import type { PathIssue } from '../issues.js';
 import { expected, intRange, nodeNameSchema, oneOf } from '../fields.js';
 import { describeValue, listSome, someChoices } from '../text.js';
@@ -75,6 +77,17 @@ export const radio154Schema = z
         description:
           'For delivery: range. Member positions [x, y]; a member not listed takes its position on the canvas (the layout file).',
       }),
+    impair: z
+      .record(
+        z.string({ error: expected('a sender -> receiver pair such as z1->z2') }),
+        z.string({ error: expected('netem-style random loss such as "loss=20%"') }),
+        { error: expected('a map of sender->receiver to loss, e.g. {"z1->z2": "loss=20%"}') },
+      )
+      .optional()
+      .meta({
+        description:
+          'Random loss per sender -> receiver pair of members, on top of the delivery model, in netem words, e.g. {"z1->z2": "loss=20%"}. Faults change it while the lab runs; for delay, rate and the rest impair a member\'s uart-pipe-154 link.',
+      }),
     seed: intRange(
       'seed',
       0,
@@ -118,6 +131,24 @@ function checkRadio(spec: Radio154NodeSpec): KindIssue[] {
       message:
         'delivery: range needs the distance at which members still hear each other; add range: in canvas units, e.g. range: 150',
     });
+  }
+  for (const [key, text] of Object.entries(spec.impair ?? {})) {
+    const pair = parseMemberPair(key);
+    if (pair === undefined || pair.from === pair.to) {
+      issues.push({
+        path: ['impair', key],
+        message: `${JSON.stringify(key)} is not a pair of two members; write SENDER->RECEIVER, e.g. "z1->z2"`,
+      });
+    }
+    const parsed = parseImpairment(text);
+    if (!parsed.ok) {
+      issues.push({ path: ['impair', key], message: parsed.error });
+    } else if (mediumLoss(parsed.value) === undefined) {
+      issues.push({
+        path: ['impair', key],
+        message: `a radio-154 medium takes loss=N% only (random loss per sender -> receiver pair), not ${JSON.stringify(text)}; impair a member's ${RADIO_LINK_KIND} link for delay, rate and the rest`,
+      });
+    }
   }
   for (const [from, row] of Object.entries(spec.matrix ?? {})) {
     if (Object.hasOwn(row, from)) {
@@ -170,6 +201,12 @@ function checkRadioMembers(
   }
   for (const name of Object.keys(spec.positions ?? {})) {
     notMember(name, ['nodes', node, 'positions', name]);
+  }
+  for (const key of Object.keys(spec.impair ?? {})) {
+    const pair = parseMemberPair(key);
+    for (const name of pair ? new Set([pair.from, pair.to]) : []) {
+      notMember(name, ['nodes', node, 'impair', key]);
+    }
   }
   return issues;
 }
