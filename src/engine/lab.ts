@@ -26,7 +26,6 @@ import {
   faultPair,
   impairTexts,
   LINK_DIRECTIONS,
-  mediumLoss,
   parseEndpoint,
 } from '../shared/topology/index.js';
 import { parseImpairment } from '../shared/impairment.js';
@@ -354,16 +353,16 @@ export class Lab implements EngineClient {
     }
     const node = this.mustNode(f.node ?? '');
     if (action === 'impair' || action === 'clear') {
-      const medium = node.abilities.lossyMedium;
+      const medium = node.abilities.impairableMedium;
       const parsed = f.impair !== undefined ? parseImpairment(f.impair) : undefined;
-      const loss = parsed?.ok === true ? mediumLoss(parsed.value) : undefined;
-      if (!medium || (action === 'impair' && loss === undefined)) {
+      const impairment = parsed?.ok === true ? parsed.value : undefined;
+      if (!medium || (action === 'impair' && impairment === undefined)) {
         throw new EngineError(
           'bad-request',
-          `node "${node.name}" takes no ${action}; impair and clear act on links and on a radio-154 medium's loss`,
+          `node "${node.name}" takes no ${action}; impair and clear act on links and on a radio-154 medium's pairs`,
         );
       }
-      medium.setLoss(faultPair(f), action === 'impair' ? loss : undefined);
+      medium.setImpairment(faultPair(f), action === 'impair' ? impairment : undefined);
       return;
     }
     switch (action) {

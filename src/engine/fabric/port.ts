@@ -120,6 +120,12 @@ export abstract class Port implements Disposable {
   /** Fires once when the port is disposed, before its device is released. */
   readonly onDidDispose = this.didDispose.event;
 
+  /**
+   * Counts as this port's egress does (drops by cause on the way to its device, events): for a
+   * stage that runs before port.send(), such as a radio medium's per-pair impairments.
+   */
+  readonly egressContext: EgressContext;
+
   constructor(options: PortOptions) {
     if (options.id.length === 0) throw new Error('a fabric port needs an id ("node:port")');
     const mtu = options.mtu ?? DEFAULT_MTU[options.linkType];
@@ -150,6 +156,7 @@ export abstract class Port implements Disposable {
       },
       count: countExtra,
     };
+    this.egressContext = txContext;
     this.egress = new EgressPipeline(txContext, (frames) => {
       this.writeToDevice(frames);
     });

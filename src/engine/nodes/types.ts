@@ -8,6 +8,7 @@ import type {
   PortStatus,
 } from '../../shared/contract.js';
 import type { LinkType, NetworkMode } from '../../shared/kinds.js';
+import type { Impairment } from '../../shared/impairment.js';
 import type { Topology } from '../../shared/topology/index.js';
 import type { SlirpLinkSpec } from '../../shared/topology/links/index.js';
 import type { Fabric, FrameCodec, Port } from '../fabric/index.js';
@@ -95,10 +96,13 @@ export interface IpPortAbility {
   ipPort(name: string, mtu: number): Promise<Port>;
 }
 
-/** A medium whose sender -> receiver pairs can be made lossy (faults on a radio-154 node). */
-export interface LossyMediumAbility {
-  /** Loss (0-1) of one pair, or of every pair without one; undefined lifts it. */
-  setLoss(pair: { from: string; to: string } | undefined, loss: number | undefined): void;
+/** A medium whose sender -> receiver pairs can be impaired (faults on a radio-154 node). */
+export interface ImpairableMediumAbility {
+  /** Impairs one pair, or every pair without one; undefined lifts it (every one without a pair). */
+  setImpairment(
+    pair: { from: string; to: string } | undefined,
+    impairment: Impairment | undefined,
+  ): void;
 }
 
 /**
@@ -110,7 +114,7 @@ export interface NodeAbilities {
   serial?: SerialAbility;
   userNetwork?: UserNetworkAbility;
   ipPort?: IpPortAbility;
-  lossyMedium?: LossyMediumAbility;
+  impairableMedium?: ImpairableMediumAbility;
 }
 
 /** One node of a running lab. Stages are called in order; dispose undoes everything. */

@@ -1,7 +1,7 @@
 // The fault timeline of a lab (issue 10): `faults:` in the topology file, each fault an action on
 // a link or a node at a time after the lab is ready, once or every so often, undone after `for`.
 import { z } from 'zod';
-import { parseImpairment, type Impairment } from '../impairment.js';
+import { parseImpairment } from '../impairment.js';
 import { linkId } from './endpoint.js';
 import { expected, oneOf } from './fields.js';
 import type { PathIssue } from './issues.js';
@@ -43,16 +43,6 @@ export function faultPair(f: {
   pair?: string | undefined;
 }): { from: string; to: string } | undefined {
   return f.pair !== undefined ? parseMemberPair(f.pair) : undefined;
-}
-
-/**
- * The share of frames a radio medium loses under an impairment (0-1): a medium takes random
- * loss only, undefined when the impairment holds anything else.
- */
-export function mediumLoss(impair: Impairment): number | undefined {
-  const keys = Object.keys(impair);
-  if (keys.length !== 1 || typeof impair.loss !== 'number') return undefined;
-  return impair.loss / 100;
 }
 
 /** One scheduled fault. */
@@ -112,7 +102,7 @@ export const faultsSchema = z
 /** The node kind whose faults are impairments of its pairs. */
 const RADIO_KIND = 'radio-154';
 
-/** Problems of a fault on a radio-154 medium: impair (loss only) or clear, per pair. */
+/** Problems of a fault on a radio-154 medium: impair or clear, per sender -> receiver pair. */
 function mediumFaultIssues(
   f: FaultSpec,
   nodeNames: ReadonlySet<string>,
@@ -121,18 +111,11 @@ function mediumFaultIssues(
   if (f.action !== 'impair' && f.action !== 'clear') {
     at(
       'action',
-      `a ${RADIO_KIND} medium takes impair or clear (loss per sender -> receiver pair), not "${f.action}"`,
+      `a ${RADIO_KIND} medium takes impair or clear (per sender -> receiver pair), not "${f.action}"`,
     );
   }
   if (f.dir !== undefined) {
     at('dir', 'a medium has no link directions; name a sender -> receiver pair with pair:');
-  }
-  const parsed = f.impair !== undefined ? parseImpairment(f.impair) : undefined;
-  if (parsed?.ok === true && mediumLoss(parsed.value) === undefined) {
-    at(
-      'impair',
-      `a ${RADIO_KIND} medium takes loss=N% only (random loss per sender -> receiver pair), not "${f.impair ?? ''}"`,
-    );
   }
   const pair = faultPair(f);
   for (const member of pair ? [pair.from, pair.to] : []) {

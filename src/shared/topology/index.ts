@@ -86,7 +86,6 @@ export {
   faultPair,
   faultSchema,
   LINK_FAULT_ACTIONS,
-  mediumLoss,
   NODE_FAULT_ACTIONS,
   parseDurationMs,
   parseMemberPair,

@@ -70,6 +70,7 @@ ${faults}
       problems(
         radioLab(`  - {at: 5s, for: 5s, node: air, action: impair, impair: "loss=100%", pair: h1->h2}
   - {at: 1s, node: air, action: impair, impair: "loss=30%"}
+  - {at: 2s, node: air, action: impair, impair: "delay=20ms rate=250kbit", pair: h2->h1}
   - {at: 9s, node: air, action: clear}`),
       ),
     ).toEqual([]);
@@ -78,20 +79,18 @@ ${faults}
   it('refuses what a medium cannot do, and a pair anywhere else, in one sentence each', () => {
     expect(
       problems(
-        radioLab(`  - {at: 1s, node: air, action: impair, impair: "delay=20ms"}
-  - {at: 1s, node: air, action: stop}
+        radioLab(`  - {at: 1s, node: air, action: stop}
   - {at: 1s, node: air, action: clear, dir: a->b}
   - {at: 1s, node: air, action: clear, pair: h1->nobody}
   - {at: 1s, link: h1:eth0--sw, action: down, pair: h1->h2}
   - {at: 1s, node: h1, action: impair, impair: "loss=1%"}`),
       ),
     ).toEqual([
-      '11:49 faults[0].impair: a radio-154 medium takes loss=N% only (random loss per sender -> receiver pair), not "delay=20ms"',
-      '12:33 faults[1].action: a radio-154 medium takes impair or clear (loss per sender -> receiver pair), not "stop"',
-      '13:45 faults[2].dir: a medium has no link directions; name a sender -> receiver pair with pair:',
-      '14:46 faults[3].pair: "nobody" in pair: is not a node of this lab',
-      '15:53 faults[4].pair: pair: goes with impair or clear on a radio-154 medium only',
-      '16:32 faults[5].action: "impair" is a link action; a node takes stop, start, reset, kill, and a radio-154 medium impair or clear',
+      '11:33 faults[0].action: a radio-154 medium takes impair or clear (per sender -> receiver pair), not "stop"',
+      '12:45 faults[1].dir: a medium has no link directions; name a sender -> receiver pair with pair:',
+      '13:46 faults[2].pair: "nobody" in pair: is not a node of this lab',
+      '14:53 faults[3].pair: pair: goes with impair or clear on a radio-154 medium only',
+      '15:32 faults[4].action: "impair" is a link action; a node takes stop, start, reset, kill, and a radio-154 medium impair or clear',
     ]);
   });
 });

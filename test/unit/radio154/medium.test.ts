@@ -1,7 +1,7 @@
 // The radio-154 medium with MemoryPorts as the members' radios: who hears which frame under
 // each delivery model, the seeded randomness, and the per-member counters.
 import { describe, expect, it } from 'vitest';
-import { MemoryPort } from '../../../src/engine/fabric/index.js';
+import { ManualScheduler, MemoryPort } from '../../../src/engine/fabric/index.js';
 import { RADIO_LOST, RadioMedium } from '../../../src/engine/nodes/radio-154/medium.js';
 import {
   deliveryProbability,
@@ -9,6 +9,7 @@ import {
   resolvePositions,
   type Position,
 } from '../../../src/engine/nodes/radio-154/model.js';
+import { parseImpairment, type Impairment } from '../../../src/shared/impairment.js';
 import { radio154Schema } from '../../../src/shared/topology/kinds/radio154.js';
 
 /** A member radio: a MemoryPort that records what it hears. */
@@ -33,6 +34,7 @@ function medium(
   n = 3,
   positions?: Map<string, Position>,
   seed = 42,
+  scheduler?: ManualScheduler,
 ): { air: RadioMedium; radios: Radio[]; monitor: MemoryPort } {
   const parsed = radio154Schema.parse({ kind: 'radio-154', ...spec });
   const monitor = new MemoryPort({ id: 'air:monitor', linkType: 'ieee802154' });
@@ -42,10 +44,18 @@ function medium(
     probability: deliveryProbability(parsed, positions),
     random: mulberry32(seed),
     monitor,
+    ...(scheduler ? { scheduler } : {}),
   });
   const radios = Array.from({ length: n }, (_, i) => new Radio(`z${i + 1}`));
   for (const r of radios) air.attach(r);
   return { air, radios, monitor };
+}
+
+/** An impairment from netem's words (valid in the tests). */
+function imp(text: string): Impairment {
+  const parsed = parseImpairment(text);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value;
 }
 
 /** `count` distinct frames. */
@@ -105,30 +115,53 @@ describe('radio-154 medium', () => {
     }
   });
 
-  it('a fault loss cuts one sender -> receiver pair, or every pair, on top of the model; clear lifts it', () => {
+  it('an impairment cuts one sender -> receiver pair, or every pair, on top of the model; clear lifts it', () => {
     const { air, radios } = medium({});
     const [z1, z2, z3] = radios as [Radio, Radio, Radio];
-    air.setLoss({ from: 'z1', to: 'z2' }, 1);
-    expect(air.describeLoss()).toEqual(['z1->z2 100%']);
+    air.setImpairment({ from: 'z1', to: 'z2' }, imp('loss=100%'));
+    expect(air.describeImpairments()).toEqual(['z1->z2 loss=100%']);
     send(z1, frames(100));
     send(z2, frames(50));
-    expect(z2.heard.length).toBe(0); // z1 -> z2 cut
-    expect(z2.extraCount(RADIO_LOST)).toBe(100);
+    expect(z2.heard.length).toBe(0); // z1 -> z2 cut, counted where it was lost, as loss
+    expect(z2.snapshot().tx.drops.loss).toBe(100);
     expect(z3.heard.length).toBe(150); // z1 -> z3 and z2 -> z3 untouched
     expect(z1.heard.length).toBe(50); // the other direction too
     // Half of every pair, seeded: within 5 sigma of half.
-    air.setLoss({ from: 'z1', to: 'z2' }, undefined);
-    air.setLoss(undefined, 0.5);
+    air.setImpairment({ from: 'z1', to: 'z2' }, undefined);
+    air.setImpairment(undefined, imp('loss=50% seed=7'));
     send(z1, frames(4000));
     const sigma = Math.sqrt(4000 * 0.25);
     expect(Math.abs(z2.heard.length - 2000)).toBeLessThan(5 * sigma);
-    expect(z2.heard.length + z2.extraCount(RADIO_LOST)).toBe(100 + 4000);
+    expect(z2.heard.length + z2.snapshot().tx.drops.loss).toBe(100 + 4000);
     // clear without a pair lifts everything: every frame is heard again.
-    air.setLoss(undefined, undefined);
-    expect(air.describeLoss()).toEqual([]);
+    air.setImpairment(undefined, undefined);
+    expect(air.describeImpairments()).toEqual([]);
     const before = z2.heard.length;
     send(z1, frames(10));
     expect(z2.heard.length - before).toBe(10);
+  });
+
+  it('delays one pair only, as netem on that pair would; the others hear at once', () => {
+    const sched = new ManualScheduler();
+    const { air, radios } = medium({}, 3, undefined, 42, sched);
+    const [z1, z2, z3] = radios as [Radio, Radio, Radio];
+    air.setImpairment({ from: 'z1', to: 'z2' }, imp('delay=20ms rate=250kbit'));
+    send(z1, frames(3));
+    expect(z3.heard.length).toBe(3);
+    expect(z2.heard.length).toBe(0);
+    sched.advance(19_999);
+    expect(z2.heard.length).toBe(0);
+    // 250 kbit/s: a 4-byte frame takes 128 us; the first leaves at 20 ms + 128 us.
+    sched.advance(129);
+    expect(z2.heard.length).toBe(1);
+    sched.runAll();
+    expect(z2.heard).toEqual(frames(3));
+    // Lifting it drops what it still holds, as deleting a netem qdisc does.
+    send(z1, frames(2));
+    air.setImpairment({ from: 'z1', to: 'z2' }, undefined);
+    sched.runAll();
+    expect(z2.heard.length).toBe(3);
+    expect(sched.pending).toBe(0);
   });
 
   it('the same seed repeats the same decisions; another seed does not', () => {

@@ -8,12 +8,7 @@ import { join } from 'node:path';
 import { EngineError, type NodeStatus } from '../../../shared/contract.js';
 import type { Disposable } from '../../../shared/lifecycle.js';
 import { parseImpairment } from '../../../shared/impairment.js';
-import {
-  mediumLoss,
-  parseEndpoint,
-  parseMemberPair,
-  type Layout,
-} from '../../../shared/topology/index.js';
+import { parseEndpoint, parseMemberPair, type Layout } from '../../../shared/topology/index.js';
 import {
   MAX_RADIO_SEED,
   RADIO_LINK_KIND,
@@ -81,10 +76,10 @@ export class RadioNode implements NodeInstance {
   readonly kind = 'radio-154';
   readonly abilities: NodeAbilities = {
     segment: { linkType: 'ieee802154', attach: (port) => this.attach(port) },
-    lossyMedium: {
-      setLoss: (pair, loss) => {
+    impairableMedium: {
+      setImpairment: (pair, impairment) => {
         if (!this.medium) throw new Error(`radio ${this.name} is not created yet`);
-        this.medium.setLoss(pair, loss);
+        this.medium.setImpairment(pair, impairment);
       },
     },
   };
@@ -122,12 +117,11 @@ export class RadioNode implements NodeInstance {
       random: mulberry32(seed),
       monitor,
     });
-    // The file's per-pair losses (validated: pairs of members, loss only).
+    // The file's per-pair impairments (validated: pairs of members, netem's settings).
     for (const [key, text] of Object.entries(this.spec.impair ?? {})) {
       const pair = parseMemberPair(key);
       const parsed = parseImpairment(text);
-      const loss = parsed.ok ? mediumLoss(parsed.value) : undefined;
-      if (pair !== undefined && loss !== undefined) this.medium.setLoss(pair, loss);
+      if (pair !== undefined && parsed.ok) this.medium.setImpairment(pair, parsed.value);
     }
     const members = mediumMembers(this.ctx, this.name);
     const lines = [
@@ -138,7 +132,7 @@ export class RadioNode implements NodeInstance {
           ]
         : []),
       ...describeDelivery(members, probability),
-      ...this.medium.describeLoss().map((l) => `  loss ${l}`),
+      ...this.medium.describeImpairments().map((l) => `  impairment ${l}`),
     ];
     await appendFile(join(this.ctx.logDir, `${this.name}.log`), `${lines.join('\n')}\n`);
   }
@@ -187,7 +181,7 @@ export class RadioNode implements NodeInstance {
         ? {
             detail: [
               `delivery ${this.spec.delivery}, seed ${this.seedUsed}`,
-              ...(this.medium?.describeLoss().map((l) => `loss ${l}`) ?? []),
+              ...(this.medium?.describeImpairments().map((l) => `impairment ${l}`) ?? []),
             ].join(', '),
           }
         : {}),

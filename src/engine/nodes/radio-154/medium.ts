@@ -7,10 +7,19 @@
 //   (a failed draw, probability 0, or out of range), so delivered + lost = what the others sent
 //   while its port was up;
 // - malformed: extra 'malformed', counted by the UART pipe decoder of the port.
+// Impairments per sender -> receiver pair (the file's `impair:`, faults) act on what the model
+// let through, as netem on that pair would: one ImpairmentStage per pair, whose drops count on
+// the receiving port by cause ('loss', 'limit', 'rate-queue').
 // A monitor port hears every frame on the air once, as a sniffer would: capture it for the
 // whole medium in one interface.
+import { formatImpairment, type Impairment } from '../../../shared/impairment.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../../shared/lifecycle.js';
-import type { Port } from '../../fabric/index.js';
+import {
+  ImpairmentStage,
+  type EgressNext,
+  type ImpairmentScheduler,
+  type Port,
+} from '../../fabric/index.js';
 import type { DeliveryProbability } from './model.js';
 
 /** The event counted on a receiving member's port for each frame it did not hear. */
@@ -26,7 +35,19 @@ export interface RadioMediumOptions {
   random: () => number;
   /** A port that hears every frame once (MemoryPort.inject); its own output is ignored. */
   monitor?: { inject(frames: readonly Buffer[]): void };
+  /** Clock and timers of the pair impairments (the engine's by default; tests inject one). */
+  scheduler?: ImpairmentScheduler;
 }
+
+/** A sender -> receiver pair of members. */
+export interface MemberPair {
+  from: string;
+  to: string;
+}
+
+/** The key of a pair's impairment, or of every pair's. */
+const EVERY = '*';
+const pairKey = (pair: MemberPair): string => `${pair.from}->${pair.to}`;
 
 interface Member {
   readonly name: string;
@@ -49,39 +70,89 @@ export class RadioMedium implements Disposable {
   private memberList: readonly Member[] = [];
   private readonly store = new DisposableStore();
   private disposed = false;
-  /** Extra loss (0-1) from impairments: per "sender->receiver", or "*" for every pair. */
-  private readonly loss = new Map<string, number>();
+  /** Impairments in force: per "sender->receiver", or EVERY for every pair. */
+  private readonly impairments = new Map<string, Impairment>();
+  /** The stages that apply them, per impairment key and pair: "key|sender->receiver". */
+  private readonly stages = new Map<string, ImpairmentStage>();
+  private readonly scheduler: ImpairmentScheduler | undefined;
 
   constructor(options: RadioMediumOptions) {
     this.name = options.name;
     this.probability = options.probability;
     this.random = options.random;
     this.monitor = options.monitor;
+    this.scheduler = options.scheduler;
   }
 
   /**
-   * Loses a share `loss` (0-1) of what `from` sends `to` on top of the delivery model, or of
-   * every pair without one; undefined lifts it (every loss without a pair).
+   * Impairs what `pair.from` sends `pair.to` (netem's settings) on top of the delivery model,
+   * or every pair without one; undefined lifts it (every impairment without a pair). Changing
+   * an impairment keeps the frames its stages hold; lifting it drops them, as deleting a netem
+   * qdisc does.
    */
-  setLoss(pair: { from: string; to: string } | undefined, loss: number | undefined): void {
-    if (loss === undefined && pair === undefined) this.loss.clear();
-    else if (loss === undefined) this.loss.delete(`${pair?.from}->${pair?.to}`);
-    else this.loss.set(pair ? `${pair.from}->${pair.to}` : '*', loss);
+  setImpairment(pair: MemberPair | undefined, impairment: Impairment | undefined): void {
+    if (impairment === undefined && pair === undefined) {
+      this.impairments.clear();
+      for (const stage of this.stages.values()) stage.dispose();
+      this.stages.clear();
+      return;
+    }
+    const key = pair ? pairKey(pair) : EVERY;
+    if (impairment === undefined) this.impairments.delete(key);
+    else this.impairments.set(key, impairment);
+    for (const [id, stage] of this.stages) {
+      if (!id.startsWith(`${key}|`)) continue;
+      if (impairment === undefined) {
+        stage.dispose();
+        this.stages.delete(id);
+      } else {
+        stage.update(impairment);
+      }
+    }
   }
 
-  /** The impairment losses in force, e.g. "z1->z2 100%", for status. */
-  describeLoss(): string[] {
-    return [...this.loss].map(
-      ([pair, loss]) => `${pair === '*' ? 'every pair' : pair} ${Math.round(loss * 1000) / 10}%`,
+  /** The impairments in force, e.g. "z1->z2 loss=100%", for status and the log. */
+  describeImpairments(): string[] {
+    return [...this.impairments].map(
+      ([key, spec]) => `${key === EVERY ? 'every pair' : key} ${formatImpairment(spec)}`,
     );
   }
 
-  /** What `from` sends `to` arrives with this probability: the model's, less any loss. */
-  private heard(from: string, to: string): number {
-    const p = this.probability(from, to);
-    if (this.loss.size === 0) return p;
-    const keep = (1 - (this.loss.get(`${from}->${to}`) ?? 0)) * (1 - (this.loss.get('*') ?? 0));
-    return p * keep;
+  /**
+   * Hands what `to` heard of `from` to its port, through the impairment of every pair and then
+   * that of the pair, each a stage of its own per pair (a stage sends what it held to the
+   * receiver it holds it for).
+   */
+  private deliver(from: string, to: Member, frames: readonly Buffer[]): void {
+    const port = to.port;
+    const send: EgressNext = (out) => {
+      if (out.length > 0) port.send(out);
+    };
+    if (this.impairments.size === 0) {
+      send(frames);
+      return;
+    }
+    const pair = `${from}->${to.name}`;
+    const viaPair = this.stageFor(pairKey({ from, to: to.name }), pair);
+    const afterEvery: EgressNext = viaPair
+      ? (out) => viaPair.process(out, send, port.egressContext)
+      : send;
+    const viaEvery = this.stageFor(EVERY, pair);
+    if (viaEvery) viaEvery.process(frames, afterEvery, port.egressContext);
+    else afterEvery(frames);
+  }
+
+  /** The stage of impairment `key` for `pair`, made on first use; undefined without one. */
+  private stageFor(key: string, pair: string): ImpairmentStage | undefined {
+    const spec = this.impairments.get(key);
+    if (spec === undefined) return undefined;
+    const id = `${key}|${pair}`;
+    let stage = this.stages.get(id);
+    if (stage === undefined) {
+      stage = new ImpairmentStage(spec, this.scheduler ? { scheduler: this.scheduler } : {});
+      this.stages.set(id, stage);
+    }
+    return stage;
   }
 
   /** The member names, in attach order. */
@@ -125,6 +196,7 @@ export class RadioMedium implements Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.setImpairment(undefined, undefined);
     void this.store.dispose();
     this.memberList = [];
   }
@@ -139,9 +211,9 @@ export class RadioMedium implements Disposable {
         port.send(frames);
         continue;
       }
-      const p = this.heard(from.name, to.name);
+      const p = this.probability(from.name, to.name);
       if (p >= 1) {
-        port.send(frames);
+        this.deliver(from.name, to, frames);
         continue;
       }
       if (!(p > 0)) {
@@ -152,7 +224,7 @@ export class RadioMedium implements Disposable {
       for (const frame of frames) if (this.random() < p) heard.push(frame);
       const lost = frames.length - heard.length;
       if (lost > 0) port.countExtra(RADIO_LOST, lost);
-      if (heard.length > 0) port.send(heard);
+      if (heard.length > 0) this.deliver(from.name, to, heard);
     }
   }
 }
