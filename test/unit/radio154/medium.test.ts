@@ -44,6 +44,7 @@ function medium(
     probability: deliveryProbability(parsed, positions),
     random: mulberry32(seed),
     monitor,
+    seed,
     ...(scheduler ? { scheduler } : {}),
   });
   const radios = Array.from({ length: n }, (_, i) => new Radio(`z${i + 1}`));
@@ -172,6 +173,17 @@ describe('radio-154 medium', () => {
         undefined,
         seed,
       );
+      send(radios[0] as Radio, frames(200));
+      return (radios[1] as Radio).heard.map((f) => f.readUInt16BE(2)).join(',');
+    };
+    expect(run(7)).toBe(run(7));
+    expect(run(7)).not.toBe(run(8));
+  });
+
+  it("the medium's seed also repeats a pair impairment that has no seed of its own", () => {
+    const run = (seed: number): string => {
+      const { air, radios } = medium({}, 2, undefined, seed);
+      air.setImpairment({ from: 'z1', to: 'z2' }, imp('loss=50%'));
       send(radios[0] as Radio, frames(200));
       return (radios[1] as Radio).heard.map((f) => f.readUInt16BE(2)).join(',');
     };

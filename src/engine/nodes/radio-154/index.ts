@@ -116,6 +116,7 @@ export class RadioNode implements NodeInstance {
       probability,
       random: mulberry32(seed),
       monitor,
+      seed,
     });
     // The file's per-pair impairments (validated: pairs of members, netem's settings).
     for (const [key, text] of Object.entries(this.spec.impair ?? {})) {

@@ -37,6 +37,21 @@ export interface RadioMediumOptions {
   monitor?: { inject(frames: readonly Buffer[]): void };
   /** Clock and timers of the pair impairments (the engine's by default; tests inject one). */
   scheduler?: ImpairmentScheduler;
+  /**
+   * The medium's seed (logged by the node): a pair impairment without a seed of its own takes
+   * one derived from it and the pair, so that the medium's seed repeats a whole run.
+   */
+  seed?: number;
+}
+
+/** A 32-bit seed for `id` derived from `seed` (FNV-1a over both). */
+function deriveSeed(seed: number, id: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of `${seed >>> 0}|${id}`) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
 }
 
 /** A sender -> receiver pair of members. */
@@ -75,6 +90,7 @@ export class RadioMedium implements Disposable {
   /** The stages that apply them, per impairment key and pair: "key|sender->receiver". */
   private readonly stages = new Map<string, ImpairmentStage>();
   private readonly scheduler: ImpairmentScheduler | undefined;
+  private readonly seed: number | undefined;
 
   constructor(options: RadioMediumOptions) {
     this.name = options.name;
@@ -82,6 +98,7 @@ export class RadioMedium implements Disposable {
     this.random = options.random;
     this.monitor = options.monitor;
     this.scheduler = options.scheduler;
+    this.seed = options.seed;
   }
 
   /**
@@ -149,7 +166,11 @@ export class RadioMedium implements Disposable {
     const id = `${key}|${pair}`;
     let stage = this.stages.get(id);
     if (stage === undefined) {
-      stage = new ImpairmentStage(spec, this.scheduler ? { scheduler: this.scheduler } : {});
+      const seeded =
+        spec.seed === undefined && this.seed !== undefined
+          ? { ...spec, seed: deriveSeed(this.seed, id) }
+          : spec;
+      stage = new ImpairmentStage(seeded, this.scheduler ? { scheduler: this.scheduler } : {});
       this.stages.set(id, stage);
     }
     return stage;
