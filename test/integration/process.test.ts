@@ -271,6 +271,24 @@ describe('SupervisedProcess', () => {
     expect(proc.restartCount).toBe(2);
   });
 
+  it('starts counting restarts again after a run that stayed ready long enough', async () => {
+    // Each run is ready at once and crashes 300 ms later: longer than stableRunMs, so a node
+    // allowed one restart is restarted again and again instead of failing at its second crash.
+    const { proc, states } = supervise({
+      name: 'daily',
+      argv: ['sh', '-c', 'echo up; sleep 0.3; exit 3'],
+      ready: { pattern: /up/, timeoutMs: READY_MS },
+      restart: { policy: 'on-failure', maxRestarts: 1, backoffMs: 20, stableRunMs: 150 },
+    });
+    const attempts: number[] = [];
+    proc.onDidRestart((e) => attempts.push(e.attempt));
+    await proc.start();
+    await waitFor(() => attempts.length >= 3, 'three restarts');
+    expect(attempts.slice(0, 3)).toEqual([1, 1, 1]);
+    expect(states).not.toContain('failed');
+    await proc.stop();
+  });
+
   it('does not restart after a clean exit', async () => {
     const { proc, states } = supervise({
       name: 'done',

@@ -54,6 +54,12 @@ export const DEFAULT_BACKOFF_MS = 500;
 export const DEFAULT_MAX_BACKOFF_MS = 10_000;
 
 /**
+ * A run that stayed ready this long was a good one: the restart count starts over after it, so
+ * a node that crashes once a day is restarted every day, not failed after its third crash.
+ */
+export const DEFAULT_STABLE_RUN_MS = 60_000;
+
+/**
  * node-pty emits exit after the pty's socket closed, and ptyDrain.ts reads what the kernel still
  * held before that close; this short settle lets callbacks already queued in the event loop
  * land before the exit is reported.
@@ -101,6 +107,11 @@ export interface RestartOptions {
   backoffMs?: number;
   /** Cap on the delay (default DEFAULT_MAX_BACKOFF_MS). */
   maxBackoffMs?: number;
+  /**
+   * A run ready at least this long resets the count of restarts and the backoff (default
+   * DEFAULT_STABLE_RUN_MS).
+   */
+  stableRunMs?: number;
 }
 
 /** Everything needed to run one node's process. */
@@ -251,6 +262,8 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
   private readyTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
+  /** When the current run became ready (performance.now()), for the stable-run reset. */
+  private readyAt: number | undefined;
   private startWaiter: Deferred<void> | undefined;
   private runExit: Deferred<ExitInfo> | undefined;
   private launching: Promise<void> | undefined;
@@ -575,6 +588,7 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
     this.readyTimer = undefined;
     this.readyWindow = '';
     this.runReady = true;
+    this.readyAt = performance.now();
     this.setState('ready');
     const waiter = this.startWaiter;
     this.startWaiter = undefined;
@@ -691,6 +705,11 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
     }
     const restart = this.options.restart;
     const max = restart?.maxRestarts ?? DEFAULT_MAX_RESTARTS;
+    const readyFor = this.readyAt !== undefined ? performance.now() - this.readyAt : 0;
+    this.readyAt = undefined;
+    if (this.runReady && readyFor >= (restart?.stableRunMs ?? DEFAULT_STABLE_RUN_MS)) {
+      this.restarts = 0;
+    }
     if (restart?.policy === 'on-failure' && this.restarts < max) {
       this.restarts++;
       const initial = restart.backoffMs ?? DEFAULT_BACKOFF_MS;
