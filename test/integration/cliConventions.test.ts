@@ -1,8 +1,9 @@
 // CLI conventions a new user expects: `--help` on every command, a clear exit status for a lab
 // that is not there, flags checked before anything starts, binary output never sent to a
 // terminal. No lab is needed: each case fails (or answers) before one would be.
+import { execFile } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CliEnv } from '../helpers/cli.js';
+import { BIN, CliEnv } from '../helpers/cli.js';
 
 const env = new CliEnv();
 
@@ -30,6 +31,22 @@ describe('the netweave command line', () => {
     expect(r.stderr.trim()).toBe(
       'netweave: lab typo is not running; `netweave status` lists the labs that are',
     );
+  });
+
+  it('started as a program, Node runs the CLI without NODE_EXTRA_CA_CERTS (no certificate file read)', async () => {
+    // Node reads the file before any code runs and warns when it cannot: a file that does not
+    // exist shows whether the variable reached the CLI's Node.
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/netweave-ca.pem' };
+    const run = (cmd: string, args: string[]): Promise<{ out: string; err: string }> =>
+      new Promise((res, rej) => {
+        execFile(cmd, args, { env }, (error, out, err) => (error ? rej(error) : res({ out, err })));
+      });
+    const asProgram = await run(BIN, ['--version']);
+    expect(asProgram.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(asProgram.err).not.toContain('extra certs');
+    // Run through node itself, the variable is there (and Node says so): the check can fail.
+    const throughNode = await run(process.execPath, [BIN, '--version']);
+    expect(throughNode.err).toContain('extra certs');
   });
 
   it('an unknown command lists every command', async () => {
