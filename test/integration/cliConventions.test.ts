@@ -39,7 +39,9 @@ describe('the netweave command line', () => {
     const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/netweave-ca.pem' };
     const run = (cmd: string, args: string[]): Promise<{ out: string; err: string }> =>
       new Promise((res, rej) => {
-        execFile(cmd, args, { env }, (error, out, err) => (error ? rej(error) : res({ out, err })));
+        execFile(cmd, args, { env }, (error, out, err) =>
+          error ? rej(new Error(`${cmd} failed: ${err}`, { cause: error })) : res({ out, err }),
+        );
       });
     const asProgram = await run(BIN, ['--version']);
     expect(asProgram.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
