@@ -131,6 +131,48 @@ describe('link impairments', () => {
     await env.run(['impair', LINK, '--clear']);
   });
 
+  it('loses 10% of 2,000 pings within binomial bounds, and the same ones again with the same seed', async () => {
+    // h1 sends nothing but the pings in the a->b direction, whose frames the seeded loss
+    // decides on one by one: no IPv6 (router solicitations, MLD reports) and permanent
+    // neighbour entries both ways (no ARP request of h1, nor reply of h1 to h2).
+    const v6 = (off: 0 | 1): string[] => [
+      'sysctl',
+      '-q',
+      '-w',
+      `net.ipv6.conf.all.disable_ipv6=${off}`,
+    ];
+    expect((await env.run(['exec', 'h1', '--', ...v6(1)])).code).toBe(0);
+    const macOf = async (node: string): Promise<string> =>
+      (
+        JSON.parse(
+          (await env.run(['exec', node, '--', 'ip', '-j', 'link', 'show', 'eth0'])).stdout,
+        ) as { address: string }[]
+      )[0]?.address ?? '';
+    for (const [node, peer, peerNode] of [
+      ['h1', '192.0.2.2', 'h2'],
+      ['h2', '192.0.2.1', 'h1'],
+    ] as const) {
+      const neigh = ['ip', 'neigh', 'replace', peer, 'lladdr', await macOf(peerNode)];
+      const set = await env.run(['exec', node, '--', ...neigh, 'nud', 'permanent', 'dev', 'eth0']);
+      expect(set.code, set.stderr).toBe(0);
+    }
+    const lost = async (): Promise<number[]> => {
+      await env.run(['impair', LINK, '--dir', 'ab', 'loss=10%', 'seed=5']);
+      const ping = ['ping', '-c', '2000', '-i', '0.002', '-W', '1', '192.0.2.2'];
+      const r = await env.run(['exec', 'h1', '--', ...ping], { timeoutMs: 60_000 });
+      await env.run(['impair', LINK, '--clear']);
+      const answered = new Set([...r.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1])));
+      return Array.from({ length: 2000 }, (_, i) => i + 1).filter((seq) => !answered.has(seq));
+    };
+    const first = await lost();
+    const again = await lost();
+    await env.run(['exec', 'h1', '--', ...v6(0)]);
+    // 10 % of 2,000: 200 ± 5 standard deviations (13.4 each).
+    expect(first.length).toBeGreaterThan(200 - 67);
+    expect(first.length).toBeLessThan(200 + 67);
+    expect(again).toEqual(first);
+  });
+
   it('holds TCP to the set rate', async () => {
     await env.run(['impair', LINK, '--dir', 'ab', 'rate=10mbit']);
     const r = await iperf(['-t', '4']);
