@@ -671,6 +671,34 @@ describe('schedulers', () => {
     expect(port.got.map((d) => d.at)).toEqual([3_000, 4_000]);
   });
 
+  it('keeps firing the engine scheduler’s timers after one of them threw', async () => {
+    const sched = new TimerfdScheduler();
+    const fired: string[] = [];
+    const thrown: unknown[] = [];
+    const onUncaught = (err: unknown): void => {
+      thrown.push(err);
+    };
+    // The throw reaches the process as an uncaught exception, as from any timer callback.
+    const listeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      sched.schedule(() => {
+        fired.push('first');
+        throw new Error('boom');
+      }, 100);
+      sched.schedule(() => fired.push('second'), 2_000);
+      const until = Date.now() + 20_000;
+      while (fired.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const l of listeners) process.on('uncaughtException', l);
+    }
+    expect(fired).toEqual(['first', 'second']);
+    expect(thrown).toHaveLength(1);
+    expect(sched.pending).toBe(0);
+  });
+
   it('runs the engine scheduler on a timerfd: due order, never early, cancel, idle when done', async () => {
     const sched = new TimerfdScheduler();
     const dues = new Map<string, number>();

@@ -66,15 +66,19 @@ export class TimerfdScheduler implements ImpairmentScheduler {
   private readonly fire = (): void => {
     this.armedFor = Infinity;
     const now = this.now();
-    for (let top = this.heap[0]; top !== undefined; top = this.heap[0]) {
-      if (!top.cancelled && top.due > now) break;
-      this.pop();
-      if (!top.cancelled) top.callback();
+    try {
+      for (let top = this.heap[0]; top !== undefined; top = this.heap[0]) {
+        if (!top.cancelled && top.due > now) break;
+        this.pop();
+        if (!top.cancelled) top.callback();
+      }
+    } finally {
+      // Also after a callback threw: the timers after it still fire.
+      while (this.heap[0]?.cancelled === true) this.pop();
+      const next = this.heap[0];
+      if (next !== undefined) this.arm(next.due);
+      else this.idle();
     }
-    while (this.heap[0]?.cancelled === true) this.pop();
-    const next = this.heap[0];
-    if (next !== undefined) this.arm(next.due);
-    else this.idle();
   };
 
   private arm(due: number): void {
