@@ -157,6 +157,15 @@ describe('radio-154 medium', () => {
     expect(z2.heard.length).toBe(1);
     sched.runAll();
     expect(z2.heard).toEqual(frames(3));
+    // A member that leaves takes its pair stages with it: nothing is sent to it afterwards.
+    const z2Off = new Radio('z2');
+    const { air: air2, radios: r2 } = medium({}, 1, undefined, 42, sched);
+    const leaving = air2.attach(z2Off);
+    air2.setImpairment({ from: 'z1', to: 'z2' }, imp('delay=20ms'));
+    send(r2[0] as Radio, frames(2));
+    leaving.dispose();
+    sched.runAll();
+    expect(z2Off.heard.length).toBe(0);
     // Lifting it drops what it still holds, as deleting a netem qdisc does.
     send(z1, frames(2));
     air.setImpairment({ from: 'z1', to: 'z2' }, undefined);

@@ -207,6 +207,13 @@ export class RadioMedium implements Disposable {
     subs.add(
       toDisposable(() => {
         this.memberList = this.memberList.filter((m) => m !== member);
+        // Its pair stages go with it: nothing held is sent to a port that is gone.
+        for (const [id, stage] of this.stages) {
+          const [from, to] = (id.split('|')[1] ?? '').split('->');
+          if (from !== name && to !== name) continue;
+          stage.dispose();
+          this.stages.delete(id);
+        }
       }),
     );
     this.memberList = [...this.memberList, member];
