@@ -163,7 +163,7 @@ describe('radio-154 medium', () => {
     const leaving = air2.attach(z2Off);
     air2.setImpairment({ from: 'z1', to: 'z2' }, imp('delay=20ms'));
     send(r2[0] as Radio, frames(2));
-    leaving.dispose();
+    void leaving.dispose();
     sched.runAll();
     expect(z2Off.heard.length).toBe(0);
     // Lifting it drops what it still holds, as deleting a netem qdisc does.
