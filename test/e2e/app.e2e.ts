@@ -1,32 +1,19 @@
 // The app in a real browser against a real `netweave serve` and real labs: build a lab on an
 // empty canvas, save it, reopen it, launch it, ping through a console, watch the link's
 // counters, stop it; and open a bad file without losing the canvas.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { IS_ROOT, leftovers, ROOT } from '../helpers/cli.js';
-import { answerPath, consoleText, serveAndOpen, type ServedApp } from './browser.js';
+import { answerPath, consoleText, useServedApp } from './browser.js';
 
 /** Screenshots land here (gitignored). */
 const ARTIFACTS = resolve(ROOT, 'test-artifacts');
 const LAB = 'e2e-canvas';
 
-let app: ServedApp;
-let work: string;
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  work = mkdtempSync(join(tmpdir(), 'nwe2e-files-'));
-  app = await serveAndOpen();
-});
-
-afterAll(async () => {
-  await app?.close();
-  app?.env.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+mkdirSync(ARTIFACTS, { recursive: true });
+const served = useServedApp('nwe2e-files-');
 
 async function dropKind(page: Page, kind: string, x: number, y: number): Promise<void> {
   await page.dragAndDrop(
@@ -58,9 +45,9 @@ async function setField(page: Page, node: string, field: string, value: string):
   await input.press('Enter');
 }
 
-describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
+describe.skipIf(!IS_ROOT)('the served.app in a browser (web mode)', () => {
   test('builds a lab from an empty canvas, saves, reopens, launches, pings through a console, shows counters and stops', async () => {
-    const { page } = app;
+    const { page } = served.app;
     await page.locator('[data-testid=start-new]').click();
     await dropKind(page, 'host', 200, 150);
     await dropKind(page, 'host', 200, 450);
@@ -110,14 +97,14 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
     await name.fill(LAB);
     await name.blur();
 
-    const file = join(work, 'e2e-canvas.yaml');
+    const file = join(served.work, 'e2e-canvas.yaml');
     await page.locator('[data-testid=save]').click();
     await answerPath(page, file);
     await expect.poll(() => page.locator('[data-testid=file-name]').innerText()).toBe(file);
     const saved = readFileSync(file, 'utf8');
     expect(saved).toMatch(/name: e2e-canvas/);
     expect(saved).toMatch(/192\.0\.2\.1\/24/);
-    const check = await app.env.run(['validate', file]);
+    const check = await served.app.env.run(['validate', file]);
     expect(check.stderr).toBe('');
     expect(check.code).toBe(0);
     const layout = JSON.parse(readFileSync(`${file}.layout.json`, 'utf8')) as {
@@ -183,7 +170,7 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
       page.waitForEvent('download', { timeout: 30_000 }),
       page.locator('[data-testid=link-inspector] button', { hasText: 'Capture link' }).click(),
     ]);
-    const pcap = join(work, 'capture.pcapng');
+    const pcap = join(served.work, 'capture.pcapng');
     await download.saveAs(pcap);
     // pcapng starts with a Section Header Block (0x0A0D0D0A).
     expect(readFileSync(pcap).subarray(0, 4).toString('hex')).toBe('0a0d0d0a');
@@ -212,13 +199,13 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
     await expect
       .poll(() => page.locator('[data-testid=lab-state]').innerText(), { timeout: 60_000 })
       .toBe('stopped');
-    expect(await leftovers(app.env, LAB)).toEqual([]);
-    expect(app.errors.filter((e) => !/favicon/.test(e))).toEqual([]);
+    expect(await leftovers(served.app.env, LAB)).toEqual([]);
+    expect(served.app.errors.filter((e) => !/favicon/.test(e))).toEqual([]);
   });
 
   test('a bad file shows the same error as the CLI and the canvas keeps its state', async () => {
-    const { page } = app;
-    const bad = join(work, 'bad.yaml');
+    const { page } = served.app;
+    const bad = join(served.work, 'bad.yaml');
     writeFileSync(
       bad,
       'name: bad\nnodes:\n  h1: {kind: host}\n  x: {kind: router}\nlinks:\n  - endpoints: [h1:eth0, nowhere]\n',
@@ -227,7 +214,7 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
     expect(before).toBeGreaterThan(0);
     await page.locator('[data-testid=open]').click();
     await answerPath(page, bad);
-    const cli = await app.env.run(['validate', bad]);
+    const cli = await served.app.env.run(['validate', bad]);
     expect(cli.code).toBe(1);
     await expect
       .poll(() => page.locator('[data-testid=open-problems-text]').innerText())
@@ -239,8 +226,8 @@ describe.skipIf(!IS_ROOT)('the app in a browser (web mode)', () => {
 
 describe('radio media on the canvas', () => {
   test('members of a range medium show the circle they are heard in; a pinned member does not', async () => {
-    const { page } = app;
-    const file = join(work, 'radio.yaml');
+    const { page } = served.app;
+    const file = join(served.work, 'radio.yaml');
     writeFileSync(
       file,
       [
@@ -284,11 +271,11 @@ describe('radio media on the canvas', () => {
 
 describe.skipIf(!IS_ROOT)('attaching to a lab started from the command line', () => {
   test('a lab started with `netweave up` is listed, attached to, and shown running', async () => {
-    const { page } = app;
-    const file = join(work, 'cli-lab.yaml');
+    const { page } = served.app;
+    const file = join(served.work, 'cli-lab.yaml');
     const text = readFileSync(join(ROOT, 'examples', 'two-hosts.yaml'), 'utf8');
     writeFileSync(file, text.replace(/^name: two-hosts/m, 'name: e2e-cli'));
-    const up = await app.env.run(['up', file, '--detach']);
+    const up = await served.app.env.run(['up', file, '--detach']);
     expect(up.code, up.stderr).toBe(0);
     try {
       await page.reload();
@@ -302,12 +289,12 @@ describe.skipIf(!IS_ROOT)('attaching to a lab started from the command line', ()
         .toBe('ready');
       await expect.poll(() => page.locator('[data-testid=file-name]').innerText()).toBe(file);
     } finally {
-      await app.env.run(['down', 'e2e-cli']);
+      await served.app.env.run(['down', 'e2e-cli']);
     }
-    // Taken down from the command line: the app shows it stopped, not crashed.
+    // Taken down from the command line: the served.app shows it stopped, not crashed.
     await expect
       .poll(() => page.locator('[data-testid=lab-state]').innerText(), { timeout: 30_000 })
       .toBe('stopped');
-    expect(await leftovers(app.env, 'e2e-cli')).toEqual([]);
+    expect(await leftovers(served.app.env, 'e2e-cli')).toEqual([]);
   });
 });

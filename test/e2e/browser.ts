@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { CliEnv, serveUrl } from '../helpers/cli.js';
 
 /** The Chromium the tests drive (Debian's package; /usr/bin/chromium is a wrapper script). */
@@ -78,4 +79,34 @@ export async function answerPath(page: Page, path: string): Promise<void> {
 /** The visible text of a node's console. */
 export async function consoleText(page: Page, node: string): Promise<string> {
   return page.locator(`[data-testid=console-${node}] .xterm-rows`).innerText();
+}
+
+/**
+ * The served app of a test file and a scratch folder for its lab files (named from `prefix`):
+ * opened before the file's tests, closed and removed after them. Read both inside tests.
+ */
+export function useServedApp(prefix: string): { readonly app: ServedApp; readonly work: string } {
+  let app: ServedApp | undefined;
+  let work: string | undefined;
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), prefix));
+    app = await serveAndOpen();
+  });
+  afterAll(async () => {
+    await app?.close();
+    app?.env.dispose();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+  const must = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not ready: use it inside a test`);
+    return value;
+  };
+  return {
+    get app() {
+      return must(app, 'the served app');
+    },
+    get work() {
+      return must(work, 'the scratch folder');
+    },
+  };
 }

@@ -1,32 +1,19 @@
 // The fault timeline in the app, in a real browser against a real `netweave serve` and a real
 // lab: each firing of the file's faults reaches the toolbar as it happens, with its time.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { IS_ROOT, leftovers, ROOT } from '../helpers/cli.js';
-import { answerPath, serveAndOpen, type ServedApp } from './browser.js';
+import { answerPath, useServedApp } from './browser.js';
 
 const LAB = 'e2e-faults';
 
-let app: ServedApp;
-let work: string;
-
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'nwe2e-faults-'));
-  app = await serveAndOpen();
-});
-
-afterAll(async () => {
-  await app?.close();
-  app?.env.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+const served = useServedApp('nwe2e-faults-');
 
 describe.skipIf(!IS_ROOT)('the fault timeline in the app (web mode)', () => {
   test('shows each firing as it happens: the link pulled at 1 s, plugged back at 3 s', async () => {
-    const { page } = app;
-    const file = join(work, `${LAB}.yaml`);
+    const { page } = served.app;
+    const file = join(served.work, `${LAB}.yaml`);
     const text = readFileSync(join(ROOT, 'examples', 'two-hosts.yaml'), 'utf8');
     writeFileSync(
       file,
@@ -55,7 +42,7 @@ describe.skipIf(!IS_ROOT)('the fault timeline in the app (web mode)', () => {
     await expect
       .poll(() => page.locator('[data-testid=lab-state]').innerText(), { timeout: 60_000 })
       .toBe('stopped');
-    expect(await leftovers(app.env, LAB)).toEqual([]);
-    expect(app.errors.filter((e) => !/favicon/.test(e))).toEqual([]);
+    expect(await leftovers(served.app.env, LAB)).toEqual([]);
+    expect(served.app.errors.filter((e) => !/favicon/.test(e))).toEqual([]);
   });
 });

@@ -1,33 +1,20 @@
 // Link impairments from the app, in a real browser against a real `netweave serve` and a real
 // lab: the link inspector writes `impair:` into the file while no lab runs, sets and clears
 // impairments on the running lab, and the canvas marks the impaired link.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { IS_ROOT, leftovers, ROOT } from '../helpers/cli.js';
-import { answerPath, consoleText, serveAndOpen, type ServedApp } from './browser.js';
+import { answerPath, consoleText, useServedApp } from './browser.js';
 
 /** Screenshots land here (gitignored). */
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const LAB = 'e2e-impair';
 const LINK = 'h1:eth0--sw';
 
-let app: ServedApp;
-let work: string;
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  work = mkdtempSync(join(tmpdir(), 'nwe2e-impair-'));
-  app = await serveAndOpen();
-});
-
-afterAll(async () => {
-  await app?.close();
-  app?.env.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+mkdirSync(ARTIFACTS, { recursive: true });
+const served = useServedApp('nwe2e-impair-');
 
 async function linkClass(page: Page): Promise<string> {
   return (await page.locator(`[data-testid="link-${LINK}"]`).getAttribute('class')) ?? '';
@@ -40,8 +27,8 @@ function rtts(text: string): number[] {
 
 describe.skipIf(!IS_ROOT)('link impairments in the app (web mode)', () => {
   test('the link inspector impairs a link of the running lab, the canvas marks it, a ping shows the delay, and Clear lifts it', async () => {
-    const { page } = app;
-    const file = join(work, `${LAB}.yaml`);
+    const { page } = served.app;
+    const file = join(served.work, `${LAB}.yaml`);
     const text = readFileSync(join(ROOT, 'examples', 'two-hosts.yaml'), 'utf8');
     writeFileSync(file, text.replace(/^name: two-hosts/m, `name: ${LAB}`));
     await page.locator('[data-testid=open]').click();
@@ -129,7 +116,7 @@ describe.skipIf(!IS_ROOT)('link impairments in the app (web mode)', () => {
     await expect
       .poll(() => page.locator('[data-testid=lab-state]').innerText(), { timeout: 60_000 })
       .toBe('stopped');
-    expect(await leftovers(app.env, LAB)).toEqual([]);
-    expect(app.errors.filter((e) => !/favicon/.test(e))).toEqual([]);
+    expect(await leftovers(served.app.env, LAB)).toEqual([]);
+    expect(served.app.errors.filter((e) => !/favicon/.test(e))).toEqual([]);
   });
 });

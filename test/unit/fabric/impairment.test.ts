@@ -63,10 +63,11 @@ class TimedPort extends MemoryPort {
   }
 }
 
-const ports: Port[] = [];
-function track<T extends Port>(port: T): T {
-  ports.push(port);
-  return port;
+const ports: { dispose(): void }[] = [];
+/** A port or timerfd scheduler of one test, disposed after it. */
+function track<T extends { dispose(): void }>(owned: T): T {
+  ports.push(owned);
+  return owned;
 }
 afterEach(() => {
   for (const p of ports.splice(0)) p.dispose();
@@ -672,7 +673,7 @@ describe('schedulers', () => {
   });
 
   it('keeps firing the engine scheduler’s timers after one of them threw', async () => {
-    const sched = new TimerfdScheduler();
+    const sched = track(new TimerfdScheduler());
     const fired: string[] = [];
     const thrown: unknown[] = [];
     const onUncaught = (err: unknown): void => {
@@ -700,7 +701,7 @@ describe('schedulers', () => {
   });
 
   it('runs the engine scheduler on a timerfd: due order, never early, cancel, idle when done', async () => {
-    const sched = new TimerfdScheduler();
+    const sched = track(new TimerfdScheduler());
     const dues = new Map<string, number>();
     const fired: { name: string; late: number }[] = [];
     const at = (name: string, delayUs: number): (() => void) => {

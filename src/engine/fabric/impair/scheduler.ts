@@ -1,7 +1,6 @@
 // The clock and timers impairment stages run on: the machine's monotonic clock and a timerfd in
 // the engine, a ManualScheduler in tests (no real sleeps).
-import { createRequire } from 'node:module';
-import type * as Tap from '@netweave/tap';
+import { setTimerfd, TapDevice, timerfd } from '@netweave/tap';
 
 /** Time and timers for impairment stages, in microseconds. */
 export interface ImpairmentScheduler {
@@ -36,7 +35,7 @@ export class TimerfdScheduler implements ImpairmentScheduler {
   private readonly heap: HeapTimer[] = [];
   private seq = 0;
   private fd = -1;
-  private device: Tap.TapDevice | undefined;
+  private device: TapDevice | undefined;
   /** Due time the timerfd is armed for; Infinity when disarmed. */
   private armedFor = Infinity;
 
@@ -82,16 +81,24 @@ export class TimerfdScheduler implements ImpairmentScheduler {
   };
 
   private arm(due: number): void {
-    const tap = tapAddon();
     if (this.device === undefined) {
-      this.fd = tap.timerfd();
-      this.device = new tap.TapDevice(this.fd);
+      this.fd = timerfd();
+      this.device = new TapDevice(this.fd);
       this.device.start(this.fire);
     } else if (!this.device.reading) {
       this.device.resume();
     }
-    tap.setTimerfd(this.fd, Math.max(due - this.now(), 0));
+    setTimerfd(this.fd, Math.max(due - this.now(), 0));
     this.armedFor = due;
+  }
+
+  /** Cancels what is pending and closes the timerfd (a test's scheduler; the engine's lives on). */
+  dispose(): void {
+    for (const t of this.heap) t.cancelled = true;
+    this.heap.length = 0;
+    this.device?.close();
+    this.device = undefined;
+    this.armedFor = Infinity;
   }
 
   /** Nothing pending: the timerfd is no longer watched (and keeps no event loop alive). */
@@ -128,14 +135,6 @@ export class TimerfdScheduler implements ImpairmentScheduler {
       i = least;
     }
   }
-}
-
-let addon: typeof Tap | undefined;
-
-/** @netweave/tap, loaded on first use (the CLI imports the fabric's types, not its timers). */
-function tapAddon(): typeof Tap {
-  addon ??= createRequire(import.meta.url)('@netweave/tap') as typeof Tap;
-  return addon;
 }
 
 /** The engine's one scheduler. */
