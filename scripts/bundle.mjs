@@ -27,7 +27,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = resolve(root, 'dist');
 const ENTRIES = ['cli/main.js', 'engine/daemon.js'];
 /** Arguments of each bundle's first run (see below): nothing is started or changed. */
-const FIRST_RUN_ARGS = { 'cli/main.js': ['--help'], 'engine/daemon.js': [] };
+const FIRST_RUN_ARGS = {
+  'cli/main.js': ['validate', resolve(root, 'examples/two-hosts.yaml')],
+  'engine/daemon.js': ['--first-run'],
+};
 const EXTERNAL = ['node-pty', '@netweave/tap', 'serialport', 'ws'];
 /** First line of every file this script writes. */
 const MARK = '// netweave: written by scripts/bundle.mjs';
@@ -69,9 +72,38 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * Packages an entry's start must not load: the lab engine deploys a topology the CLI or the app
+ * validated, and building zod and the topology schemas (with the YAML readers) was about 45 ms
+ * of every engine start on this machine kind. The engine reaches them only through import()
+ * (the params checks of its socket, a topology file it must read itself), which esbuild turns
+ * into modules initialized on first use.
+ */
+const NOT_AT_START = { 'engine/daemon.js': /^node_modules\/(zod|yaml|js-yaml)\// };
+
+/** The chain of static imports from `entry` to the first input matching `banned`, if any. */
+function startChain(metafile, entry, banned) {
+  const from = new Map([[entry, undefined]]);
+  const queue = [entry];
+  while (queue.length > 0) {
+    const at = queue.shift();
+    for (const i of metafile.inputs[at]?.imports ?? []) {
+      if (i.kind === 'dynamic-import' || from.has(i.path)) continue;
+      from.set(i.path, at);
+      if (banned.test(i.path)) {
+        const chain = [i.path];
+        for (let p = at; p !== undefined; p = from.get(p)) chain.unshift(p);
+        return chain;
+      }
+      queue.push(i.path);
+    }
+  }
+  return undefined;
+}
+
 /** Bundles dist/`entry` into one CommonJS file `out`. */
 async function bundle(entry, out) {
-  await build({
+  const { metafile } = await build({
     entryPoints: [resolve(dist, entry)],
     outfile: out,
     bundle: true,
@@ -90,7 +122,15 @@ async function bundle(entry, out) {
       js: `${MARK}\nconst ${BUNDLE_URL} = require('node:url').pathToFileURL(__filename).href;`,
     },
     plugins: [ownLocation(out), zodEnglishOnly],
+    metafile: true,
   });
+  const banned = NOT_AT_START[entry];
+  const chain = banned && startChain(metafile, `dist/${entry}`, banned);
+  if (chain) {
+    throw new Error(
+      `bundle.mjs: dist/${entry} loads ${chain.at(-1)} at start, through ${chain.join(' -> ')}; import what it needs from a module without it (e.g. the kinds' *.facts.ts), or load it with import() where it is used`,
+    );
+  }
   return readFile(out, 'utf8');
 }
 
@@ -120,7 +160,7 @@ for (const entry of ENTRIES) {
   );
   // The first run: loadBundle.cjs finds no cache and writes one as the process exits, holding
   // every function the run compiled (more than compiling alone would: about 15 ms less of each
-  // later start). The CLI shows its help; the engine, given no lab, exits at once.
+  // later start). The CLI validates an example (the start of every `up`); the engine loads what it loads on first use and exits.
   spawnSync(process.execPath, [`${stem}.cjs`, ...FIRST_RUN_ARGS[entry]], { stdio: 'ignore' });
   if (!(await readdir(dirname(out))).some((f) => f.startsWith(`${basename(out)}.${hash}.`)))
     throw new Error(`bundle.mjs: the first run of ${stem}.cjs wrote no code cache`);

@@ -1,5 +1,5 @@
 // The `netweave` commands. Thin: each maps flags to engine calls and prints the results.
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, statSync, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EngineError, type CounterSnapshot, type LabState } from '../shared/contract.js';
 import type { NetworkMode } from '../shared/kinds.js';
@@ -16,6 +16,7 @@ import { connectLab, engineGoneReason, launchLab } from '../engine/launcher.js';
 import type { SocketEngineClient } from '../engine/rpc/client.js';
 import { execOutput, MAX_CAPTURE_BYTES } from '../engine/process/run.js';
 import { jsonSchema, loadTopologyFile, writeFileAtomic } from '../engine/topology/index.js';
+import { fileLabName } from '../engine/warmEngine.js';
 import { importZephyr } from '../engine/zephyr/index.js';
 import { formatCounters, formatFaults, formatLinkImpairment, formatStatus } from './format.js';
 import { cmdServe } from './serve.js';
@@ -28,7 +29,8 @@ const USAGE = `netweave - a network lab for Zephyr RTOS developers
 Usage:
   netweave up FILE [--detach] [--network isolated|host] [--json]
                                   deploy a lab; without --detach, Ctrl-C takes it down
-  netweave down [LAB | --all]     take a lab (or every lab and orphan) down
+  netweave down [LAB | FILE | --all]
+                                  take a lab (or every lab and orphan) down
   netweave status [LAB] [--json]  show labs, nodes and links
   netweave console NODE [--lab LAB]
                                   attach to a node's console (detach with Ctrl-])
@@ -70,6 +72,17 @@ function runningLabs(): string[] {
 
 /** A lab name from the command line, held to the rule of the file's `name:`. */
 function labArg(name: string): string {
+  // `netweave down lab.yaml`: the lab a topology file starts.
+  if (/[./]/.test(name) && statSync(name, { throwIfNoEntry: false })?.isFile() === true) {
+    const lab = fileLabName(name);
+    if (lab === undefined) {
+      throw new EngineError(
+        'bad-request',
+        `${name} has no top-level "name:", so it names no lab; give the lab's name instead (netweave status lists them)`,
+      );
+    }
+    return lab;
+  }
   const problem = checkName(name, 'lab name');
   if (problem !== undefined) throw new EngineError('bad-request', problem);
   return name;

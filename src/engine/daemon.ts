@@ -14,11 +14,11 @@ import {
   type EventName,
 } from '../shared/contract.js';
 import type { Disposable } from '../shared/lifecycle.js';
-import { formatProblem, type Topology } from '../shared/topology/index.js';
-import { loadTopologyFile } from './topology/index.js';
+import type { Topology } from '../shared/topology/index.js';
+import { formatProblem } from '../shared/topology/problem.js';
 import { Lab } from './lab.js';
 import { LAB_FILES } from './paths.js';
-import { runChecked } from './process/run.js';
+import { netnsCalls } from './process/inNetns.js';
 import { EngineServer } from './rpc/server.js';
 import { readWarmGo, restoreEngineEnv, WARM_FLAG } from './warmEngine.js';
 
@@ -62,7 +62,19 @@ async function engineArgs(): Promise<{ args: string[]; topology?: Topology } | u
   return go;
 }
 
+/**
+ * The first run scripts/bundle.mjs gives the bundled engine: it loads what the engine otherwise
+ * loads on first use (the params checks of its socket) and exits, so that the code cache the
+ * run leaves covers them too.
+ */
+const FIRST_RUN_FLAG = '--first-run';
+
 async function main(): Promise<void> {
+  if (process.argv[2] === FIRST_RUN_FLAG) {
+    const { parseEngineParams } = await import('../shared/commandParams.js');
+    parseEngineParams('status', {});
+    return;
+  }
   restoreEngineEnv();
   const start = await engineArgs();
   if (start === undefined) process.exit(0);
@@ -85,6 +97,9 @@ async function main(): Promise<void> {
   if (!file || !dir || !logDir || !labId) throw new Error('daemon: missing arguments');
   let topology = start.topology;
   if (topology === undefined) {
+    // Only an engine started without a validated topology (not a warm one) reads the file: the
+    // schemas and YAML readers are then loaded, and no part of a warm engine's start.
+    const { loadTopologyFile } = await import('./topology/load.js');
     const loaded = await loadTopologyFile(file);
     if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
     topology = loaded.topology;
@@ -92,7 +107,7 @@ async function main(): Promise<void> {
 
   if (network === 'isolated') {
     // The engine's own namespace is the lab's "host": give it a loopback.
-    await runChecked(['ip', 'link', 'set', 'lo', 'up']);
+    netnsCalls().linkUp('lo');
   }
   const lab = new Lab({
     topology,

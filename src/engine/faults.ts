@@ -3,7 +3,8 @@
 // with its time (for status and `netweave faults`) and written to the engine log.
 import type { FaultEvent, FaultFiring, FaultStatus } from '../shared/contract.js';
 import type { Disposable } from '../shared/lifecycle.js';
-import { parseDurationMs, type FaultSpec } from '../shared/topology/index.js';
+import type { FaultSpec } from '../shared/topology/index.js';
+import { parseDurationMs } from '../shared/topology/faults.facts.js';
 
 /** Firings kept per fault (a fault that repeats every second would otherwise grow forever). */
 const KEPT_EVENTS = 20;

@@ -22,12 +22,9 @@ import {
 import { DisposableStore, Emitter, type Disposable } from '../shared/lifecycle.js';
 import type { NetworkMode } from '../shared/kinds.js';
 import type { FaultSpec, LinkDirection, LinkSpec, Topology } from '../shared/topology/index.js';
-import {
-  faultPair,
-  impairTexts,
-  LINK_DIRECTIONS,
-  parseEndpoint,
-} from '../shared/topology/index.js';
+import { parseEndpoint } from '../shared/topology/endpoint.js';
+import { faultPair } from '../shared/topology/faults.facts.js';
+import { impairTexts, LINK_DIRECTIONS } from '../shared/topology/links/common.facts.js';
 import { parseImpairment } from '../shared/impairment.js';
 import { DEFAULT_COUNTER_INTERVAL_MS, Fabric, type Port } from './fabric/index.js';
 import { FaultTimeline } from './faults.js';

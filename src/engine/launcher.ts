@@ -14,7 +14,8 @@ import {
 import { join, resolve } from 'node:path';
 import { EngineError } from '../shared/contract.js';
 import type { NetworkMode } from '../shared/kinds.js';
-import { formatProblem, type Topology } from '../shared/topology/index.js';
+import type { Topology } from '../shared/topology/index.js';
+import { formatProblem } from '../shared/topology/problem.js';
 import { hostModeRefusal } from './host/caps.js';
 import { cleanupLab, engineAlive, readEngineRecord, type EngineRecord } from './host/cleanup.js';
 import { Journal } from './host/journal.js';

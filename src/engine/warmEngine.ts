@@ -142,6 +142,15 @@ function topLevel(text: string, key: string): string | undefined {
   return re.exec(text)?.[2];
 }
 
+/** The top-level `name:` of a topology file, read as guessLab does; undefined when it has none. */
+export function fileLabName(file: string): string | undefined {
+  try {
+    return topLevel(readFileSync(file, 'utf8'), 'name');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The lab name and network mode `up ARGS` will most likely use: the flag, else the file. */
 export function guessLab(
   args: readonly string[],

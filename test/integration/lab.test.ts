@@ -196,7 +196,10 @@ describe.skipIf(!IS_ROOT)('learning switch with three hosts', () => {
     expect(d('h1:eth0', 'tx')).toBeGreaterThanOrEqual(10);
     expect(d('h3:eth0', 'tx')).toBe(0);
     expect(d('h3:eth0', 'rx')).toBe(0);
-    expect((await env.run(['down', 'three'])).code).toBe(0);
+    // `down` takes the topology file as well as the lab's name.
+    const down = await env.run(['down', file]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout.trim()).toBe('lab three is down');
     expect(await leftovers(env, 'three')).toEqual([]);
   });
 });

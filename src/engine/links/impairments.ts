@@ -2,7 +2,9 @@
 // directions carries "a->b" and "b->a", whatever the link kind, and setting them from text.
 import { EngineError } from '../../shared/contract.js';
 import { parseImpairment, type ImpairmentStatus } from '../../shared/impairment.js';
-import { LINK_DIRECTIONS, parseEndpoint, type LinkDirection } from '../../shared/topology/index.js';
+import type { LinkDirection } from '../../shared/topology/index.js';
+import { parseEndpoint } from '../../shared/topology/endpoint.js';
+import { LINK_DIRECTIONS } from '../../shared/topology/links/common.facts.js';
 import type { Direction, Port } from '../fabric/index.js';
 import type { LinkInstance } from './types.js';
 

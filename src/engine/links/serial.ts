@@ -2,8 +2,8 @@
 // port of the node's serial port named by an endpoint, with the kind's codec, and the one
 // sentence when the endpoint is not a serial port.
 import { EngineError } from '../../shared/contract.js';
-import { NODE_KINDS, type AnyNodeKind } from '../../shared/topology/kinds/index.js';
-import { parseEndpoint } from '../../shared/topology/index.js';
+import { NODE_KIND_FACTS, type AnyNodeKindFacts } from '../../shared/topology/kinds/facts.js';
+import { parseEndpoint } from '../../shared/topology/endpoint.js';
 import { listChoices } from '../../shared/topology/text.js';
 import type { Port } from '../fabric/index.js';
 import type { NodeInstance, SerialPortOptions } from '../nodes/types.js';
@@ -18,7 +18,7 @@ export interface OpenedSerialPort {
 
 /** Where serial ports are, for messages: "a qemu node's serial1, serial2, serial3". */
 export function serialPortHint(): string {
-  return (NODE_KINDS as readonly AnyNodeKind[])
+  return (NODE_KIND_FACTS as readonly AnyNodeKindFacts[])
     .filter((k) => (k.serialPorts?.length ?? 0) > 0)
     .map((k) => `a ${k.kind} node's ${listChoices(k.serialPorts ?? [])}`)
     .join(' or ');

@@ -10,9 +10,18 @@ import {
   type EngineClient,
   type EventName,
 } from '../../shared/contract.js';
-import { parseEngineParams } from '../../shared/commandParams.js';
+import type * as ParamsChecks from '../../shared/commandParams.js';
 import { replyTo, type WireServerMessage } from '../../shared/wire.js';
 import { LineDecoder } from './protocol.js';
+
+/**
+ * The params checks (zod schemas), loaded with the first command rather than with the engine:
+ * building zod and its schemas is a good part of a Node process's start, and a lab's engine
+ * deploys before any client asks it anything. Commands wait for the load in the order they came.
+ */
+let paramsChecks: Promise<typeof ParamsChecks> | undefined;
+const loadParamsChecks = (): Promise<typeof ParamsChecks> =>
+  (paramsChecks ??= import('../../shared/commandParams.js'));
 
 /** Longest a client may leave its socket unread before events to it are dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -71,9 +80,10 @@ export class EngineServer implements Disposable {
         return;
       }
       // The process boundary: params are checked here, handlers get them typed.
-      void replyTo(raw, ENGINE_COMMAND_NAMES, ({ cmd, params }) =>
-        this.engine.call(cmd as CommandName, parseEngineParams(cmd as CommandName, params)),
-      ).then(send);
+      void replyTo(raw, ENGINE_COMMAND_NAMES, async ({ cmd, params }) => {
+        const { parseEngineParams } = await loadParamsChecks();
+        return this.engine.call(cmd as CommandName, parseEngineParams(cmd as CommandName, params));
+      }).then(send);
     });
     socket.on('data', (chunk: string) => {
       try {

@@ -1,6 +1,6 @@
 // Reading a user's text file (topology or layout) with every failure turned into one sentence.
 import { readFile, stat } from 'node:fs/promises';
-import { oneLine } from '../../shared/topology/index.js';
+import { oneLine } from '../../shared/topology/text.js';
 
 /**
  * Largest topology or layout file accepted: a lab with thousands of nodes is well under 1 MiB,

@@ -5,45 +5,23 @@ import { parseImpairment } from '../impairment.js';
 import { linkId } from './endpoint.js';
 import { expected, oneOf } from './fields.js';
 import type { PathIssue } from './issues.js';
+import {
+  DURATION_RE,
+  faultPair,
+  LINK_FAULT_ACTIONS,
+  NODE_FAULT_ACTIONS,
+  PAIR_RE,
+  parseDurationMs,
+} from './faults.facts.js';
 import { listChoices, listSome } from './text.js';
 
-/** What a fault does to a link. */
-export const LINK_FAULT_ACTIONS = ['down', 'up', 'impair', 'clear'] as const;
-
-/** What a fault does to a node (kill: the crash its supervisor sees). */
-export const NODE_FAULT_ACTIONS = ['stop', 'start', 'reset', 'kill'] as const;
-
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
-
-/** A time in the file ("500ms", "5s", "2m") in milliseconds; undefined when it is not one. */
-export function parseDurationMs(text: string): number | undefined {
-  const m = DURATION_RE.exec(text);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000);
-}
+export * from './faults.facts.js';
 
 const duration = (what: string): z.ZodString =>
   z
     .string({ error: expected('a time such as 500ms, 5s or 2m') })
     .regex(DURATION_RE, { error: expected('a time such as 500ms, 5s or 2m') })
     .meta({ description: what });
-
-/** A sender -> receiver pair of a radio medium's members, as written in a fault. */
-const PAIR_RE = /^([A-Za-z0-9][\w-]*)->([A-Za-z0-9][\w-]*)$/;
-
-/** A "SENDER->RECEIVER" pair of a radio medium's members; undefined when `text` is not one. */
-export function parseMemberPair(text: string): { from: string; to: string } | undefined {
-  const m = PAIR_RE.exec(text);
-  return m ? { from: m[1] ?? '', to: m[2] ?? '' } : undefined;
-}
-
-/** The sender and receiver of a fault's `pair:`; undefined when it has none or is not one. */
-export function faultPair(f: {
-  pair?: string | undefined;
-}): { from: string; to: string } | undefined {
-  return f.pair !== undefined ? parseMemberPair(f.pair) : undefined;
-}
 
 /** One scheduled fault. */
 export const faultSchema = z

@@ -7,6 +7,7 @@ import { nodeKind, nodeKinds } from '../../../src/engine/nodes/registry.js';
 import { renderJsonSchema } from '../../../src/engine/topology/jsonSchema.js';
 import { LINK_KIND_NAMES, NODE_KINDS } from '../../../src/shared/topology/index.js';
 import { EngineError } from '../../../src/shared/contract.js';
+import { NODE_KIND_FACTS } from '../../../src/shared/topology/kinds/facts.js';
 
 describe('kind registries', () => {
   it('give every node kind of the schema an engine side under its own name', () => {
@@ -25,6 +26,17 @@ describe('kind registries', () => {
     const schema = JSON.stringify(JSON.parse(renderJsonSchema()));
     for (const k of NODE_KINDS) expect(schema, k.kind).toContain(`"const":"${k.kind}"`);
     for (const k of LINK_KIND_NAMES) expect(schema, k).toContain(`"${k}"`);
+  });
+
+  it('list the facts of every node kind, in the order of the definitions, which carry them', () => {
+    expect(NODE_KIND_FACTS.map((f) => f.kind)).toEqual(NODE_KINDS.map((k) => k.kind));
+    NODE_KINDS.forEach((k, i) => {
+      const facts = NODE_KIND_FACTS[i];
+      const own = new Map<string, unknown>(Object.entries(k));
+      for (const [key, value] of Object.entries(facts ?? {})) {
+        expect(own.get(key), `${k.kind}.${key}`).toBe(value);
+      }
+    });
   });
 
   it('refuse a kind they do not know, naming the ones they do', () => {

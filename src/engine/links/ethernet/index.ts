@@ -2,7 +2,8 @@
 // two switches (through a pair of patch ports).
 import type { LinkStatus } from '../../../shared/contract.js';
 import { DisposableStore, toDisposable } from '../../../shared/lifecycle.js';
-import { linkId, parseEndpoint, type LinkSpec } from '../../../shared/topology/index.js';
+import type { LinkSpec } from '../../../shared/topology/index.js';
+import { linkId, parseEndpoint } from '../../../shared/topology/endpoint.js';
 import { createPatchPair, type Port } from '../../fabric/index.js';
 import type { NodeInstance, SegmentAbility } from '../../nodes/types.js';
 import { segmentOf, type LinkEnv, type LinkInstance, type LinkKind } from '../types.js';

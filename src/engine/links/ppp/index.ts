@@ -6,12 +6,9 @@
 import { join } from 'node:path';
 import { EngineError, type LinkStatus } from '../../../shared/contract.js';
 import { DisposableStore, toDisposable } from '../../../shared/lifecycle.js';
-import { linkId } from '../../../shared/topology/index.js';
-import {
-  DEFAULT_PPPD_BINARY,
-  pppdOptionWords,
-  type PppLinkSpec,
-} from '../../../shared/topology/links/index.js';
+import { linkId } from '../../../shared/topology/endpoint.js';
+import type { PppLinkSpec } from '../../../shared/topology/links/index.js';
+import { DEFAULT_PPPD_BINARY, pppdOptionWords } from '../../../shared/topology/links/ppp.facts.js';
 import type { Port } from '../../fabric/index.js';
 import type { LabContext } from '../../nodes/types.js';
 import { findExecutable } from '../../process/executable.js';

@@ -6,13 +6,14 @@ import { EngineError, type LinkStatus } from '../../../shared/contract.js';
 import type { LinkType } from '../../../shared/kinds.js';
 import { DisposableStore } from '../../../shared/lifecycle.js';
 import {
-  findNodeKind,
   formatEndpoint,
   linkId,
   parseEndpoint,
   type Endpoint,
-} from '../../../shared/topology/index.js';
-import { slipLinkType, slipMtu, type SlipLinkSpec } from '../../../shared/topology/links/index.js';
+} from '../../../shared/topology/endpoint.js';
+import { findNodeKindFacts } from '../../../shared/topology/kinds/facts.js';
+import type { SlipLinkSpec } from '../../../shared/topology/links/index.js';
+import { slipLinkType, slipMtu } from '../../../shared/topology/links/slip.facts.js';
 import type { FrameCodec, Port } from '../../fabric/index.js';
 import type { NodeInstance } from '../../nodes/types.js';
 import { notASerialPort, openSerialPort } from '../serial.js';
@@ -64,7 +65,7 @@ export class SlipLink implements LinkInstance {
     if (!ep) throw new EngineError('bad-request', `slip link ${this.id}: bad endpoint "${text}"`);
     const node = this.env.node(ep.node);
     const spec = this.env.ctx.topology.nodes[ep.node];
-    const serialPorts = (spec && findNodeKind(spec.kind)?.serialPorts) ?? [];
+    const serialPorts = (spec && findNodeKindFacts(spec.kind)?.serialPorts) ?? [];
     const serial = ep.port !== undefined && serialPorts.includes(ep.port);
     return { ep, node, serial };
   }

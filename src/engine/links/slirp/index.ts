@@ -1,7 +1,7 @@
 // The `slirp` link kind: puts one NIC of a qemu node on QEMU's user network (NAT, DHCP and host
 // forwards inside QEMU). Its frames never reach the fabric, so the link carries no fabric port.
 import type { LinkStatus } from '../../../shared/contract.js';
-import { linkId, parseEndpoint } from '../../../shared/topology/index.js';
+import { linkId, parseEndpoint } from '../../../shared/topology/endpoint.js';
 import type { SlirpLinkSpec } from '../../../shared/topology/links/index.js';
 import { EngineError } from '../../../shared/contract.js';
 import type { Port } from '../../fabric/index.js';

@@ -4,7 +4,7 @@
 // the link records what that radio sent (inbound) and heard (outbound).
 import { EngineError, type LinkStatus } from '../../../shared/contract.js';
 import { DisposableStore } from '../../../shared/lifecycle.js';
-import { linkId } from '../../../shared/topology/index.js';
+import { linkId } from '../../../shared/topology/endpoint.js';
 import type { UartPipe154LinkSpec } from '../../../shared/topology/links/index.js';
 import type { Port } from '../../fabric/index.js';
 import { openSerialPort } from '../serial.js';

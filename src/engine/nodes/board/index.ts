@@ -11,7 +11,8 @@
 // Its serial console (/dev/ttyACM*, /dev/ttyUSB*) is the node's console. Only network mode
 // "host" can do this: an isolated lab's namespace does not hold the board's interface.
 import { EngineError, type NodeState, type NodeStatus } from '../../../shared/contract.js';
-import { BOARD_NO_SERIAL, type BoardNodeSpec } from '../../../shared/topology/kinds/index.js';
+import type { BoardNodeSpec } from '../../../shared/topology/kinds/index.js';
+import { BOARD_NO_SERIAL } from '../../../shared/topology/kinds/board.facts.js';
 import { TapPort, type Port } from '../../fabric/index.js';
 import {
   quietInterface,

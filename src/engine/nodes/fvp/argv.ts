@@ -1,11 +1,7 @@
 // The command line of an Arm FVP running Zephyr, as Zephyr's run_armfvp target builds it, with
 // user-mode networking and port forwards. Pure: unit-tested on exact argv.
-import {
-  formatFvpForward,
-  parseFvpForward,
-  type FvpFamily,
-  type FvpNodeSpec,
-} from '../../../shared/topology/kinds/index.js';
+import type { FvpFamily, FvpNodeSpec } from '../../../shared/topology/kinds/index.js';
+import { formatFvpForward, parseFvpForward } from '../../../shared/topology/kinds/fvp.facts.js';
 
 /** Parameter names of one FVP family. */
 export interface FvpParameterNames {

@@ -1,7 +1,7 @@
 // Host ports of FVP forwards: checked free before launch, because the model does not say when
 // it cannot listen.
 import { createServer } from 'node:net';
-import { parseFvpForward } from '../../../shared/topology/kinds/index.js';
+import { parseFvpForward } from '../../../shared/topology/kinds/fvp.facts.js';
 
 /** A forward whose host side cannot be used, with the reason as the end of a sentence. */
 export interface PortProblem {

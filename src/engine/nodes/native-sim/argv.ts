@@ -1,11 +1,11 @@
 // The command line of zephyr.exe for a native-sim node, planned from the options the build
 // lists in its --help (probe.ts). Pure: unit-tested on exact argv.
 import { EngineError } from '../../../shared/contract.js';
+import type { NativeSimNodeSpec } from '../../../shared/topology/kinds/index.js';
 import {
   nativeSimPorts,
   nativeSimTapName,
-  type NativeSimNodeSpec,
-} from '../../../shared/topology/kinds/index.js';
+} from '../../../shared/topology/kinds/nativeSim.facts.js';
 import { parseCidr } from '../../../shared/topology/address.js';
 import { listChoices } from '../../../shared/topology/text.js';
 import type { NativeSimOptions } from './probe.js';

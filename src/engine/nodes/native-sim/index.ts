@@ -16,11 +16,11 @@ import {
   type NodeState,
   type NodeStatus,
 } from '../../../shared/contract.js';
+import type { NativeSimNodeSpec } from '../../../shared/topology/kinds/index.js';
 import {
   DEFAULT_NATIVE_TAP_NAME,
   offloadedHostSpec,
-  type NativeSimNodeSpec,
-} from '../../../shared/topology/kinds/index.js';
+} from '../../../shared/topology/kinds/nativeSim.facts.js';
 import { enabled, parseKconfig, stringOf } from '../../zephyr/buildFiles.js';
 import type { Port } from '../../fabric/index.js';
 import type { NetnsHandle } from '../../host/netns.js';

@@ -4,7 +4,7 @@
 // 3.5 and 4.3 builds). So every native-sim node without a seed of its own gets one: derived
 // from its name (the same lab gets the same seeds every run, so runs replay),
 // distinct from every other seed of the lab.
-import { macSeed } from '../../../shared/topology/kinds/nativeSim.js';
+import { macSeed } from '../../../shared/topology/kinds/nativeSim.facts.js';
 import type { Topology } from '../../../shared/topology/schema.js';
 
 /**

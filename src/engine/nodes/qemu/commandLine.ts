@@ -1,11 +1,9 @@
 // The QEMU command line of a qemu node, as an argv array: board (or generic) machine flags,
 // Zephyr's console flags, QMP, kernel, and one netdev + NIC per port. Pure, so unit tests pin it.
-import {
-  qemuBoard,
-  type QemuNicAttach,
-  type QemuNodeSpec,
-} from '../../../shared/topology/kinds/index.js';
-import { slirpAddresses, type SlirpForward } from '../../../shared/topology/links/index.js';
+import type { QemuNicAttach, QemuNodeSpec } from '../../../shared/topology/kinds/index.js';
+import { qemuBoard } from '../../../shared/topology/kinds/qemu.facts.js';
+import type { SlirpForward } from '../../../shared/topology/links/index.js';
+import { slirpAddresses } from '../../../shared/topology/links/slirp.facts.js';
 
 /** Where a NIC's frames go: a fabric port's unix socket, or QEMU's user network (slirp). */
 export type QemuNicBackend =

@@ -12,6 +12,7 @@ import {
   type NodeStatus,
   type PortStatus,
 } from '../../../shared/contract.js';
+import type { QemuNodeSpec } from '../../../shared/topology/kinds/index.js';
 import {
   DEFAULT_QEMU_READY_TIMEOUT_S,
   nicAttach,
@@ -20,14 +21,12 @@ import {
   QEMU_SERIAL_PORTS,
   qemuBoard,
   ZEPHYR_BOOT_BANNER,
-  type QemuNodeSpec,
-} from '../../../shared/topology/kinds/index.js';
+} from '../../../shared/topology/kinds/qemu.facts.js';
+import type { SlirpForward, SlirpLinkSpec } from '../../../shared/topology/links/index.js';
 import {
   formatSlirpForward,
   parseSlirpForward,
-  type SlirpForward,
-  type SlirpLinkSpec,
-} from '../../../shared/topology/links/index.js';
+} from '../../../shared/topology/links/slirp.facts.js';
 import { listChoices } from '../../../shared/topology/text.js';
 import { StreamSocketPort, type FrameCodec, type Port } from '../../fabric/index.js';
 import { LAB_FILES } from '../../paths.js';

@@ -1,7 +1,7 @@
 // MAC addresses of QEMU NICs: distinct per NIC, deterministic per lab. QEMU gives every NIC
 // 52:54:00:12:34:56 unless told otherwise, so two guests on one segment would collide.
 import { formatMac, parseMac } from '../../../shared/topology/address.js';
-import { findNodeKind } from '../../../shared/topology/kinds/index.js';
+import { findNodeKindFacts } from '../../../shared/topology/kinds/facts.js';
 import type { Topology } from '../../../shared/topology/schema.js';
 
 /** The documentation MAC block Zephyr's samples use (RFC 7042): 00:00:5e:00:53:00-ff. */
@@ -20,7 +20,7 @@ export const MAC_POOL_SIZE = 0xff;
 export function allocateMacs(topology: Topology): Map<string, string> | string {
   const taken = new Set<string>();
   for (const spec of Object.values(topology.nodes)) {
-    for (const a of findNodeKind(spec.kind)?.addresses?.(spec) ?? []) {
+    for (const a of findNodeKindFacts(spec.kind)?.addresses?.(spec) ?? []) {
       if (a.type !== 'mac') continue;
       const mac = parseMac(a.value);
       if (mac.ok) taken.add(formatMac(mac.value));

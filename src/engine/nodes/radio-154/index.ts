@@ -8,14 +8,12 @@ import { join } from 'node:path';
 import { EngineError, type NodeStatus } from '../../../shared/contract.js';
 import type { Disposable } from '../../../shared/lifecycle.js';
 import { parseImpairment } from '../../../shared/impairment.js';
-import { parseEndpoint, parseMemberPair, type Layout } from '../../../shared/topology/index.js';
-import {
-  MAX_RADIO_SEED,
-  RADIO_LINK_KIND,
-  type Radio154NodeSpec,
-} from '../../../shared/topology/kinds/index.js';
+import type { Layout } from '../../../shared/topology/index.js';
+import { parseEndpoint } from '../../../shared/topology/endpoint.js';
+import { parseMemberPair } from '../../../shared/topology/faults.facts.js';
+import type { Radio154NodeSpec } from '../../../shared/topology/kinds/index.js';
+import { MAX_RADIO_SEED, RADIO_LINK_KIND } from '../../../shared/topology/kinds/radio154.facts.js';
 import { MemoryPort, type Port } from '../../fabric/index.js';
-import { readLayoutFile } from '../../topology/layoutFile.js';
 import type { LabContext, NodeAbilities, NodeInstance, NodeKind } from '../types.js';
 import { RadioMedium } from './medium.js';
 import {
@@ -43,6 +41,8 @@ export function mediumMembers(ctx: Pick<LabContext, 'topology'>, name: string): 
 /** The lab's layout (node positions on the canvas), or undefined without a topology file. */
 async function labLayout(ctx: LabContext): Promise<Layout | undefined> {
   if (ctx.topologyFile === undefined) return undefined;
+  // Loaded when needed: the layout's schema and YAML reader are no part of the engine's start.
+  const { readLayoutFile } = await import('../../topology/layoutFile.js');
   const read = await readLayoutFile(ctx.topologyFile);
   if (read.ok) return read.layout;
   const first = read.problems[0];

@@ -11,11 +11,8 @@ import { EngineError, type ExecResult, type NodeStatus } from '../../../shared/c
 import type { Disposable } from '../../../shared/lifecycle.js';
 import type { SwitchNodeSpec } from '../../../shared/topology/index.js';
 import { parseCidr, formatCidr, networkOf } from '../../../shared/topology/address.js';
-import {
-  resolveServices,
-  type ResolvedServices,
-  type ServiceServer,
-} from '../../../shared/topology/kinds/switch.js';
+import type { ResolvedServices, ServiceServer } from '../../../shared/topology/kinds/switch.js';
+import { resolveServices } from '../../../shared/topology/kinds/switch.facts.js';
 import { TapPort, type EthernetSwitch, type Port } from '../../fabric/index.js';
 import type { JournalObject } from '../../host/journal.js';
 import { interfaceTag, tagInterfaceArgv } from '../../paths.js';

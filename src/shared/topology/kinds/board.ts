@@ -4,16 +4,10 @@
 // /dev/ttyUSB*) is the node's console. Both are found on the machine when not named.
 import { z } from 'zod';
 import { expected, intRange, portNameSchema, readySchema } from '../fields.js';
+import { BOARD_NO_SERIAL, boardFacts, DEFAULT_BOARD_BAUD } from './board.facts.js';
 import { defineNodeKind, type KindIssue } from './types.js';
 
-/** The one port of a board node: its USB network interface. */
-export const BOARD_PORT = 'usb0';
-
-/** The value of `serial` that gives a board no console. */
-export const BOARD_NO_SERIAL = 'none';
-
-/** Zephyr's default console speed (CONFIG_UART_CONSOLE on most boards). */
-export const DEFAULT_BOARD_BAUD = 115200;
+export * from './board.facts.js';
 
 /** A serial console path: absolute, without NUL, shorter than PATH_MAX (e.g. /dev/ttyACM0). */
 function isSerialPath(s: string): boolean {
@@ -69,11 +63,7 @@ function check(spec: BoardNodeSpec): KindIssue[] {
 
 /** The board kind. */
 export const boardKind = defineNodeKind({
-  kind: 'board',
-  icon: 'board',
-  description: 'A real Zephyr board on USB: its USB network interface and serial console.',
+  ...boardFacts,
   schema: boardSchema,
-  attach: 'port',
-  declaredPorts: () => [BOARD_PORT],
   check,
 });

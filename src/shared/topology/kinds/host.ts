@@ -25,10 +25,10 @@ import {
   routeDestinationSchema,
 } from '../fields.js';
 import { listChoices, listSome, MAX_LISTED, someChoices } from '../text.js';
-import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
+import { addressList, DEFAULT_HOST_SHELL, hostFacts } from './host.facts.js';
+import { defineNodeKind, type KindIssue } from './types.js';
 
-/** Shell used for terminals opened in a host when `shell` is not set: present on every Linux. */
-export const DEFAULT_HOST_SHELL: readonly string[] = ['/bin/sh'];
+export * from './host.facts.js';
 
 /** Settings of one host interface. */
 export const hostInterfaceSchema = z
@@ -108,30 +108,6 @@ export type HostNodeSpec = z.output<typeof hostSchema>;
 export type HostInterfaceSpec = z.output<typeof hostInterfaceSchema>;
 /** A host route as validated. */
 export type HostRouteSpec = z.output<typeof hostRouteSchema>;
-
-/** Normalizes "one address or a list" to a list. */
-export function addressList(value: string | readonly string[] | undefined): string[] {
-  if (value === undefined) return [];
-  return typeof value === 'string' ? [value] : [...value];
-}
-
-function hostAddresses(spec: HostNodeSpec): PortAddress[] {
-  const out: PortAddress[] = [];
-  for (const [port, itf] of Object.entries(spec.interfaces ?? {})) {
-    for (const type of ['ipv4', 'ipv6'] as const) {
-      const value = itf[type];
-      if (typeof value === 'string')
-        out.push({ port, type, value, path: ['interfaces', port, type] });
-      else
-        value?.forEach((v, i) =>
-          out.push({ port, type, value: v, path: ['interfaces', port, type, i] }),
-        );
-    }
-    if (itf.mac !== undefined)
-      out.push({ port, type: 'mac', value: itf.mac, path: ['interfaces', port, 'mac'] });
-  }
-  return out;
-}
 
 /** The subnets of some interfaces in one family, for "is the gateway on a connected subnet". */
 class Subnets {
@@ -256,13 +232,7 @@ function checkRoutes(spec: HostNodeSpec, node: string): KindIssue[] {
 
 /** The host kind. */
 export const hostKind = defineNodeKind({
-  kind: 'host',
-  icon: 'host',
-  description: 'A Linux network namespace with interfaces, routes and a shell.',
+  ...hostFacts,
   schema: hostSchema,
-  attach: 'port',
-  portsKey: 'interfaces',
-  declaredPorts: (spec) => Object.keys(spec.interfaces ?? {}),
-  addresses: hostAddresses,
   check: checkRoutes,
 });

@@ -15,14 +15,17 @@ import {
   readySchema,
 } from '../fields.js';
 import { checkPortName } from '../names.js';
-import { hostInterfaceSchema, hostKind, hostRouteSchema, type HostNodeSpec } from './host.js';
-import { defineNodeKind, type KindIssue, type PortAddress } from './types.js';
+import { hostInterfaceSchema, hostKind, hostRouteSchema } from './host.js';
+import {
+  DEFAULT_NATIVE_TAP_NAME,
+  nativeSimFacts,
+  nativeSimPorts,
+  nativeSimTapName,
+  offloadedHostSpec,
+} from './nativeSim.facts.js';
+import { defineNodeKind, type KindIssue } from './types.js';
 
-/** The port a native-sim node has when the file declares none (Zephyr's single TAP "zeth"). */
-export const DEFAULT_NATIVE_SIM_PORT = 'eth0';
-
-/** CONFIG_ETH_NATIVE_TAP_DRV_NAME's default: the TAP name, or its prefix with several TAPs. */
-export const DEFAULT_NATIVE_TAP_NAME = 'zeth';
+export * from './nativeSim.facts.js';
 
 /** Option names of zephyr.exe: letters, digits, "_" and "-" (no "=", no spaces). */
 const OPTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -146,55 +149,6 @@ export type NativeSimNodeSpec = z.output<typeof nativeSimSchema>;
 /** A native-sim TAP port as validated. */
 export type NativeSimPortSpec = z.output<typeof nativeSimPortSchema>;
 
-/** The TAP ports of a node in tap mode, in order (default one port "eth0"). */
-export function nativeSimPorts(spec: NativeSimNodeSpec): [string, NativeSimPortSpec][] {
-  const ports = Object.entries(spec.ports ?? {});
-  return ports.length > 0 ? ports : [[DEFAULT_NATIVE_SIM_PORT, {}]];
-}
-
-/** The TAP name zephyr.exe opens for port number `index` of `count`. */
-export function nativeSimTapName(
-  spec: NativeSimNodeSpec,
-  port: NativeSimPortSpec,
-  index: number,
-  count: number,
-): string {
-  if (port.tap !== undefined) return port.tap;
-  return count === 1 ? spec.drvName : `${spec.drvName}${index}`;
-}
-
-/** The host-like view of an offloaded node, for the host kind's checks. */
-export function offloadedHostSpec(spec: NativeSimNodeSpec): HostNodeSpec {
-  return {
-    kind: 'host',
-    shell: ['/bin/sh'],
-    ...(spec.interfaces ? { interfaces: spec.interfaces } : {}),
-    ...(spec.routes ? { routes: spec.routes } : {}),
-  };
-}
-
-function addresses(spec: NativeSimNodeSpec): PortAddress[] {
-  if (spec.sockets === 'offloaded') return hostKind.addresses?.(offloadedHostSpec(spec)) ?? [];
-  const first = nativeSimPorts(spec)[0]?.[0] ?? DEFAULT_NATIVE_SIM_PORT;
-  const out: PortAddress[] = [];
-  if (spec.ipv4 !== undefined)
-    out.push({ port: first, type: 'ipv4', value: spec.ipv4, path: ['ipv4'] });
-  if (spec.mac !== undefined)
-    out.push({ port: first, type: 'mac', value: spec.mac, path: ['mac'] });
-  else if (spec.seed !== undefined)
-    out.push({ port: first, type: 'mac-seed', value: String(macSeed(spec.seed)), path: ['seed'] });
-  return out;
-}
-
-/**
- * The seed as native_sim's entropy source uses it: it seeds the C library's random(), where
- * srandom(0) and srandom(1) are the same sequence (measured on real builds: seeds 0 and 1 give
- * the same MAC).
- */
-export function macSeed(seed: number): number {
-  return seed === 0 ? 1 : seed;
-}
-
 function check(spec: NativeSimNodeSpec, node: string): KindIssue[] {
   const issues: KindIssue[] = [];
   if (spec.sockets === 'offloaded') {
@@ -257,16 +211,7 @@ function check(spec: NativeSimNodeSpec, node: string): KindIssue[] {
 
 /** The native-sim kind. */
 export const nativeSimKind = defineNodeKind({
-  kind: 'native-sim',
-  icon: 'sim',
-  description: 'Zephyr native_sim (zephyr.exe) on TAPs or offloaded sockets.',
+  ...nativeSimFacts,
   schema: nativeSimSchema,
-  attach: 'port',
-  portsKey: 'ports',
-  declaredPorts: (spec) =>
-    spec.sockets === 'offloaded'
-      ? Object.keys(spec.interfaces ?? {})
-      : nativeSimPorts(spec).map(([name]) => name),
-  addresses,
   check,
 });

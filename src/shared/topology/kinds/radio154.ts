@@ -9,19 +9,16 @@ import { parseMemberPair } from '../faults.js';
 import type { PathIssue } from '../issues.js';
 import { expected, intRange, nodeNameSchema, oneOf } from '../fields.js';
 import { describeValue, listSome, someChoices } from '../text.js';
+import {
+  MAX_RADIO_SEED,
+  RADIO_DELIVERY_MODELS,
+  RADIO_LINK_KIND,
+  radio154Facts,
+  type RadioDelivery,
+} from './radio154.facts.js';
 import { defineNodeKind, type AttachedLink, type KindIssue } from './types.js';
 
-/** How a medium decides whether a member hears a frame. */
-export const RADIO_DELIVERY_MODELS = ['all', 'matrix', 'range'] as const;
-
-/** One delivery model. */
-export type RadioDelivery = (typeof RADIO_DELIVERY_MODELS)[number];
-
-/** The link kind that joins a node to a radio medium. */
-export const RADIO_LINK_KIND = 'uart-pipe-154';
-
-/** Largest seed: the PRNG takes a 32-bit unsigned seed. */
-export const MAX_RADIO_SEED = 2 ** 32 - 1;
+export * from './radio154.facts.js';
 
 const probabilitySchema = z
   .number({ error: expected('a probability from 0 to 1') })
@@ -208,15 +205,10 @@ function checkRadioMembers(
   return issues;
 }
 
-/** The radio-154 kind. */
+/** The radio154 kind. */
 export const radio154Kind = defineNodeKind({
-  kind: 'radio-154',
-  icon: 'radio',
-  description:
-    'An IEEE 802.15.4 radio medium with any number of members; link to it by its bare name.',
+  ...radio154Facts,
   schema: radio154Schema,
-  attach: 'bare',
-  linkKind: RADIO_LINK_KIND,
   check: checkRadio,
   checkAttached: checkRadioMembers,
 });

@@ -31,17 +31,18 @@ export interface KindIssue {
 /** The icons the UI has for node kinds. */
 export type NodeKindIcon = 'host' | 'switch' | 'radio' | 'sim' | 'board';
 
-/** One node kind. Register it in kinds/index.ts. */
-export interface NodeKindDefinition<
-  K extends string = string,
-  S extends NodeKindSchema<K> = NodeKindSchema<K>,
-> {
+/**
+ * What a node kind is, apart from its settings schema and checks: plain data and functions on a
+ * validated spec, with no zod at run time, so that the lab engine (which deploys topologies the
+ * CLI or the app validated) can use them without building a schema. Each kind writes its facts
+ * in kinds/<kind>.facts.ts and lists them in kinds/facts.ts; its definition spreads them.
+ */
+export interface NodeKindFacts<K extends string = string, Spec = { kind: string }> {
   readonly kind: K;
   /** The canvas and palette icon: emulated boards share one, simulators another. */
   readonly icon: NodeKindIcon;
   /** One line for the JSON Schema and the UI palette. */
   readonly description: string;
-  readonly schema: S;
   /**
    * How links attach: "port" nodes are linked as "node:port"; "bare" nodes (switches) are
    * linked by name and get one implicit port per link.
@@ -50,7 +51,7 @@ export interface NodeKindDefinition<
   /** The settings key under which ports are declared (e.g. "interfaces"), for messages. */
   readonly portsKey?: string;
   /** Ports declared in the settings, or undefined when any valid port name is accepted. */
-  declaredPorts?(spec: z.output<S>): readonly string[] | undefined;
+  declaredPorts?(spec: Spec): readonly string[] | undefined;
   /**
    * The link kind every link to this node uses (e.g. "uart-pipe-154" for a radio medium): the
    * editor writes it when a link to the node is drawn, and picks a serial port on the other end
@@ -63,7 +64,15 @@ export interface NodeKindDefinition<
    */
   readonly serialPorts?: readonly string[];
   /** Addresses and MACs configured on the node's ports, for the per-segment duplicate check. */
-  addresses?(spec: z.output<S>): PortAddress[];
+  addresses?(spec: Spec): PortAddress[];
+}
+
+/** One node kind: its facts, its settings schema and its checks. Register it in kinds/index.ts. */
+export interface NodeKindDefinition<
+  K extends string = string,
+  S extends NodeKindSchema<K> = NodeKindSchema<K>,
+> extends NodeKindFacts<K, z.output<S>> {
+  readonly schema: S;
   /** Kind-specific consistency checks that need more than one field. */
   check?(spec: z.output<S>, node: string): KindIssue[];
   /**
@@ -79,6 +88,11 @@ export interface AttachedLink {
   index: number;
   kind: string;
   endpoints: readonly string[];
+}
+
+/** Declares a node kind's facts for the spec type `Spec` (keeps the literal types). */
+export function defineNodeKindFacts<Spec>() {
+  return <const K extends string>(facts: NodeKindFacts<K, Spec>): NodeKindFacts<K, Spec> => facts;
 }
 
 /** Declares a node kind (identity function that keeps the literal types). */

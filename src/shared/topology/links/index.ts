@@ -62,25 +62,24 @@ export function findLinkKind(kind: string): LinkKindDefinition | undefined {
 }
 
 export { ethernetLinkKind } from './ethernet.js';
+export { slirpLinkKind, type SlirpLinkSpec } from './slirp.js';
 export {
   DEFAULT_SLIRP_DHCP_START,
   DEFAULT_SLIRP_NETWORK,
   formatSlirpForward,
   parseSlirpForward,
   slirpAddresses,
-  slirpLinkKind,
   type SlirpForward,
-  type SlirpLinkSpec,
-} from './slirp.js';
+} from './slirp.facts.js';
+export { slipLinkKind, type SlipLinkSpec } from './slip.js';
 export {
   DEFAULT_SLIP_MTU,
   SLIP_MODES,
-  slipLinkKind,
   slipLinkType,
   slipMtu,
-  type SlipLinkSpec,
   type SlipMode,
-} from './slip.js';
+} from './slip.facts.js';
+export { pppLinkKind, pppLinkSchema, type PppLinkSpec } from './ppp.js';
 export {
   DEFAULT_PPP_LOCAL,
   DEFAULT_PPP_PEER,
@@ -88,10 +87,7 @@ export {
   PPPD_OPTIONS,
   parsePppdOption,
   pppdOptionWords,
-  pppLinkKind,
-  pppLinkSchema,
-  type PppLinkSpec,
-} from './ppp.js';
+} from './ppp.facts.js';
 export {
   uartPipe154LinkKind,
   uartPipe154LinkSchema,
@@ -100,12 +96,10 @@ export {
 export {
   defineLinkKind,
   impairSchema,
-  impairTexts,
-  LINK_DIRECTIONS,
   linkBaseShape,
   type ImpairSpec,
-  type LinkDirection,
   type LinkEnd,
   type LinkKindDefinition,
   type LinkKindSchema,
 } from './types.js';
+export { impairTexts, LINK_DIRECTIONS, type LinkDirection } from './common.facts.js';

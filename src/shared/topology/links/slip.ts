@@ -5,19 +5,10 @@
 // carries raw IP packets, so the far end is a host interface, which becomes a TUN that the host
 // routes to its other interfaces, or another serial port.
 import { z } from 'zod';
-import type { LinkType } from '../../kinds.js';
 import { mtuSchema, oneOf } from '../fields.js';
 import type { KindIssue } from '../kinds/types.js';
+import { DEFAULT_SLIP_MTU, SLIP_MODES, slipMtu } from './slip.facts.js';
 import { defineLinkKind, impairSchema, linkBaseShape, type LinkEnd } from './types.js';
-
-/** What a SLIP frame carries: whole Ethernet frames (tap) or raw IP packets (ip). */
-export const SLIP_MODES = ['tap', 'ip'] as const;
-
-/** A SLIP mode. */
-export type SlipMode = (typeof SLIP_MODES)[number];
-
-/** Zephyr's MTU per mode: 1500 with SLIP_TAP, 576 for legacy raw-IP SLIP. */
-export const DEFAULT_SLIP_MTU: Readonly<Record<SlipMode, number>> = { tap: 1500, ip: 576 };
 
 /** Settings of a slip link. */
 export const slipLinkSchema = z
@@ -44,16 +35,6 @@ export const slipLinkSchema = z
 
 /** A slip link as validated. */
 export type SlipLinkSpec = z.output<typeof slipLinkSchema>;
-
-/** The IP MTU of a slip link. */
-export function slipMtu(spec: Pick<SlipLinkSpec, 'mode' | 'mtu'>): number {
-  return spec.mtu ?? DEFAULT_SLIP_MTU[spec.mode];
-}
-
-/** The fabric link type of a slip link's frames. */
-export function slipLinkType(mode: SlipMode): LinkType {
-  return mode === 'ip' ? 'raw-ip' : 'ethernet';
-}
 
 /** What a far end is, for messages. */
 function describeEnd(end: LinkEnd): string {

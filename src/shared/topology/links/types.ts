@@ -21,12 +21,6 @@ export const endpointsSchema = z
   })
   .meta({ description: 'The two ends: "node:port", or the bare name of a switch.' });
 
-/** The two directions of a link: from its first endpoint to its second, and back. */
-export const LINK_DIRECTIONS = ['a->b', 'b->a'] as const;
-
-/** One direction of a link. */
-export type LinkDirection = (typeof LINK_DIRECTIONS)[number];
-
 /** An impairment in netem's words, e.g. "delay=20ms jitter=5ms loss=1%" (impairment.ts). */
 const impairmentText = z
   .string({ error: expected('netem-style settings such as "delay=20ms loss=1%"') })
@@ -55,16 +49,6 @@ export const impairSchema = z
 
 /** A link's impairments as written in the file. */
 export type ImpairSpec = z.output<typeof impairSchema>;
-
-/** The impairment text of each direction of a link as written (absent: none). */
-export function impairTexts(spec: ImpairSpec | undefined): Partial<Record<LinkDirection, string>> {
-  if (spec === undefined) return {};
-  if (typeof spec === 'string') return { 'a->b': spec, 'b->a': spec };
-  return {
-    ...(spec['a->b'] !== undefined ? { 'a->b': spec['a->b'] } : {}),
-    ...(spec['b->a'] !== undefined ? { 'b->a': spec['b->a'] } : {}),
-  };
-}
 
 /** Fields every link kind has. */
 export const linkBaseShape = {

@@ -1,0 +1,30 @@
+// The facts of every node kind (NodeKindFacts), in palette order: what the lab engine knows of
+// the kinds without their schemas. kinds/index.ts lists the full definitions in the same order
+// (a unit test holds the two lists together).
+import { boardFacts } from './board.facts.js';
+import { fvpFacts } from './fvp.facts.js';
+import { hostFacts } from './host.facts.js';
+import { nativeSimFacts } from './nativeSim.facts.js';
+import { qemuFacts } from './qemu.facts.js';
+import { radio154Facts } from './radio154.facts.js';
+import { switchFacts } from './switch.facts.js';
+import type { NodeKindFacts } from './types.js';
+
+/** Every node kind's facts, in palette order. */
+export const NODE_KIND_FACTS = [
+  hostFacts,
+  switchFacts,
+  nativeSimFacts,
+  fvpFacts,
+  qemuFacts,
+  boardFacts,
+  radio154Facts,
+] as const;
+
+/** A node kind's facts with its spec type erased, for generic code. */
+export type AnyNodeKindFacts = NodeKindFacts;
+
+/** Looks up a node kind's facts by name. */
+export function findNodeKindFacts(kind: string): AnyNodeKindFacts | undefined {
+  return (NODE_KIND_FACTS as readonly AnyNodeKindFacts[]).find((k) => k.kind === kind);
+}
