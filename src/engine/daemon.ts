@@ -119,17 +119,27 @@ async function main(): Promise<void> {
     enginePid: Number(values['engine-pid'] ?? hostPid()),
   });
 
-  const running: { server?: EngineServer; deploy?: Promise<void> } = {};
+  const running: { server?: EngineServer; deploy?: Promise<void>; stop?: Promise<number> } = {};
   let exiting = false;
-  const shutdown = async (code: number, why = DOWN_DURING_DEPLOY): Promise<void> => {
-    if (exiting) return;
+  /** Takes the lab down once: a deploy under way stops first (its client reads why). */
+  const stop = (why: string): Promise<number> => {
     exiting = true;
-    // A deploy under way stops first (its client reads why), then everything goes at once.
-    lab.abort(why);
-    await running.deploy?.catch(() => undefined);
-    await lab.destroy().catch((err: unknown) => {
-      process.stderr.write(`netweave engine: destroy: ${String(err)}\n`);
-    });
+    running.stop ??= (async () => {
+      lab.abort(why);
+      await running.deploy?.catch(() => undefined);
+      return lab.destroy().catch((err: unknown) => {
+        process.stderr.write(`netweave engine: destroy: ${String(err)}\n`);
+        return 0;
+      });
+    })();
+    return running.stop;
+  };
+  let ending = false;
+  const shutdown = async (code: number, why = DOWN_DURING_DEPLOY): Promise<void> => {
+    if (ending) return;
+    ending = true;
+    await stop(why);
+    // Clients are ended, not cut: an answer on its way (down's) still reaches them.
     await running.server?.dispose();
     process.exit(code);
   };
@@ -137,16 +147,15 @@ async function main(): Promise<void> {
   const progressHistory: EngineEvents['deployProgress'][] = [];
   lab.on('deployProgress', (p) => progressHistory.push(p));
 
-  // The socket front: `down` destroys the lab and ends the process after answering; a late
+  // The socket front: `down` destroys the lab, answers what went, and ends the process; a late
   // subscriber to deployProgress or labState gets what it missed.
   const front: EngineClient = {
     call: async <K extends CommandName>(cmd: K, params: CommandParams<K>) => {
       if (cmd === 'down') {
         const interrupted = !exiting && lab.labState === 'deploying';
-        if (!exiting) {
-          setImmediate(() => void shutdown(0));
-        }
-        return { removed: 0, ...(interrupted ? { interrupted: true } : {}) } as CommandResult<K>;
+        const removed = await stop(DOWN_DURING_DEPLOY);
+        setImmediate(() => void shutdown(0));
+        return { removed, ...(interrupted ? { interrupted: true } : {}) } as CommandResult<K>;
       }
       if (exiting) throw new EngineError('not-running', 'the lab is going down');
       return lab.call(cmd, params);

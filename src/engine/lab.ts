@@ -264,12 +264,19 @@ export class Lab implements EngineClient {
   }
 
   /** Disposes everything the lab created, in reverse order of creation. */
-  async destroy(): Promise<void> {
+  /**
+   * Takes everything down. Answers how many host objects went: the node processes that were
+   * running and what the journal recorded as removed (namespaces, interfaces, sockets, helpers).
+   */
+  async destroy(): Promise<number> {
     if (this.state !== 'failed') this.setState('destroying');
     for (const c of this.captures.values()) c.dispose();
     this.captures.clear();
+    const running = [...this.nodes.values()].filter((n) => n.status().pid !== undefined).length;
+    const before = this.journal.removedCount;
     await this.store.dispose();
     if (this.state !== 'failed') this.state = 'stopped';
+    return running + this.journal.removedCount - before;
   }
 
   private mustNode(name: string): NodeInstance {

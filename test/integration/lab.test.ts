@@ -135,8 +135,11 @@ describe.skipIf(!IS_ROOT)('two hosts on a switch (isolated mode)', () => {
     const human = await env.run(['stats']);
     expect(human.stdout).toMatch(/h1:eth0\s+ethernet/);
 
-    const down = await env.run(['down', 'two-hosts']);
+    // `down` answers what went: the engine's own teardown and what cleanup found after it.
+    const down = await env.run(['down', 'two-hosts', '--json']);
     expect(down.code, down.stderr).toBe(0);
+    // h1's and h2's shells, namespaces and interfaces, and the lab's runtime folder.
+    expect(JSON.parse(down.stdout)).toEqual({ lab: 'two-hosts', removed: 7 });
     expect(await leftovers(env, 'two-hosts')).toEqual([]);
   });
 });

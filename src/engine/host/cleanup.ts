@@ -74,11 +74,16 @@ async function waitGone(pids: { pid: number; start?: string }[], ms: number): Pr
 
 /**
  * Stops a lab's engine: graceful down over its socket, else SIGKILL (its pid namespace dies).
- * Resolves true when the engine was still deploying the lab (its deploy was stopped).
+ * Answers what the engine's own down removed, and whether it was still deploying the lab (its
+ * deploy was stopped).
  */
-async function stopEngine(name: string, rec: EngineRecord | undefined): Promise<boolean> {
+async function stopEngine(
+  name: string,
+  rec: EngineRecord | undefined,
+): Promise<{ removed: number; interrupted: boolean }> {
   const sock = join(labDir(name), LAB_FILES.socket);
   let interrupted = false;
+  let removed = 0;
   if (engineAlive(rec) && existsSync(sock)) {
     try {
       const client = await SocketEngineClient.connect(sock);
@@ -90,6 +95,7 @@ async function stopEngine(name: string, rec: EngineRecord | undefined): Promise<
           ),
         ]);
         interrupted = r.interrupted === true;
+        removed = r.removed;
       } finally {
         client.dispose();
       }
@@ -97,15 +103,15 @@ async function stopEngine(name: string, rec: EngineRecord | undefined): Promise<
       // fall through to the kill below
     }
   }
-  if (!rec) return interrupted;
+  if (!rec) return { removed, interrupted };
   const procs = [
     { pid: rec.enginePid, start: rec.engineStart },
     ...(rec.launcherPid ? [{ pid: rec.launcherPid, start: rec.launcherStart }] : []),
   ];
-  if (await waitGone(procs, 2_000)) return interrupted;
+  if (await waitGone(procs, 2_000)) return { removed, interrupted };
   for (const p of procs) if (isSameProcessAlive(p.pid, p.start)) signal(p.pid, 'SIGKILL');
   await waitGone(procs, KILL_WAIT_MS);
-  return interrupted;
+  return { removed, interrupted };
 }
 
 /** Removes one journaled object of lab `labId`; resolves true when something was removed. */
@@ -180,8 +186,10 @@ async function takeLabDownLocked(name: string): Promise<TakeDownResult> {
   const dir = labDir(name);
   const rec = readEngineRecord(name);
   const id = rec?.labId ?? labIdOf(name);
-  const interrupted = await stopEngine(name, rec);
-  let removed = 0;
+  // What the engine removed itself, then what is left of the lab (a killed engine leaves all).
+  const stopped = await stopEngine(name, rec);
+  const interrupted = stopped.interrupted;
+  let removed = stopped.removed;
   for (const p of taggedProcesses(id)) {
     if (p.labDir !== undefined && p.labDir !== dir) continue; // a namesake in another runtime dir
     if (signal(p.pid, 'SIGKILL')) removed++;

@@ -61,7 +61,14 @@ function key(o: JournalObject): string {
 
 /** Append-only, fsynced journal of one lab's host objects. */
 export class Journal {
+  private removals = 0;
+
   constructor(readonly path: string) {}
+
+  /** How many objects this journal recorded as removed (didRemove) since it was made. */
+  get removedCount(): number {
+    return this.removals;
+  }
 
   /** Records that an object is about to be created. Call before creating it. */
   willCreate(object: JournalObject): void {
@@ -70,6 +77,7 @@ export class Journal {
 
   /** Records that an object is gone. */
   didRemove(object: JournalObject): void {
+    this.removals++;
     this.append({ op: 'remove', object, time: new Date().toISOString() });
   }
 
