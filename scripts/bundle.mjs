@@ -160,7 +160,8 @@ for (const entry of ENTRIES) {
   );
   // The first run: loadBundle.cjs finds no cache and writes one as the process exits, holding
   // every function the run compiled (more than compiling alone would: about 15 ms less of each
-  // later start). The CLI validates an example (the start of every `up`); the engine loads what it loads on first use and exits.
+  // later start). The CLI validates an example (the start of every `up`); the engine loads
+  // what it otherwise loads on first use, and exits.
   spawnSync(process.execPath, [`${stem}.cjs`, ...FIRST_RUN_ARGS[entry]], { stdio: 'ignore' });
   if (!(await readdir(dirname(out))).some((f) => f.startsWith(`${basename(out)}.${hash}.`)))
     throw new Error(`bundle.mjs: the first run of ${stem}.cjs wrote no code cache`);

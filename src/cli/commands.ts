@@ -72,8 +72,14 @@ function runningLabs(): string[] {
 
 /** A lab name from the command line, held to the rule of the file's `name:`. */
 function labArg(name: string): string {
-  // `netweave down lab.yaml`: the lab a topology file starts.
-  if (/[./]/.test(name) && statSync(name, { throwIfNoEntry: false })?.isFile() === true) {
+  // `netweave down lab.yaml`: the lab a topology file starts (a lab's name has no "." or "/").
+  if (/[./]/.test(name)) {
+    if (statSync(name, { throwIfNoEntry: false })?.isFile() !== true) {
+      throw new EngineError(
+        'bad-request',
+        `${JSON.stringify(name)} is neither a lab's name nor a topology file that exists; \`netweave status\` lists the running labs`,
+      );
+    }
     const lab = fileLabName(name);
     if (lab === undefined) {
       throw new EngineError(
@@ -81,7 +87,7 @@ function labArg(name: string): string {
         `${name} has no top-level "name:", so it names no lab; give the lab's name instead (netweave status lists them)`,
       );
     }
-    return lab;
+    return labArg(lab);
   }
   const problem = checkName(name, 'lab name');
   if (problem !== undefined) throw new EngineError('bad-request', problem);

@@ -263,16 +263,19 @@ export class Lab implements EngineClient {
     }
   }
 
-  /** Disposes everything the lab created, in reverse order of creation. */
   /**
-   * Takes everything down. Answers how many host objects went: the node processes that were
-   * running and what the journal recorded as removed (namespaces, interfaces, sockets, helpers).
+   * Disposes everything the lab created, in reverse order of creation. Answers how many host
+   * objects went: the node processes that were running and what the journal recorded as removed
+   * (namespaces, interfaces, sockets, helpers).
    */
   async destroy(): Promise<number> {
     if (this.state !== 'failed') this.setState('destroying');
     for (const c of this.captures.values()) c.dispose();
     this.captures.clear();
-    const running = [...this.nodes.values()].filter((n) => n.status().pid !== undefined).length;
+    const running = [...this.nodes.values()].filter((n) => {
+      const s = n.status();
+      return s.pid !== undefined && s.state !== 'failed' && s.state !== 'stopped';
+    }).length;
     const before = this.journal.removedCount;
     await this.store.dispose();
     if (this.state !== 'failed') this.state = 'stopped';

@@ -33,6 +33,14 @@ describe('the netweave command line', () => {
     );
   });
 
+  it('`down FILE` of a file that is not there says so in one sentence and exits 1', async () => {
+    const r = await env.run(['down', 'nosuch.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      'netweave: "nosuch.yaml" is neither a lab\'s name nor a topology file that exists; `netweave status` lists the running labs',
+    );
+  });
+
   it('started as a program, Node runs the CLI without NODE_EXTRA_CA_CERTS (no certificate file read)', async () => {
     // Node reads the file before any code runs and warns when it cannot: a file that does not
     // exist shows whether the variable reached the CLI's Node.
