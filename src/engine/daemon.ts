@@ -175,17 +175,30 @@ async function main(): Promise<void> {
       return sub;
     },
   };
-  const socketPath = join(dir, LAB_FILES.socket);
-  lab.journal.willCreate({ type: 'socket', ref: socketPath });
-  running.server = await EngineServer.listen(front, socketPath);
   const bySignal = (sig: string): string =>
     `the engine was stopped by ${sig} while the lab was starting`;
   process.on('SIGTERM', () => void shutdown(0, bySignal('SIGTERM')));
   process.on('SIGINT', () => void shutdown(0, bySignal('SIGINT')));
   process.on('SIGHUP', () => void shutdown(0, bySignal('SIGHUP')));
 
+  // The deploy starts at once and the socket opens meanwhile (a client that connects later gets
+  // the progress it missed): the lab's start does not wait for the socket.
+  running.deploy = lab.deploy();
+  // Handled below, once the socket is open; until then a failure must not count as unhandled.
+  running.deploy.catch(() => undefined);
+  const socketPath = join(dir, LAB_FILES.socket);
+  lab.journal.willCreate({ type: 'socket', ref: socketPath });
   try {
-    running.deploy = lab.deploy();
+    running.server = await EngineServer.listen(front, socketPath);
+  } catch (err) {
+    process.stderr.write(
+      `netweave engine: cannot listen on ${socketPath}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    await shutdown(1, 'the engine could not open its socket');
+    return;
+  }
+
+  try {
     await running.deploy;
   } catch (err) {
     if (exiting) return;

@@ -1,7 +1,7 @@
 // Where a lab keeps its runtime files and its logs.
-import { createHash } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { sha256Hex } from './hash.js';
 
 /** Base folder of every lab's runtime directory for this user. */
 export function runtimeBase(): string {
@@ -84,7 +84,7 @@ export function labId(
   uid: number = process.getuid?.() ?? 0,
   base: string = runtimeBase(),
 ): string {
-  return createHash('sha256').update(`${uid}:${base}:${labName}`).digest('hex').slice(0, 8);
+  return sha256Hex(`${uid}:${base}:${labName}`).slice(0, 8);
 }
 
 /** Files inside a lab's runtime directory. */

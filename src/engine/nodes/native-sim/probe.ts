@@ -1,13 +1,13 @@
 // What a zephyr.exe understands, read from its own `--help` (native_sim's command line parser
 // lists every option the build has: drivers add theirs, so the list differs per build and per
 // release). Launches are planned from this list, never from a guessed Zephyr version.
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EngineError } from '../../../shared/contract.js';
 import { cannotRunSentence, findRunProblem, type RunProblem } from '../../process/runnable.js';
 import { runCommand } from '../../process/run.js';
 import { cacheBase } from '../../paths.js';
+import { fnv1a } from '../../hash.js';
 
 /**
  * Long enough for a zephyr.exe on a loaded 2-core machine: --help is answered by the command
@@ -85,7 +85,8 @@ interface StoredHelp {
 function storedHelpFile(exe: string): string | undefined {
   const base = cacheBase();
   if (base === undefined) return undefined;
-  const key = createHash('sha256').update(exe).digest('hex').slice(0, 32);
+  // A cache key, not a secret: FNV-1a needs no node:crypto (a collision only probes again).
+  const key = fnv1a(exe).toString(16).padStart(8, '0');
   return join(base, 'native-sim-help', `${key}.json`);
 }
 

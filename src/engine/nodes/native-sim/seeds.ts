@@ -5,6 +5,7 @@
 // from its name (the same lab gets the same seeds every run, so runs replay),
 // distinct from every other seed of the lab.
 import { macSeed } from '../../../shared/topology/kinds/nativeSim.facts.js';
+import { fnv1a } from '../../hash.js';
 import type { Topology } from '../../../shared/topology/schema.js';
 
 /**
@@ -13,16 +14,6 @@ import type { Topology } from '../../../shared/topology/schema.js';
  */
 const SEED_SPACE = 0x7fff_fffe;
 const SEED_BASE = 2;
-
-/** FNV-1a, 32 bits: a stable hash of a node's name. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
 
 /**
  * The seed each native-sim node in TAP mode runs with when it sets no `seed`, by node name. Deterministic; never equal to another node's seed (given or derived).

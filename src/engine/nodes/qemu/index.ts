@@ -1,7 +1,6 @@
 // The `qemu` node kind: a QEMU machine under a SupervisedProcess (its serial console and monitor
 // on the pty, as Zephyr runs it), a QMP socket for quit/reset/set_link, and one fabric port per
 // NIC on a `-netdev stream` unix socket that the engine listens on before QEMU starts.
-import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -45,6 +44,7 @@ import {
 import { buildQemuArgv, netdevId, qemuBinary, serialIndex, type QemuNic } from './commandLine.js';
 import { kernelMachineMismatch } from './kernelMachine.js';
 import { allocateMacs } from './macs.js';
+import { sha256Hex } from '../../hash.js';
 
 /**
  * Wait after QMP `quit` before SIGTERM: QEMU exits within milliseconds of quit; 5 s leaves room
@@ -76,7 +76,7 @@ export function socketPath(labDir: string, base: string, ext: string): string {
   const dir = join(labDir, LAB_FILES.sockets);
   const plain = join(dir, `${base}.${ext}`);
   if (Buffer.byteLength(plain) <= MAX_SOCKET_PATH) return plain;
-  const short = createHash('sha256').update(base).digest('hex').slice(0, 12);
+  const short = sha256Hex(base).slice(0, 12);
   return join(dir, `${short}.${ext}`);
 }
 

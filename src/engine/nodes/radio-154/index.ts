@@ -2,7 +2,6 @@
 // their serial ports members (attach); the delivery model and a seeded PRNG decide who hears
 // each frame (medium.ts). The medium's monitor port "<node>:monitor" hears every frame once:
 // `netweave capture air:monitor` records the whole medium as LINKTYPE_IEEE802_15_4_NOFCS.
-import { randomInt } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, type NodeStatus } from '../../../shared/contract.js';
@@ -23,6 +22,7 @@ import {
   resolvePositions,
   type Position,
 } from './model.js';
+import { nodeCrypto } from '../../hash.js';
 
 /** The port name of a medium's monitor ("air:monitor"). */
 export const RADIO_MONITOR_PORT = 'monitor';
@@ -102,7 +102,7 @@ export class RadioNode implements NodeInstance {
   async create(): Promise<void> {
     const positions = await memberPositions(this.name, this.spec, this.ctx);
     const probability = deliveryProbability(this.spec, positions);
-    const seed = this.spec.seed ?? randomInt(0, MAX_RADIO_SEED + 1);
+    const seed = this.spec.seed ?? nodeCrypto().randomInt(0, MAX_RADIO_SEED + 1);
     this.seedUsed = seed;
     const monitor = new MemoryPort({
       id: `${this.name}:${RADIO_MONITOR_PORT}`,

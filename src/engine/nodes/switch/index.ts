@@ -3,7 +3,6 @@
 // attached to the switch as one more fabric port), and with `services` it runs dnsmasq (DHCPv4,
 // router advertisements, DNS) or the engine's built-in equivalent (services/builtin, in front of
 // that port) and NAT to the outside on that interface.
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTap } from '@netweave/tap';
@@ -22,6 +21,7 @@ import { DnsmasqService, needsDnsmasq } from '../../services/dnsmasq.js';
 import { SegmentNat } from '../../services/nat.js';
 import { findTool } from '../../services/tools.js';
 import type { ExecOptions, LabContext, NodeAbilities, NodeInstance, NodeKind } from '../types.js';
+import { sha256Hex } from '../../hash.js';
 
 /** Default MAC aging of a switch, as in IEEE 802.1D. */
 export const DEFAULT_AGING_SECONDS = 300;
@@ -80,7 +80,7 @@ const MAX_IFNAME = 15;
 export function defaultHostIfname(labId: string, switchName: string): string {
   const prefix = `nw${labId.slice(0, 5)}-`;
   if (prefix.length + switchName.length <= MAX_IFNAME) return `${prefix}${switchName}`;
-  const hash = createHash('sha256').update(switchName).digest('hex');
+  const hash = sha256Hex(switchName);
   return `${prefix}${switchName.slice(0, 2)}${hash.slice(0, MAX_IFNAME - prefix.length - 2)}`;
 }
 
