@@ -4,7 +4,9 @@
 // the JSON and on stderr, and the run exits 1.
 //
 // `npm run bench -- NAME...` runs only the named benchmarks; `--quick` makes the fabric
-// benchmark a short smoke run (one round, 1-second iperf3 runs), `--rounds N` sets its rounds.
+// benchmark a short smoke run (one round, 1-second iperf3 runs), `--rounds N` sets the rounds of
+// the fabric and impairment benchmarks and the runs per arm of zephyrStart (a noisy machine
+// wants more than the default 3 for a median that means something).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { benchFabric, type FabricBenchOptions } from './fabric.js';
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
     impair: () => benchImpair(args.fabric),
     qemuBringup: benchQemuBringup,
     ui: benchUi,
-    zephyrStart: benchZephyrStart,
+    zephyrStart: () => benchZephyrStart(args.fabric.rounds),
   };
   const unknown = args.only.filter((n) => !(n in benches));
   if (unknown.length > 0) {

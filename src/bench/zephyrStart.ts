@@ -32,7 +32,7 @@ import {
 /** Environment variable that moves the folder of real builds (as the tests read it). */
 const BUILDS_ENV = 'NETWEAVE_ZEPHYR_BUILDS';
 /** Runs per arm and build: the median of three already shrugs off one disturbed run. */
-const RUNS = 3;
+const DEFAULT_RUNS = 3;
 /** Zephyr's echo_server port and address (echo_server prj.conf), and the host side of zeth. */
 const ECHO_PORT = 4242;
 const ZEPHYR_IPV4 = '192.0.2.1';
@@ -517,12 +517,13 @@ async function measureBuild(
   workDir: string,
   ticksPerS: number,
   nextSeq: () => number,
+  runsPerArm: number,
 ): Promise<object> {
   const name = labName(t.build);
   const file = await labFile(t, workDir, name);
   const argv = await manualArgv(t);
   const runs: RunRecord[] = [];
-  for (let round = 1; round <= RUNS; round++) {
+  for (let round = 1; round <= runsPerArm; round++) {
     // Alternate which arm goes first, so that neither always follows the other's teardown.
     const arms: RunRecord['arm'][] =
       round % 2 === 1 ? ['netweave', 'manual'] : ['manual', 'netweave'];
@@ -680,7 +681,8 @@ async function nodeStartMs(): Promise<object> {
 }
 
 /** Runs the benchmark and returns its numbers (JSON-ready). */
-export async function benchZephyrStart(): Promise<object> {
+/** `runs`: runs per arm and build (`npm run bench -- zephyrStart --rounds N`). */
+export async function benchZephyrStart(runs = DEFAULT_RUNS): Promise<object> {
   const root = buildsDir();
   if (!existsSync(root)) {
     return { error: `the Zephyr builds folder ${root} does not exist (set ${BUILDS_ENV})` };
@@ -717,7 +719,13 @@ export async function benchZephyrStart(): Promise<object> {
       labNames.push(labName(build));
       try {
         results.push(
-          await measureBuild({ build, dir, info, kind: c.kind }, workDir, ticksPerS, () => ++seq),
+          await measureBuild(
+            { build, dir, info, kind: c.kind },
+            workDir,
+            ticksPerS,
+            () => ++seq,
+            runs,
+          ),
         );
       } catch (err) {
         results.push({ build, error: err instanceof Error ? err.message : String(err) });
@@ -728,7 +736,7 @@ export async function benchZephyrStart(): Promise<object> {
   }
   return {
     buildsDir: root,
-    runsPerArm: RUNS,
+    runsPerArm: runs,
     nodeStartMs: await nodeStartMs(),
     notes: NOTES,
     builds: results,
