@@ -13,6 +13,7 @@ import { parseMemberPair } from '../../../shared/topology/faults.facts.js';
 import type { Radio154NodeSpec } from '../../../shared/topology/kinds/index.js';
 import { MAX_RADIO_SEED, RADIO_LINK_KIND } from '../../../shared/topology/kinds/radio154.facts.js';
 import { MemoryPort, type Port } from '../../fabric/index.js';
+import { nodeCrypto } from '../../hash.js';
 import type { LabContext, NodeAbilities, NodeInstance, NodeKind } from '../types.js';
 import { RadioMedium } from './medium.js';
 import {
@@ -22,7 +23,6 @@ import {
   resolvePositions,
   type Position,
 } from './model.js';
-import { nodeCrypto } from '../../hash.js';
 
 /** The port name of a medium's monitor ("air:monitor"). */
 export const RADIO_MONITOR_PORT = 'monitor';

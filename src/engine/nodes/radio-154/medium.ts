@@ -20,6 +20,7 @@ import {
   type ImpairmentScheduler,
   type Port,
 } from '../../fabric/index.js';
+import { fnv1a } from '../../hash.js';
 import type { DeliveryProbability } from './model.js';
 
 /** The event counted on a receiving member's port for each frame it did not hear. */
@@ -46,12 +47,7 @@ export interface RadioMediumOptions {
 
 /** A 32-bit seed for `id` derived from `seed` (FNV-1a over both). */
 function deriveSeed(seed: number, id: string): number {
-  let h = 0x811c9dc5;
-  for (const ch of `${seed >>> 0}|${id}`) {
-    h ^= ch.charCodeAt(0);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
+  return fnv1a(`${seed >>> 0}|${id}`);
 }
 
 /** A sender -> receiver pair of members. */
