@@ -1,23 +1,19 @@
 // The `netweave` commands. Thin: each maps flags to engine calls and prints the results.
-import { createWriteStream, readFileSync, statSync, type WriteStream } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EngineError, type CounterSnapshot, type LabState } from '../shared/contract.js';
+import {
+  EngineError,
+  type AppEvents,
+  type CounterSnapshot,
+  type LabSummary,
+} from '../shared/contract.js';
 import type { NetworkMode } from '../shared/kinds.js';
 import { checkName, formatProblem } from '../shared/topology/index.js';
-import {
-  cleanupAll,
-  cleanupLab,
-  engineAlive,
-  listLabDirs,
-  readEngineRecord,
-  takeLabDown,
-} from '../engine/host/cleanup.js';
-import { connectLab, engineGoneReason, launchLab } from '../engine/launcher.js';
-import type { SocketEngineClient } from '../engine/rpc/client.js';
 import { execOutput, MAX_CAPTURE_BYTES } from '../engine/process/run.js';
 import { jsonSchema, loadTopologyFile, writeFileAtomic } from '../engine/topology/index.js';
 import { fileLabName } from '../engine/warmEngine.js';
 import { importZephyr } from '../engine/zephyr/index.js';
+import { AppService } from '../service/service.js';
 import { formatCounters, formatFaults, formatLinkImpairment, formatStatus } from './format.js';
 import { cmdServe } from './serve.js';
 
@@ -66,8 +62,15 @@ function err(s: string): void {
   process.stderr.write(`netweave: ${s}\n`);
 }
 
-function runningLabs(): string[] {
-  return listLabDirs().filter((n) => engineAlive(readEngineRecord(n)));
+/**
+ * The app service the commands drive labs through, as the desktop app and `serve` do: created
+ * on first use, disposed when the command ends (the labs it launched keep running).
+ */
+let service: AppService | undefined;
+
+function svc(): AppService {
+  service ??= new AppService({ transport: 'in-process', labsOutlive: true });
+  return service;
 }
 
 /** A lab name from the command line, held to the rule of the file's `name:`. */
@@ -95,28 +98,40 @@ function labArg(name: string): string {
 }
 
 /** The lab a command is about: --lab, else the only running lab. */
-function pickLab(explicit: string | undefined): string {
+async function pickLab(explicit: string | undefined): Promise<string> {
   if (explicit !== undefined) return labArg(explicit);
-  const labs = runningLabs();
-  if (labs.length === 1 && labs[0]) return labs[0];
-  if (labs.length === 0)
+  const { labs } = await svc().call('labList', {});
+  const running = labs.filter((l) => l.stale !== true).map((l) => l.name);
+  if (running.length === 1 && running[0]) return running[0];
+  if (running.length === 0)
     throw new EngineError('not-running', 'no lab is running; start one with `netweave up FILE`');
   throw new EngineError(
     'bad-request',
-    `several labs are running (${labs.join(', ')}); choose one with --lab NAME`,
+    `several labs are running (${running.join(', ')}); choose one with --lab NAME`,
   );
 }
 
-async function withLab<T>(
-  lab: string | undefined,
-  fn: (c: SocketEngineClient) => Promise<T>,
-): Promise<T> {
-  const client = await connectLab(pickLab(lab));
-  try {
-    return await fn(client);
-  } finally {
-    client.dispose();
-  }
+/** Resolves once `lab` reaches one of `states` (its summary in the service's `labs` event). */
+function labReaches(lab: () => string, states: readonly string[]): Promise<LabSummary> {
+  return new Promise((resolve) => {
+    svc().on('labs', ({ labs }) => {
+      const me = labs.find((l) => l.name === lab());
+      if (me && states.includes(me.state)) resolve(me);
+    });
+  });
+}
+
+/** Resolves when the lab's engine is gone (taken down elsewhere, or ended). */
+function labGone(lab: string): Promise<LabSummary> {
+  return labReaches(() => lab, ['stopped', 'failed']);
+}
+
+/** Resolves on Ctrl-C or SIGTERM. */
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }
 
 async function cmdUp(args: string[]): Promise<number> {
@@ -143,55 +158,41 @@ async function cmdUp(args: string[]): Promise<number> {
   const say = (s: string): void => {
     if (!json) out(s);
   };
-  const { topology, client, record } = await launchLab(file, {
-    ...(network ? { network } : {}),
-    notice: (line) => say(line),
+  const s = svc();
+  // This service holds this one lab: every lab event is its own.
+  s.on('labNotice', (e) => say(e.message));
+  s.on('labDeployProgress', (p) => {
+    say(`  [${p.step}/${p.steps}] ${p.stage.padEnd(6)} ${p.message}`);
   });
-  say(`lab ${topology.name}: starting (network ${record.network}, logs in ${record.logDir})`);
-  const final = await new Promise<{ state: LabState; reason?: string }>((resolve) => {
-    client.on('deployProgress', (p) => {
-      say(`  [${p.step}/${p.steps}] ${p.stage.padEnd(6)} ${p.message}`);
-    });
-    client.on('labState', (s) => {
-      if (s.state === 'running' || s.state === 'failed') resolve(s);
-    });
-    client.onClose(() => {
-      void engineGoneReason(record).then((reason) => resolve({ state: 'failed', reason }));
-    });
-  });
+  let lab = '';
+  const deployed = labReaches(() => lab, ['running', 'failed']);
+  const launched = await s.call('labLaunch', { file, ...(network ? { network } : {}) });
+  lab = launched.lab;
+  say(`lab ${lab}: starting (network ${launched.network}, logs in ${launched.logDir})`);
+  const final = await deployed;
   if (final.state === 'failed') {
-    await client.call('down', {}).catch(() => undefined);
-    client.dispose();
-    await cleanupLab(topology.name);
+    await s.call('labStop', { lab });
     throw new EngineError(
       'internal',
-      `lab ${topology.name} failed to start: ${final.reason ?? 'unknown reason'}; nothing was left behind`,
+      `lab ${lab} failed to start: ${final.reason ?? 'unknown reason'}; nothing was left behind`,
     );
   }
-  const status = await client.call('status', {});
-  status.enginePid = record.enginePid;
+  const status = await s.call('labStatus', { lab });
   if (json) out(JSON.stringify(status));
   else {
     out(formatStatus(status));
     out(
-      `\nlab ${topology.name} is running. Try: netweave exec NODE -- CMD, netweave console NODE, netweave stats`,
+      `\nlab ${lab} is running. Try: netweave exec NODE -- CMD, netweave console NODE, netweave stats`,
     );
   }
   if (values.detach) {
-    if (!json) out(`stop it with: netweave down ${topology.name}`);
-    client.dispose();
+    if (!json) out(`stop it with: netweave down ${lab}`);
     return 0;
   }
   say('press Ctrl-C to take the lab down');
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    client.onClose(stop);
-  });
-  say(`taking lab ${topology.name} down`);
-  client.dispose();
-  await cleanupLab(topology.name);
+  await Promise.race([interrupted(), labGone(lab)]);
+  say(`taking lab ${lab} down`);
+  await s.call('labStop', { lab });
   say('done');
   return 0;
 }
@@ -203,7 +204,7 @@ async function cmdDown(args: string[]): Promise<number> {
     options: { all: { type: 'boolean' }, json: { type: 'boolean' } },
   });
   if (values.all) {
-    const r = await cleanupAll();
+    const r = await svc().stopAll();
     if (values.json) out(JSON.stringify(r));
     else
       out(
@@ -211,18 +212,12 @@ async function cmdDown(args: string[]): Promise<number> {
       );
     return 0;
   }
-  const name = pickLab(positionals[0]);
-  const known = listLabDirs().includes(name);
-  if (!known) {
-    if (values.json) out(JSON.stringify({ lab: name, removed: 0 }));
-    else out(`lab ${name} is not running and left nothing behind`);
-    return 0;
-  }
-  const { removed, interrupted } = await takeLabDown(name);
-  if (values.json)
-    out(JSON.stringify({ lab: name, removed, ...(interrupted ? { interrupted } : {}) }));
-  else if (interrupted) out(`lab ${name} was still starting; its start was stopped and it is down`);
-  else out(`lab ${name} is down`);
+  const lab = await pickLab(positionals[0]);
+  const { removed, interrupted } = await svc().call('labStop', { lab });
+  if (values.json) out(JSON.stringify({ lab, removed, ...(interrupted ? { interrupted } : {}) }));
+  else if (interrupted) out(`lab ${lab} was still starting; its start was stopped and it is down`);
+  else if (removed === 0) out(`lab ${lab} is not running and left nothing behind`);
+  else out(`lab ${lab} is down`);
   return 0;
 }
 
@@ -234,28 +229,26 @@ async function cmdStatus(args: string[]): Promise<number> {
   });
   const given = positionals[0] ?? values.lab;
   const wanted = given !== undefined ? labArg(given) : undefined;
-  if (wanted !== undefined && !listLabDirs().includes(wanted)) {
+  const { labs } = await svc().call('labList', {});
+  const shown = labs.filter((l) => wanted === undefined || l.name === wanted);
+  if (wanted !== undefined && shown.length === 0) {
     if (values.json) out('null');
     else err(`lab ${wanted} is not running; \`netweave status\` lists the labs that are`);
     return 1;
   }
-  const names = wanted ? [wanted] : listLabDirs();
   const result = [];
-  for (const name of names) {
-    const rec = readEngineRecord(name);
-    if (!engineAlive(rec)) {
-      result.push({ name, state: 'stale' as const, hint: `netweave down ${name}` });
+  for (const l of shown) {
+    if (l.stale === true) {
+      result.push({ name: l.name, state: 'stale' as const, hint: `netweave down ${l.name}` });
       continue;
     }
-    const s = await withLab(name, (c) => c.call('status', {}));
-    if (rec) s.enginePid = rec.enginePid;
-    result.push(s);
+    result.push(await svc().call('labStatus', { lab: l.name }));
   }
   if (values.json) {
     out(JSON.stringify(wanted ? (result[0] ?? null) : result));
     return 0;
   }
-  if (result.length === 0) out(wanted ? `lab ${wanted} is not running` : 'no lab is running');
+  if (result.length === 0) out('no lab is running');
   for (const s of result) {
     if ('nodes' in s) out(formatStatus(s));
     else
@@ -279,9 +272,8 @@ async function cmdExec(args: string[]): Promise<number> {
   if (!node || argv.length === 0)
     throw new UsageError('exec needs a node and a command: netweave exec NODE -- CMD...');
   const timeoutMs = values.timeout ? Number(values.timeout) * 1000 : undefined;
-  const r = await withLab(values.lab, (c) =>
-    c.call('exec', { node, argv, ...(timeoutMs ? { timeoutMs } : {}) }),
-  );
+  const lab = await pickLab(values.lab);
+  const r = await svc().call('labExec', { lab, node, argv, ...(timeoutMs ? { timeoutMs } : {}) });
   process.stdout.write(execOutput(r, 'stdout'));
   process.stderr.write(execOutput(r, 'stderr'));
   if (r.truncated) {
@@ -302,40 +294,57 @@ async function cmdConsole(args: string[]): Promise<number> {
   });
   const node = positionals[0];
   if (!node) throw new UsageError('console needs a node: netweave console NODE');
-  const client = await connectLab(pickLab(values.lab));
-  const { data } = await client.call('consoleScrollback', { node });
-  process.stdout.write(data);
-  client.on('consoleData', (e) => {
-    if (e.node === node) process.stdout.write(e.data);
+  const lab = await pickLab(values.lab);
+  const s = svc();
+  // Output is acknowledged once the terminal took it (the service's flow control).
+  const show = (e: AppEvents['consoleOutput']): void => {
+    process.stdout.write(e.data, () => {
+      void s.call('consoleAck', { viewer: e.viewer, chars: e.data.length }).catch(() => undefined);
+    });
+  };
+  let viewer: string | undefined = undefined; // known once consoleAttach answers
+  const early: AppEvents['consoleOutput'][] = [];
+  s.on('consoleOutput', (e) => {
+    if (viewer === undefined) early.push(e);
+    else if (e.viewer === viewer) show(e);
   });
+  const attached = await s.call('consoleAttach', { lab, node });
+  viewer = attached.viewer;
+  process.stdout.write(attached.data);
+  for (const e of early) if (e.viewer === viewer) show(e);
+  const write = (data: string): void => {
+    void s.call('labConsoleWrite', { lab, node, data }).catch(() => undefined);
+  };
+  const resize = (): void => {
+    const { columns: cols, rows } = process.stdout;
+    if (cols && rows) void s.call('labConsoleResize', { lab, node, cols, rows });
+  };
   const stdin = process.stdin;
   if (stdin.isTTY) {
     stdin.setRawMode(true);
-    const { columns, rows } = process.stdout;
-    if (columns && rows) await client.call('consoleResize', { node, cols: columns, rows });
+    resize();
   }
   process.stderr.write(`[attached to ${node}; detach with Ctrl-]]\r\n`);
-  await new Promise<void>((resolve) => {
-    stdin.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      const at = text.indexOf(DETACH_KEY);
-      if (at >= 0) {
-        if (at > 0) void client.call('consoleWrite', { node, data: text.slice(0, at) });
-        resolve();
-        return;
-      }
-      void client.call('consoleWrite', { node, data: text });
-    });
-    stdin.on('end', () => resolve());
-    client.onClose(() => resolve());
-    process.stdout.on('resize', () => {
-      const { columns, rows } = process.stdout;
-      if (columns && rows) void client.call('consoleResize', { node, cols: columns, rows });
-    });
-  });
+  await Promise.race([
+    labGone(lab),
+    new Promise<void>((resolve) => {
+      stdin.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        const at = text.indexOf(DETACH_KEY);
+        if (at >= 0) {
+          if (at > 0) write(text.slice(0, at));
+          resolve();
+          return;
+        }
+        write(text);
+      });
+      stdin.on('end', () => resolve());
+      process.stdout.on('resize', resize);
+    }),
+  ]);
   if (stdin.isTTY) stdin.setRawMode(false);
   process.stderr.write(`\r\n[detached from ${node}]\n`);
-  client.dispose();
+  await s.call('consoleDetach', { viewer });
   stdin.pause();
   return 0;
 }
@@ -349,36 +358,33 @@ async function cmdStats(args: string[]): Promise<number> {
       json: { type: 'boolean' },
     },
   });
-  const client = await connectLab(pickLab(values.lab));
-  const { links } = await client.call('status', {});
+  const lab = await pickLab(values.lab);
+  const s = svc();
+  const { links } = await s.call('labStatus', { lab });
   const linkPorts = links.map((l) => ({ id: l.id, ports: l.ports }));
   if (!values.watch) {
-    const snap = await client.call('stats', {});
-    client.dispose();
+    const snap = await s.call('labStats', { lab });
     out(values.json ? JSON.stringify({ ...snap, links: linkPorts }) : formatCounters(snap, links));
     return 0;
   }
   let prev: CounterSnapshot | undefined;
   let last = 0;
-  await new Promise<void>((resolve) => {
-    client.on('counters', (snap) => {
-      if (values.json) {
-        out(JSON.stringify({ ...snap, links: linkPorts }));
-        return;
-      }
-      if (snap.time - last < 1000) return; // redraw once a second
-      last = snap.time;
-      // A terminal is redrawn in place; a pipe or file gets one block per second, no escapes.
-      const clear = process.stdout.isTTY ? '\x1b[H\x1b[2J' : '\n';
-      process.stdout.write(
-        `${clear}${new Date(snap.time).toISOString()}\n${formatCounters(snap, links, prev)}\n`,
-      );
-      prev = snap;
-    });
-    process.once('SIGINT', () => resolve());
-    client.onClose(() => resolve());
+  s.on('labCounters', ({ lab: from, ...snap }) => {
+    if (from !== lab) return;
+    if (values.json) {
+      out(JSON.stringify({ ...snap, links: linkPorts }));
+      return;
+    }
+    if (snap.time - last < 1000) return; // redraw once a second
+    last = snap.time;
+    // A terminal is redrawn in place; a pipe or file gets one block per second, no escapes.
+    const clear = process.stdout.isTTY ? '\x1b[H\x1b[2J' : '\n';
+    process.stdout.write(
+      `${clear}${new Date(snap.time).toISOString()}\n${formatCounters(snap, links, prev)}\n`,
+    );
+    prev = snap;
   });
-  client.dispose();
+  await Promise.race([interrupted(), labGone(lab)]);
   return 0;
 }
 
@@ -401,44 +407,29 @@ async function cmdCapture(args: string[]): Promise<number> {
       `--duration takes a number of seconds greater than 0, not "${values.duration}"`,
     );
   }
-  if (!values.write && process.stdout.isTTY) {
+  const file = values.write;
+  if (!file && process.stdout.isTTY) {
     throw new UsageError(
       'capture writes binary pcapng: give a file with -w FILE.pcapng, or pipe it (netweave capture LINK | wireshark -k -i -)',
     );
   }
-  const client = await connectLab(pickLab(values.lab));
-  const sink: WriteStream | NodeJS.WriteStream = values.write
-    ? createWriteStream(values.write)
-    : process.stdout;
-  let captureId = '';
-  const early: Buffer[] = [];
-  client.on('captureData', (e) => {
-    const buf = Buffer.from(e.data, 'base64');
-    if (!captureId) early.push(buf);
-    else if (e.captureId === captureId) sink.write(buf);
-  });
-  const started = await client.call('captureStart', { target });
-  captureId = started.captureId;
-  for (const b of early) sink.write(b); // only our capture runs on this connection
-  if (values.write) {
+  const lab = await pickLab(values.lab);
+  const s = svc();
+  const started = file
+    ? await s.call('captureOpen', { lab, target, sink: 'file', file })
+    : await s.captureToStream(lab, target, process.stdout);
+  if (file) {
     process.stderr.write(
-      `capturing ${started.ports.join(', ')} (${started.linkType}) to ${values.write}; Ctrl-C stops\n`,
+      `capturing ${started.ports.join(', ')} (${started.linkType}) to ${file}; Ctrl-C stops\n`,
     );
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-    client.onClose(() => resolve());
-    if (seconds !== undefined) setTimeout(resolve, seconds * 1000);
-  });
-  const { frames } = await client.call('captureStop', { captureId }).catch(() => ({ frames: -1 }));
-  // Let the engine's last chunks arrive before the file is closed.
-  await new Promise((r) => setTimeout(r, 100));
-  client.dispose();
-  if (values.write) {
-    await new Promise<void>((resolve) => (sink as WriteStream).end(() => resolve()));
-    process.stderr.write(`${frames >= 0 ? frames : 'some'} frames written to ${values.write}\n`);
-  }
+  await Promise.race([
+    interrupted(),
+    labGone(lab),
+    ...(seconds !== undefined ? [new Promise((r) => setTimeout(r, seconds * 1000))] : []),
+  ]);
+  const { frames } = await s.call('captureClose', { lab, captureId: started.captureId });
+  if (file) process.stderr.write(`${frames >= 0 ? frames : 'some'} frames written to ${file}\n`);
   return 0;
 }
 
@@ -478,7 +469,8 @@ async function cmdLink(args: string[]): Promise<number> {
     positionals.length > 2
   )
     throw new UsageError('link needs a port and a state: netweave link NODE:PORT up|down');
-  const r = await withLab(values.lab, (c) => c.call('linkSet', { port, up: state === 'up' }));
+  const lab = await pickLab(values.lab);
+  const r = await svc().call('labLinkSet', { lab, port, up: state === 'up' });
   if (values.json) out(JSON.stringify(r));
   else if (r.failure !== undefined) out(`${r.id} is down: it failed (${r.failure})`);
   else out(`${r.id} is ${r.up ? 'up' : 'down'}`);
@@ -513,13 +505,12 @@ async function cmdImpair(args: string[]): Promise<number> {
   if (values.dir !== undefined && dir === undefined) {
     throw new UsageError(`--dir must be 'a->b' (or ab) or 'b->a' (or ba), not "${values.dir}"`);
   }
-  const r = await withLab(values.lab, (c) =>
-    c.call('linkImpair', {
-      link,
-      ...(dir !== undefined ? { dir } : {}),
-      ...(values.clear === true ? { clear: true } : { spec: settings.join(' ') }),
-    }),
-  );
+  const r = await svc().call('labLinkImpair', {
+    lab: await pickLab(values.lab),
+    link,
+    ...(dir !== undefined ? { dir } : {}),
+    ...(values.clear === true ? { clear: true } : { spec: settings.join(' ') }),
+  });
   if (values.json) out(JSON.stringify(r));
   else out(`${r.id}: ${formatLinkImpairment(r) || 'no impairment'}`);
   return 0;
@@ -531,7 +522,8 @@ async function cmdFaults(args: string[]): Promise<number> {
     allowPositionals: true,
     options: { lab: { type: 'string' }, json: { type: 'boolean' } },
   });
-  const status = await withLab(positionals[0] ?? values.lab, (c) => c.call('status', {}));
+  const lab = await pickLab(positionals[0] ?? values.lab);
+  const status = await svc().call('labStatus', { lab });
   const faults = status.faults ?? [];
   if (values.json) out(JSON.stringify(faults));
   else
@@ -548,7 +540,8 @@ async function cmdReset(args: string[]): Promise<number> {
   const node = positionals[0];
   if (!node || positionals.length > 1)
     throw new UsageError('reset needs a node: netweave reset NODE');
-  const r = await withLab(values.lab, (c) => c.call('nodeReset', { node }));
+  const lab = await pickLab(values.lab);
+  const r = await svc().call('labNodeReset', { lab, node });
   out(`${r.name} was reset (${r.state})`);
   return 0;
 }
@@ -622,70 +615,83 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   try {
-    switch (cmd) {
-      case 'up':
-        return await cmdUp(rest);
-      case 'down':
-        return await cmdDown(rest);
-      case 'status':
-      case 'ps':
-        return await cmdStatus(rest);
-      case 'exec':
-        return await cmdExec(rest);
-      case 'console':
-        return await cmdConsole(rest);
-      case 'stats':
-        return await cmdStats(rest);
-      case 'link':
-        return await cmdLink(rest);
-      case 'impair':
-        return await cmdImpair(rest);
-      case 'faults':
-        return await cmdFaults(rest);
-      case 'reset':
-        return await cmdReset(rest);
-      case 'capture':
-        return await cmdCapture(rest);
-      case 'import-zephyr':
-        return await cmdImportZephyr(rest);
-      case 'validate':
-        return await cmdValidate(rest);
-      case 'serve':
-        return await cmdServe(rest);
-      case 'schema':
-        out(JSON.stringify(jsonSchema(), null, 2));
-        return 0;
-      case '--version':
-      case 'version':
-        out(version());
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        out(USAGE);
-        return cmd === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${cmd}"; commands are ${COMMANDS.join(', ')}`);
-    }
+    return await runCommand(cmd, rest);
   } catch (e) {
-    if (e instanceof UsageError) {
-      err(e.message);
-      return 2;
-    }
-    if (e instanceof EngineError) {
-      if (e.code === 'topology' && e.problems) {
-        for (const p of e.problems) process.stderr.write(`${formatProblem(p)}\n`);
-      } else err(e.message);
-      return 1;
-    }
-    if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) {
-      err(`${e.message}; see \`netweave help\``);
-      return 2;
-    }
-    err(e instanceof Error ? e.message : String(e));
+    return failed(e);
+  } finally {
+    await service?.dispose();
+    service = undefined;
+  }
+}
+
+/** Runs one command. */
+async function runCommand(cmd: string | undefined, rest: string[]): Promise<number> {
+  switch (cmd) {
+    case 'up':
+      return await cmdUp(rest);
+    case 'down':
+      return await cmdDown(rest);
+    case 'status':
+    case 'ps':
+      return await cmdStatus(rest);
+    case 'exec':
+      return await cmdExec(rest);
+    case 'console':
+      return await cmdConsole(rest);
+    case 'stats':
+      return await cmdStats(rest);
+    case 'link':
+      return await cmdLink(rest);
+    case 'impair':
+      return await cmdImpair(rest);
+    case 'faults':
+      return await cmdFaults(rest);
+    case 'reset':
+      return await cmdReset(rest);
+    case 'capture':
+      return await cmdCapture(rest);
+    case 'import-zephyr':
+      return await cmdImportZephyr(rest);
+    case 'validate':
+      return await cmdValidate(rest);
+    case 'serve':
+      return await cmdServe(rest);
+    case 'schema':
+      out(JSON.stringify(jsonSchema(), null, 2));
+      return 0;
+    case '--version':
+    case 'version':
+      out(version());
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}"; commands are ${COMMANDS.join(', ')}`);
+  }
+}
+
+/** The exit status of a command that threw, its error said in one sentence. */
+function failed(e: unknown): number {
+  if (e instanceof UsageError) {
+    err(e.message);
+    return 2;
+  }
+  if (e instanceof EngineError) {
+    if (e.code === 'topology' && e.problems) {
+      for (const p of e.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    } else err(e.message);
     return 1;
   }
+  if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) {
+    err(`${e.message}; see \`netweave help\``);
+    return 2;
+  }
+  err(e instanceof Error ? e.message : String(e));
+  return 1;
 }
 
 /** "1 node", "2 nodes". */

@@ -26,7 +26,7 @@ import { parseEndpoint } from '../shared/topology/endpoint.js';
 import { faultPair } from '../shared/topology/faults.facts.js';
 import { impairTexts, LINK_DIRECTIONS } from '../shared/topology/links/common.facts.js';
 import { parseImpairment } from '../shared/impairment.js';
-import { DEFAULT_COUNTER_INTERVAL_MS, Fabric, type Port } from './fabric/index.js';
+import { DEFAULT_COUNTER_INTERVAL_MS, Fabric, type Capture, type Port } from './fabric/index.js';
 import { FaultTimeline } from './faults.js';
 import { Journal } from './host/journal.js';
 import { NetnsManager } from './host/netns.js';
@@ -79,7 +79,7 @@ export class Lab implements EngineClient {
   private readonly linkSpecs = new Map<LinkInstance, LinkSpec>();
   /** The file's fault timeline, once the lab is ready. */
   private faults: FaultTimeline | undefined;
-  private readonly captures = new Map<string, { dispose(): void; frames(): number }>();
+  private readonly captures = new Map<string, Capture>();
   private nextCapture = 1;
   private state: LabState = 'deploying';
   private reason: string | undefined;
@@ -399,7 +399,14 @@ export class Lab implements EngineClient {
   /** A link's status with the impairments in force on it. */
   private linkStatus(link: LinkInstance): LinkStatus {
     const impair = linkImpairments(link, this.linkSpecs.get(link)?.endpoints ?? []);
-    return { ...link.status(), ...(Object.keys(impair).length > 0 ? { impair } : {}) };
+    return {
+      id: link.id,
+      kind: link.kind,
+      linkType: link.linkType,
+      endpoints: link.endpoints,
+      ports: link.ports().map((p) => p.id),
+      ...(Object.keys(impair).length > 0 ? { impair } : {}),
+    };
   }
 
   /**
@@ -472,12 +479,13 @@ export class Lab implements EngineClient {
         ports: ports.map((x) => x.id),
       });
     },
-    captureStop: ({ captureId }) => {
+    captureStop: async ({ captureId }) => {
       const cap = this.captures.get(captureId);
       if (!cap) throw new EngineError('no-such-target', `no capture "${captureId}" is running`);
-      cap.dispose();
       this.captures.delete(captureId);
-      return Promise.resolve({ frames: cap.frames() });
+      // Its last chunks go out before the answer, so a client can close its file on it.
+      await cap.close();
+      return { frames: cap.frames() };
     },
     linkImpair: ({ link: id, dir, spec, clear }) => {
       const link = this.links.find((l) => l.id === id);

@@ -52,6 +52,8 @@ export interface LaunchOptions {
   network?: NetworkMode;
   /** Called with one-line notices (e.g. leftovers of an earlier run removed). */
   notice?: (line: string) => void;
+  /** The file's topology, when the caller has validated it already. */
+  topology?: Topology;
 }
 
 /** A launched lab: its record and a connected client. */
@@ -160,7 +162,7 @@ function pruneLogs(labLogs: string): void {
  */
 export async function launchLab(file: string, opts: LaunchOptions = {}): Promise<LaunchedLab> {
   const path = resolve(file);
-  const topology = await loadOrThrow(path);
+  const topology = opts.topology ?? (await loadOrThrow(path));
   const network: NetworkMode = opts.network ?? topology.network ?? 'isolated';
   if (network === 'host') {
     const refusal = hostModeRefusal();

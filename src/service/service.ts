@@ -25,12 +25,20 @@ import {
   type LabState,
   type LabSummary,
 } from '../shared/contract.js';
+import type { NetworkMode } from '../shared/kinds.js';
 import { parseAppParams } from '../shared/commandParams.js';
 import { shown } from '../shared/wire.js';
 import { DisposableStore, Emitter, type Disposable } from '../shared/lifecycle.js';
 import { validateTopologyText } from '../shared/topology/index.js';
-import { cleanupLab, engineAlive, listLabDirs, readEngineRecord } from '../engine/host/cleanup.js';
-import { connectLab, launchLab, loadOrThrow } from '../engine/launcher.js';
+import {
+  cleanupAll,
+  engineAlive,
+  listLabDirs,
+  readEngineRecord,
+  takeLabDown,
+  type EngineRecord,
+} from '../engine/host/cleanup.js';
+import { connectLab, engineGoneReason, launchLab, loadOrThrow } from '../engine/launcher.js';
 import { BatchedStream } from '../engine/process/batchedStream.js';
 import { findExecutable } from '../engine/process/executable.js';
 import type { SocketEngineClient } from '../engine/rpc/client.js';
@@ -44,18 +52,26 @@ import { readRecentFiles, touchRecentFile } from './recent.js';
 export interface AppServiceOptions {
   transport: AppInfo['transport'];
   examplesDir?: string;
+  /**
+   * Labs this service launches outlive it: the CLI's (`up --detach` leaves its lab running, a
+   * foreground `up` stops it itself). Otherwise dispose() takes them down (the app).
+   */
+  labsOutlive?: boolean;
 }
 
 /** A lab the service launched or attached to. */
 interface LabHandle {
   summary: LabSummary;
   client: SocketEngineClient | undefined;
+  /** What the engine's state file says (its pid, logs, network), once it is known. */
+  record: EngineRecord | undefined;
+  /** The stop under way, if any: a second stop waits for it instead of running again. */
+  stopping?: Promise<AppResult<'labStop'>>;
   /** True when the service launched it (and so takes it down when disposed). */
   owned: boolean;
   store: DisposableStore;
   /** Characters of console output seen per node since the service connected. */
   consoleOffsets: Map<string, number>;
-  stopping: boolean;
 }
 
 /** One viewer of one node's console: its batches, flow control and offsets. */
@@ -70,6 +86,13 @@ interface ConsoleViewer {
   next: number;
   /** Live output that arrived while the scrollback was being fetched. */
   early: string[] | undefined;
+}
+
+/** Where a capture's pcapng goes. */
+interface CaptureOut {
+  write: (chunk: Buffer) => void;
+  /** Ends the output once the capture is stopped. */
+  close: () => Promise<void>;
 }
 
 /** A capture the service delivers somewhere. */
@@ -111,6 +134,7 @@ export class AppService implements AppClient, Disposable {
   private readonly labs = new Map<string, LabHandle>();
   private readonly viewers = new Map<string, ConsoleViewer>();
   private readonly captures = new Map<string, CaptureHandle>();
+  private readonly attaching = new Map<string, Promise<LabSummary>>();
   private nextViewer = 1;
   private disposed = false;
   private readonly own: OwnHandlers;
@@ -154,7 +178,7 @@ export class AppService implements AppClient, Disposable {
           ),
         ),
       labList: () => Promise.resolve({ labs: this.summaries() }),
-      labLaunch: ({ file }) => this.launch(file),
+      labLaunch: ({ file, network }) => this.launch(file, network),
       labAttach: ({ lab }) => this.attach(lab),
       labStop: ({ lab }) => this.stop(lab),
       consoleAttach: ({ lab, node }) => this.consoleAttach(lab, node),
@@ -224,30 +248,47 @@ export class AppService implements AppClient, Disposable {
       return removed as AppResult<K>;
     }
     const { lab: _lab, ...rest } = p;
-    const client = this.client(lab);
+    const client = await this.engine(lab);
     const result: unknown = await client.call<CommandName>(
       engineCmd,
       rest as CommandParams<CommandName>,
     );
+    if (engineCmd === 'status') {
+      // Inside its pid namespace an isolated engine is pid 1; the host knows its real pid.
+      const rec = this.labs.get(lab)?.record ?? readEngineRecord(lab);
+      if (rec) (result as AppResult<'labStatus'>).enginePid = rec.enginePid;
+    }
     return result as AppResult<K>;
   }
 
-  private client(lab: string): SocketEngineClient {
+  /** The connection to a lab's engine: the one this service holds, else a new attachment. */
+  private async engine(lab: string): Promise<SocketEngineClient> {
     const h = this.labs.get(lab);
-    if (!h?.client || h.client.isClosed) {
-      throw new EngineError('not-running', `lab "${lab}" is not running; launch it first`);
+    if (h?.client && !h.client.isClosed) return h.client;
+    if (h?.summary.state === 'launching') {
+      throw new EngineError('not-running', `lab "${lab}" is still launching; wait for it`);
     }
-    return h.client;
+    await this.attach(lab);
+    const client = this.labs.get(lab)?.client;
+    if (!client || client.isClosed) {
+      throw new EngineError('not-running', `the engine of lab "${lab}" closed the connection`);
+    }
+    return client;
   }
 
   private summaries(): LabSummary[] {
     const mine = [...this.labs.values()].map((h) => ({ ...h.summary }));
-    // Labs started elsewhere (e.g. `netweave up`) can be attached to.
+    // Labs started elsewhere (e.g. `netweave up`) can be attached to; a lab whose engine is
+    // gone left objects behind that labStop removes.
     for (const name of listLabDirs()) {
       if (this.labs.has(name)) continue;
       const rec = readEngineRecord(name);
-      if (!engineAlive(rec)) continue;
-      mine.push({ name, state: 'running', ...(rec?.file ? { file: rec.file } : {}) });
+      if (engineAlive(rec)) {
+        mine.push({ name, state: 'running', ...(rec?.file ? { file: rec.file } : {}) });
+      } else {
+        const reason = 'its engine is gone and its leftovers remain';
+        mine.push({ name, state: 'failed', reason, stale: true });
+      }
     }
     return mine;
   }
@@ -262,7 +303,7 @@ export class AppService implements AppClient, Disposable {
     this.publishLabs();
   }
 
-  private async launch(file: string): Promise<{ lab: string }> {
+  private async launch(file: string, network?: NetworkMode): Promise<AppResult<'labLaunch'>> {
     const topology = await loadOrThrow(file);
     const name = topology.name;
     const existing = this.labs.get(name);
@@ -275,35 +316,50 @@ export class AppService implements AppClient, Disposable {
     const h: LabHandle = {
       summary: { name, state: 'launching', file },
       client: undefined,
+      record: undefined,
       owned: true,
       store: new DisposableStore(),
       consoleOffsets: new Map(),
-      stopping: false,
     };
     this.labs.set(name, h);
     this.publishLabs();
     try {
-      const launched = await launchLab(file);
+      const launched = await launchLab(file, {
+        topology,
+        ...(network ? { network } : {}),
+        notice: (message) => this.fire('labNotice', { lab: name, message }),
+      });
+      h.record = launched.record;
       this.connect(h, launched.client);
+      return { lab: name, network: launched.record.network, logDir: launched.record.logDir };
     } catch (err) {
       this.setLabState(h, 'failed', err instanceof Error ? err.message : String(err));
       throw err;
     }
-    return { lab: name };
   }
 
-  private async attach(name: string): Promise<LabSummary> {
+  private attach(name: string): Promise<LabSummary> {
     const existing = this.labs.get(name);
-    if (existing?.client && !existing.client.isClosed) return existing.summary;
+    if (existing?.client && !existing.client.isClosed) return Promise.resolve(existing.summary);
+    let attaching = this.attaching.get(name);
+    if (!attaching) {
+      attaching = this.attachNow(name).finally(() => this.attaching.delete(name));
+      this.attaching.set(name, attaching);
+    }
+    return attaching;
+  }
+
+  private async attachNow(name: string): Promise<LabSummary> {
     const client = await connectLab(name);
-    const rec = readEngineRecord(name);
+    const record = readEngineRecord(name);
+    await this.labs.get(name)?.store.dispose();
     const h: LabHandle = {
-      summary: { name, state: 'running', ...(rec?.file ? { file: rec.file } : {}) },
+      summary: { name, state: 'running', ...(record?.file ? { file: record.file } : {}) },
       client: undefined,
+      record,
       owned: false,
       store: new DisposableStore(),
       consoleOffsets: new Map(),
-      stopping: false,
     };
     this.labs.set(name, h);
     this.connect(h, client);
@@ -351,28 +407,49 @@ export class AppService implements AppClient, Disposable {
         h.client = undefined;
         for (const v of [...this.viewers.values()]) if (v.lab === lab) this.detachViewer(v.id);
         // When stopping, stop() reports "stopped" once everything is removed; a lab taken down
-        // elsewhere (`netweave down`) said "destroying" first; anything else is a crash.
+        // elsewhere (`netweave down`) said "destroying" first; anything else is a crash, and a
+        // lab this service launched that crashed while it deployed is taken down at once.
         if (h.stopping) return;
-        if (h.summary.state === 'destroying') this.setLabState(h, 'stopped');
-        else
-          this.setLabState(h, 'failed', 'the lab engine stopped unexpectedly; see its engine.log');
+        if (h.summary.state === 'destroying') {
+          this.setLabState(h, 'stopped');
+          return;
+        }
+        const deploying = h.summary.state === 'launching' || h.summary.state === 'deploying';
+        const record = h.record ?? readEngineRecord(lab);
+        void (record ? engineGoneReason(record) : Promise.resolve(undefined)).then((why) => {
+          if (h.client !== undefined || h.stopping) return; // attached again, or stopping
+          const reason = why ?? 'the lab engine stopped unexpectedly; see its engine.log';
+          this.setLabState(h, 'failed', reason);
+          if (deploying && h.owned) void this.stop(lab).catch(() => undefined);
+        });
       }),
     );
   }
 
-  private async stop(name: string): Promise<{ removed: number }> {
+  private stop(name: string): Promise<AppResult<'labStop'>> {
     const h = this.labs.get(name);
+    if (h?.stopping) return h.stopping;
+    const stopping = this.stopNow(name, h);
     if (h) {
-      h.stopping = true;
-      this.setLabState(h, 'destroying');
+      h.stopping = stopping;
+      void stopping
+        .catch(() => undefined)
+        .finally(() => {
+          if (h.stopping === stopping) delete h.stopping;
+        });
     }
+    return stopping;
+  }
+
+  private async stopNow(name: string, h: LabHandle | undefined): Promise<AppResult<'labStop'>> {
+    if (h) this.setLabState(h, 'destroying');
     for (const [id, c] of this.captures) {
       if (c.lab === name) {
         this.captures.delete(id);
         await c.close();
       }
     }
-    const removed = await cleanupLab(name);
+    const { removed, interrupted } = await takeLabDown(name);
     if (h) {
       await h.store.dispose();
       h.client = undefined;
@@ -381,7 +458,7 @@ export class AppService implements AppClient, Disposable {
     } else {
       this.publishLabs();
     }
-    return { removed };
+    return { removed, ...(interrupted ? { interrupted } : {}) };
   }
 
   private deliver(v: ConsoleViewer, data: string): void {
@@ -399,7 +476,7 @@ export class AppService implements AppClient, Disposable {
     lab: string,
     node: string,
   ): Promise<{ viewer: string; data: string; offset: number }> {
-    const client = this.client(lab);
+    const client = await this.engine(lab);
     const h = this.labs.get(lab);
     const id = `v${this.nextViewer++}`;
     const start = h?.consoleOffsets.get(node) ?? 0;
@@ -461,12 +538,9 @@ export class AppService implements AppClient, Disposable {
     lab,
     target,
     sink,
-    file: wanted,
+    file,
   }: AppParams<'captureOpen'>): Promise<AppResult<'captureOpen'>> {
-    const client = this.client(lab);
-    let write: ((b: Buffer) => void) | undefined;
-    let closeSink: () => Promise<void> = () => Promise.resolve();
-    let file: string | undefined;
+    let out: CaptureOut | undefined;
     if (sink === 'wireshark') {
       const found = await findExecutable('wireshark', process.cwd(), process.env);
       if (!found.ok) {
@@ -480,34 +554,64 @@ export class AppService implements AppClient, Disposable {
         detached: false,
       });
       child.stdin?.on('error', () => undefined);
-      write = (b) => {
-        child.stdin?.write(b);
-      };
-      closeSink = () => {
-        child.stdin?.end();
-        return Promise.resolve();
-      };
+      out = streamOut(child.stdin);
     } else if (sink === 'file') {
-      if (wanted === undefined || wanted === '') {
+      if (file === undefined || file === '') {
         throw new EngineError('bad-request', '"captureOpen" to a file needs "file", its path');
       }
-      file = wanted;
-      const out: WriteStream = createWriteStream(file);
-      out.on('error', () => undefined);
-      write = (b) => {
-        out.write(b);
-      };
-      closeSink = () => new Promise<void>((resolve) => out.end(() => resolve()));
+      const stream: WriteStream = createWriteStream(file);
+      stream.on('error', () => undefined);
+      out = streamOut(stream);
     } else if (sink !== 'stream') {
       throw new EngineError('bad-request', 'capture sink must be wireshark, file or stream');
     }
+    const started = await this.startCapture(lab, target, sink, out);
+    return { ...started, sink, ...(file !== undefined && sink === 'file' ? { file } : {}) };
+  }
+
+  /**
+   * Starts a capture whose pcapng goes to `stream` (the CLI's standard output, which no file
+   * name can reach when it is a socket); captureClose stops it.
+   */
+  captureToStream(
+    lab: string,
+    target: string,
+    stream: NodeJS.WritableStream,
+  ): Promise<Omit<AppResult<'captureOpen'>, 'sink'>> {
+    return this.startCapture(lab, target, 'stream', streamOut(stream, false));
+  }
+
+  /**
+   * Takes every lab of this user down and removes the orphans netweave's tags identify (`down
+   * --all`). In process only: no transport offers a UI to sweep the machine.
+   */
+  async stopAll(): Promise<{ labs: string[]; orphans: number }> {
+    const own = [...this.labs.keys()];
+    for (const lab of own) await this.stop(lab);
+    const swept = await cleanupAll();
+    return { labs: [...new Set([...own, ...swept.labs])], orphans: swept.orphans };
+  }
+
+  /** Starts the engine's capture and delivers its chunks (early ones included) to `out`. */
+  private async startCapture(
+    lab: string,
+    target: string,
+    sink: CaptureSink,
+    out: CaptureOut | undefined,
+  ): Promise<Omit<AppResult<'captureOpen'>, 'sink'>> {
+    let client: SocketEngineClient;
+    try {
+      client = await this.engine(lab);
+    } catch (err) {
+      await out?.close();
+      throw err;
+    }
     let captureId = '';
-    const early: Buffer[] = [];
-    const sub = write
+    const early: { id: string; data: string }[] = [];
+    const sub = out
       ? client.on('captureData', (e) => {
-          const b = Buffer.from(e.data, 'base64');
-          if (!captureId) early.push(b);
-          else if (e.captureId === captureId) write?.(b);
+          if (!captureId) early.push({ id: e.captureId, data: e.data });
+          else if (e.captureId === captureId) out.write(Buffer.from(e.data, 'base64'));
         })
       : undefined;
     let started: AppResult<'labCaptureStart'>;
@@ -515,22 +619,23 @@ export class AppService implements AppClient, Disposable {
       started = await client.call('captureStart', { target });
     } catch (err) {
       await sub?.dispose();
-      await closeSink();
+      await out?.close();
       throw err;
     }
     captureId = started.captureId;
-    for (const b of early) write?.(b);
+    // The engine sends a capture's first chunk (its pcapng header) before its reply.
+    for (const e of early) if (e.id === captureId) out?.write(Buffer.from(e.data, 'base64'));
     this.captures.set(captureId, {
       lab,
       sink,
-      ...(write ? { write } : {}),
+      ...(out ? { write: out.write } : {}),
       close: async (stopped = false) => {
         if (!stopped) await client.call('captureStop', { captureId }).catch(() => undefined);
         await sub?.dispose();
-        await closeSink();
+        await out?.close();
       },
     });
-    return { captureId, sink, linkType: started.linkType, ...(file ? { file } : {}) };
+    return { captureId, linkType: started.linkType, ports: started.ports };
   }
 
   private async captureClose(captureId: string): Promise<{ frames: number }> {
@@ -548,7 +653,10 @@ export class AppService implements AppClient, Disposable {
     return { frames };
   }
 
-  /** Takes down the labs this service launched, detaches from the others, ends every stream. */
+  /**
+   * Takes down the labs this service launched (unless they outlive it), detaches from the
+   * others, ends every stream.
+   */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -556,10 +664,26 @@ export class AppService implements AppClient, Disposable {
     for (const c of this.captures.values()) await c.close().catch(() => undefined);
     this.captures.clear();
     for (const [name, h] of this.labs) {
-      if (h.owned && h.client) await this.stop(name).catch(() => undefined);
+      if (h.owned && h.client && this.options.labsOutlive !== true)
+        await this.stop(name).catch(() => undefined);
       await h.store.dispose();
     }
     this.labs.clear();
     for (const e of this.emitters.values()) e.dispose();
   }
+}
+
+/** A capture's output on a writable stream; `end` false leaves the stream open (stdout). */
+function streamOut(stream: NodeJS.WritableStream | null | undefined, end = true): CaptureOut {
+  return {
+    write: (b) => {
+      stream?.write(b);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!stream) resolve();
+        else if (end) stream.end(() => resolve());
+        else stream.write('', () => resolve());
+      }),
+  };
 }

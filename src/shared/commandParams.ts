@@ -98,7 +98,7 @@ export const APP_OWN_PARAMS = {
   }),
   recentFiles: none,
   labList: none,
-  labLaunch: z.strictObject({ file: nonEmpty }),
+  labLaunch: z.strictObject({ file: nonEmpty, network: z.enum(['isolated', 'host']).optional() }),
   labAttach: z.strictObject({ lab: labName }),
   labStop: z.strictObject({ lab: labName }),
   consoleAttach: z.strictObject({ lab: labName, node: nodeName }),

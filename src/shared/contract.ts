@@ -361,6 +361,8 @@ export interface LabSummary {
   reason?: string;
   /** The topology file it was launched from. */
   file?: string;
+  /** Its engine is gone and its leftovers remain (state 'failed'); `labStop` removes them. */
+  stale?: true;
 }
 
 /** A bundled example lab. */
@@ -432,12 +434,21 @@ export interface AppOwnCommands {
     result: { file: string | null };
   };
   labList: { params: Record<string, never>; result: { labs: LabSummary[] } };
-  /** Launches the lab of a saved topology file; progress and states arrive as lab events. */
-  labLaunch: { params: { file: string }; result: { lab: string } };
+  /**
+   * Launches the lab of a saved topology file (`network` overrides the file's); progress and
+   * states arrive as lab events, notices (leftovers of an earlier run removed) as labNotice.
+   */
+  labLaunch: {
+    params: { file: string; network?: NetworkMode };
+    result: { lab: string; network: NetworkMode; logDir: string };
+  };
   /** Connects to a lab that is already running (e.g. started with `netweave up`). */
   labAttach: { params: { lab: string }; result: LabSummary };
-  /** Takes a lab down and removes everything it left. */
-  labStop: { params: { lab: string }; result: { removed: number } };
+  /**
+   * Takes a lab down and removes everything it left: how many host objects went (0: there was
+   * no such lab), and whether it was still starting.
+   */
+  labStop: { params: { lab: string }; result: { removed: number; interrupted?: boolean } };
   /**
    * Starts delivering a node's console to this viewer: returns the scrollback and the offset
    * (characters of console output seen so far) it ends at; consoleOutput batches follow.
@@ -454,7 +465,14 @@ export interface AppOwnCommands {
   /** Starts a capture delivered to Wireshark (when installed), a pcapng file, or as events. */
   captureOpen: {
     params: { lab: string; target: string; sink: CaptureSink; file?: string };
-    result: { captureId: string; sink: CaptureSink; file?: string; linkType: LinkType };
+    result: {
+      captureId: string;
+      sink: CaptureSink;
+      file?: string;
+      linkType: LinkType;
+      /** The fabric ports captured ("node:port"). */
+      ports: string[];
+    };
   };
   captureClose: {
     params: { lab: string; captureId: string };
@@ -481,6 +499,8 @@ export interface AppOwnEvents {
   labs: { labs: LabSummary[] };
   /** A batch of a node's console output for one viewer; `offset` is where it starts. */
   consoleOutput: { viewer: string; lab: string; node: string; data: string; offset: number };
+  /** One line worth telling the user about a lab (e.g. leftovers of an earlier run removed). */
+  labNotice: { lab: string; message: string };
   /** The service host (the process running the engine side) went away or came back. */
   serviceState: { state: 'running' | 'crashed' | 'disconnected'; reason?: string };
 }
@@ -536,6 +556,7 @@ export function labEventName<E extends ForwardedEventName>(event: E): LabEventNa
 /** Every app event name at run time. */
 export const APP_EVENT_NAMES: readonly AppEventName[] = [
   'labs',
+  'labNotice',
   'consoleOutput',
   'serviceState',
   ...FORWARDED_EVENT_NAMES.map(labEventName),

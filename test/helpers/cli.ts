@@ -26,7 +26,14 @@ export class CliEnv {
   readonly logs: string;
   readonly env: NodeJS.ProcessEnv;
 
-  constructor(extraEnv: NodeJS.ProcessEnv = {}) {
+  /**
+   * `wrap`: an argv prefix every run goes through (e.g. standInPrefix(): a stand-in mount
+   * namespace).
+   */
+  constructor(
+    extraEnv: NodeJS.ProcessEnv = {},
+    private readonly wrap: string[] = [],
+  ) {
     const base = mkdtempSync(join(tmpdir(), 'nwtest-'));
     this.runtime = join(base, 'run');
     this.logs = join(base, 'logs');
@@ -41,12 +48,13 @@ export class CliEnv {
   /** Runs `netweave ARGS` to completion. */
   run(
     args: string[],
-    opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+    opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; wrap?: string[] } = {},
   ): Promise<CliResult> {
+    const [cmd, ...argv] = this.argv(args, opts.wrap);
     return new Promise((res) => {
       execFile(
-        process.execPath,
-        [BIN, ...args],
+        cmd,
+        argv,
         {
           env: { ...this.env, ...opts.env },
           timeout: opts.timeoutMs ?? 120_000,
@@ -62,10 +70,13 @@ export class CliEnv {
 
   /** Starts `netweave ARGS` without waiting for it. */
   spawn(args: string[]): ChildProcess {
-    return spawn(process.execPath, [BIN, ...args], {
-      env: this.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const [cmd, ...argv] = this.argv(args);
+    return spawn(cmd, argv, { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
+  /** The argv of `netweave ARGS`, through `wrap` (the env's own unless given). */
+  private argv(args: string[], wrap = this.wrap): [string, ...string[]] {
+    return [...wrap, process.execPath, BIN, ...args] as [string, ...string[]];
   }
 
   /** The lab's runtime directory. */

@@ -67,7 +67,9 @@ describe.skipIf(!IS_ROOT)('the app service with a real lab', () => {
     service.on('labCounters', (e) => counters.push(e));
     service.on('consoleOutput', (e) => output.push(e));
 
-    await expect(service.call('labLaunch', { file })).resolves.toEqual({ lab: LAB });
+    const launched = await service.call('labLaunch', { file });
+    expect(launched).toMatchObject({ lab: LAB, network: 'isolated' });
+    expect(launched.logDir).toContain(`/${LAB}/`);
     expect(await until(() => states.some((s) => s.state === 'running'), 60_000)).toBe(true);
     expect(states.every((s) => s.lab === LAB)).toBe(true);
     expect(await until(() => counters.length > 0, 5_000)).toBe(true);

@@ -2,7 +2,8 @@
 // board's USB network interface (tb-usb0 on the machine; its peer tb-brd, 192.0.2.1, in a
 // namespace the test creates is "the board"), a fabricated sysfs tree says tb-usb0 is driven
 // by cdc_ether, and a socat pty is its /dev/ttyACM0, whose other end is a unix socket the test
-// holds (what the test writes there is what the board prints). Host network mode, as root.
+// holds (what the test writes there is what the board prints). The CLI and its engine see those
+// in a mount namespace of their own (helpers/standIn.ts). Host network mode, as root.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import {
   existsSync,
@@ -20,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SocketEngineClient } from '../../src/engine/rpc/client.js';
 import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
 import { CliEnv, IS_ROOT, leftovers, pingArgs, until } from '../helpers/cli.js';
+import { shareNetnsMount, standInPrefix } from '../helpers/standIn.js';
 
 const USB_IF = 'tb-usb0';
 const BOARD_IF = 'tb-brd';
@@ -153,8 +155,15 @@ function frames(snap: CounterSnapshot, id: string): { rx: number; tx: number } {
 describe.skipIf(!IS_ROOT)('board node with a veth and a pty standing in for the USB board', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'nwtb-'));
   const fake = join(tmp, 'root');
-  const env = new CliEnv({ NETWEAVE_SYSFS_ROOT: fake, NETWEAVE_DEV_ROOT: fake });
   const uart = new FakeUart(join(fake, 'dev', 'ttyACM0'), join(tmp, 'board.sock'));
+  // The CLI and its engine see the fabricated sysfs classes and the pty as /dev/ttyACM0.
+  const env = new CliEnv(
+    {},
+    standInPrefix({
+      sysClass: { net: join(fake, 'sys', 'class', 'net'), tty: join(fake, 'sys', 'class', 'tty') },
+      devLinks: { ttyACM0: uart.ttyPath },
+    }),
+  );
   const files = join(tmp, 'files');
 
   function writeLab(name: string, board: string): string {
@@ -169,6 +178,7 @@ describe.skipIf(!IS_ROOT)('board node with a veth and a pty standing in for the 
   }
 
   beforeAll(async () => {
+    shareNetnsMount();
     fabricate(fake);
     await sh('ip', ['netns', 'del', BOARD_NS]);
     await sh('ip', ['link', 'del', USB_IF]);
@@ -282,8 +292,7 @@ describe.skipIf(!IS_ROOT)('board node with a veth and a pty standing in for the 
       `    kind: board\n    interface: ${USB_IF}\n    serial: none\n`,
     );
     // The real sysfs: the configured interface is looked up on the machine itself.
-    const realRoots = { NETWEAVE_SYSFS_ROOT: '', NETWEAVE_DEV_ROOT: '' };
-    const up = await env.run(['up', file, '--detach', '--network', 'host'], { env: realRoots });
+    const up = await env.run(['up', file, '--detach', '--network', 'host'], { wrap: [] });
     expect(up.code, up.stderr + up.stdout).toBe(0);
     const b1 = (await status('board-explicit')).nodes.find((n) => n.name === 'b1');
     expect(b1?.state).toBe('ready');
@@ -315,7 +324,7 @@ describe.skipIf(!IS_ROOT)('board node with a veth and a pty standing in for the 
     await until(() => !existsSync(`/proc/${rec.enginePid}`));
     // The bridge outlives the engine, with the interface still in it.
     expect((await usbState()).master).toMatch(/^nwb/);
-    const down = await env.run(['down', 'board-explicit'], { env: realRoots });
+    const down = await env.run(['down', 'board-explicit'], { wrap: [] });
     expect(down.code, down.stderr).toBe(0);
     expect(await usbState()).toEqual(BEFORE);
     expect(await leftovers(env, 'board-explicit')).toEqual([]);

@@ -18,7 +18,7 @@ import {
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
 import { encodePppFrames, PppDecoder } from '../../src/engine/links/ppp/codec.js';
 import {
@@ -30,6 +30,7 @@ import {
   tshark,
   portCounters as port,
 } from '../helpers/cli.js';
+import { shareNetnsMount, standInPrefix } from '../helpers/standIn.js';
 
 const QEMU_STANDIN = join(ROOT, 'test', 'fixtures', 'qemu-standin', 'qemu-standin.py');
 const PPPD_STANDIN = join(ROOT, 'test', 'fixtures', 'ppp-standin', 'pppd-standin.py');
@@ -158,11 +159,13 @@ describe.skipIf(!IS_ROOT)(
   'ppp links with a STAND-IN pppd (QEMU stand-in, the test plays Zephyr)',
   () => {
     const peerDir = mkdtempSync(join(tmpdir(), 'nwppp-'));
-    // The stand-in needs no /dev/ppp: the preflight opens /dev/null in its place.
-    const env = new CliEnv({
-      NETWEAVE_STANDIN_PEER_DIR: peerDir,
-      NETWEAVE_PPP_DEVICE: '/dev/null',
-    });
+    // The kernel check opens /dev/ppp, which this machine has not: the CLI and its engine run
+    // in a mount namespace whose /dev/ppp is /dev/null (helpers/standIn.ts).
+    const env = new CliEnv(
+      { NETWEAVE_STANDIN_PEER_DIR: peerDir },
+      standInPrefix({ devNull: ['ppp'] }),
+    );
+    beforeAll(() => shareNetnsMount());
     const LAB = 'pppstandin';
     let zephyr: ZephyrSide | undefined;
 

@@ -39,7 +39,10 @@ export interface LinkInstance extends Disposable {
   wire(): Promise<void>;
   /** The fabric ports that carry the link's frames. */
   ports(): Port[];
-  status(): LinkStatus;
+  /** What its frames are. */
+  readonly linkType: LinkType;
+  /** Its endpoints as written (one for a link whose far end is not a node). */
+  readonly endpoints: LinkStatus['endpoints'];
 }
 
 /** A link kind: one per folder under src/engine/links, registered in registry.ts. */

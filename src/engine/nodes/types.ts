@@ -63,6 +63,36 @@ export function processConsole(proc: SupervisedProcess | undefined): NodeConsole
   };
 }
 
+/** What a node's status is made of (nodeStatus() says it the same way for every kind). */
+export interface NodeStatusParts {
+  state: NodeState;
+  reason?: string | undefined;
+  /** The node's process: its pid, and its exit while failed or restarting. */
+  proc?: { readonly pid: number | undefined; readonly lastExit?: ExitInfo | undefined } | undefined;
+  /** Whether the node has a console now (default: while it has a process). */
+  hasConsole?: boolean;
+  ports: PortStatus[];
+  detail?: string | undefined;
+}
+
+/** A node's status, as every kind reports it. */
+export function nodeStatus(node: NodeInstance, parts: NodeStatusParts): NodeStatus {
+  const { state, reason, proc, ports, detail } = parts;
+  const pid = proc?.pid;
+  const exit = state === 'failed' || state === 'restarting' ? proc?.lastExit : undefined;
+  return {
+    name: node.name,
+    kind: node.kind,
+    state,
+    ...(reason !== undefined ? { reason } : {}),
+    ...(pid !== undefined ? { pid } : {}),
+    hasConsole: parts.hasConsole ?? proc !== undefined,
+    ports,
+    ...(exit ? { exit } : {}),
+    ...(detail !== undefined ? { detail } : {}),
+  };
+}
+
 /** A node that links join with a port of theirs, written as its bare name (switch, medium). */
 export interface SegmentAbility {
   /** What it carries: only ports of this link type can join it. */

@@ -297,3 +297,37 @@ export function readySchema(description: string) {
     .optional()
     .meta({ description });
 }
+
+/** The schemas of a list of kinds, as a tuple (for a discriminated union). */
+type SchemasOf<T extends readonly { schema: unknown }[]> = {
+  -readonly [I in keyof T]: T[I]['schema'];
+};
+
+/**
+ * The schemas of `kinds` as one union discriminated by `kind:`, whose errors are one sentence:
+ * `notAMap` when the value is not a map, `badKind` (given what `kind:` was) when no kind fits.
+ */
+export function kindUnion<
+  const T extends readonly [
+    { schema: z.core.$ZodTypeDiscriminable },
+    ...{ schema: z.core.$ZodTypeDiscriminable }[],
+  ],
+>(
+  kinds: T,
+  notAMap: (input: unknown) => string,
+  badKind: (kind: unknown) => string,
+): z.ZodDiscriminatedUnion<SchemasOf<T>> {
+  const schemas = kinds.map((k) => k.schema) as unknown as SchemasOf<T>;
+  return z.discriminatedUnion('kind', schemas, {
+    error: (issue: z.core.$ZodRawIssue) => {
+      if (issue.code === 'invalid_type') return notAMap(issue.input);
+      if (issue.code !== 'invalid_union') return undefined;
+      const input: unknown = issue.input;
+      return badKind(
+        typeof input === 'object' && input !== null
+          ? (input as { kind?: unknown }).kind
+          : undefined,
+      );
+    },
+  });
+}

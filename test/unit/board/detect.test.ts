@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  detectRoots,
+  HOST_ROOTS,
   detectSerial,
   resolveInterface,
   serialCandidates,
@@ -216,11 +216,7 @@ describe('serial console detection', () => {
 });
 
 describe('detection roots', () => {
-  it('default to / and move with NETWEAVE_SYSFS_ROOT and NETWEAVE_DEV_ROOT', () => {
-    expect(detectRoots({})).toEqual({ sysfs: '/', dev: '/' });
-    expect(detectRoots({ NETWEAVE_SYSFS_ROOT: '/tmp/a', NETWEAVE_DEV_ROOT: '/tmp/b' })).toEqual({
-      sysfs: '/tmp/a',
-      dev: '/tmp/b',
-    });
+  it("are the machine's own / for a lab", () => {
+    expect(HOST_ROOTS).toEqual({ sysfs: '/', dev: '/' });
   });
 });

@@ -72,7 +72,7 @@ describe('netweave serve', () => {
         t: 'error',
         id: 2,
         code: 'not-running',
-        message: 'lab "none" is not running; launch it first',
+        message: 'lab "none" is not running; start it with `netweave up FILE`',
       }),
     );
     ws.close();

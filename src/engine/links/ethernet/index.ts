@@ -1,6 +1,7 @@
 // The `ethernet` link kind: joins two node ports point to point, a node port to a switch, or
 // two switches (through a pair of patch ports).
 import type { LinkStatus } from '../../../shared/contract.js';
+import type { LinkType } from '../../../shared/kinds.js';
 import { DisposableStore, toDisposable } from '../../../shared/lifecycle.js';
 import type { LinkSpec } from '../../../shared/topology/index.js';
 import { linkId, parseEndpoint } from '../../../shared/topology/endpoint.js';
@@ -15,6 +16,7 @@ type Side = { port: Port; segment?: undefined } | { port?: undefined; segment: S
 export class EthernetLink implements LinkInstance {
   readonly kind = 'ethernet';
   readonly id: string;
+  readonly endpoints: LinkStatus['endpoints'];
   private readonly store = new DisposableStore();
   private readonly carried: Port[] = [];
 
@@ -23,6 +25,11 @@ export class EthernetLink implements LinkInstance {
     private readonly env: LinkEnv,
   ) {
     this.id = linkId(spec);
+    this.endpoints = spec.endpoints;
+  }
+
+  get linkType(): LinkType {
+    return this.carried[0]?.linkType ?? 'ethernet';
   }
 
   async wire(): Promise<void> {
@@ -67,16 +74,6 @@ export class EthernetLink implements LinkInstance {
 
   ports(): Port[] {
     return [...this.carried];
-  }
-
-  status(): LinkStatus {
-    return {
-      id: this.id,
-      kind: this.kind,
-      linkType: this.carried[0]?.linkType ?? 'ethernet',
-      endpoints: [...this.spec.endpoints],
-      ports: this.carried.map((p) => p.id),
-    };
   }
 
   async dispose(): Promise<void> {

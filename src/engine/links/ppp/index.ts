@@ -20,12 +20,6 @@ import { PppdPort, pppKernelProblem } from './pppd.js';
 export { fcs16, pppCodec, PppDecoder, encodePppFrames, PPP_EVENTS } from './codec.js';
 export { describePppdExit, PppdPort, pppKernelProblem, type PppKernelProblem } from './pppd.js';
 
-/**
- * Test hook: the PPP device the preflight opens instead of /dev/ppp, so that a test can run a
- * stand-in for pppd on a kernel without PPP (e.g. NETWEAVE_PPP_DEVICE=/dev/null).
- */
-export const PPP_DEVICE_ENV = 'NETWEAVE_PPP_DEVICE';
-
 /** The device pppd opens to create a PPP unit. */
 export const PPP_DEVICE = '/dev/ppp';
 
@@ -98,8 +92,7 @@ async function resolvePppd(spec: PppLinkSpec, ctx: LabContext, id: string): Prom
 async function preflightPpp(spec: PppLinkSpec, ctx: LabContext): Promise<void> {
   const id = linkId(spec);
   await resolvePppd(spec, ctx, id);
-  const device = process.env[PPP_DEVICE_ENV] ?? PPP_DEVICE;
-  const problem = pppKernelProblem(device);
+  const problem = pppKernelProblem(PPP_DEVICE);
   if (problem !== undefined) {
     throw new EngineError(
       problem.permission ? 'permission' : 'missing-binary',
@@ -112,6 +105,8 @@ async function preflightPpp(spec: PppLinkSpec, ctx: LabContext): Promise<void> {
 export class PppLink implements LinkInstance {
   readonly kind = 'ppp';
   readonly id: string;
+  readonly linkType = 'ppp';
+  readonly endpoints: LinkStatus['endpoints'];
   private readonly store = new DisposableStore();
   private serial: Port | undefined;
   private pppd: PppdPort | undefined;
@@ -121,6 +116,7 @@ export class PppLink implements LinkInstance {
     private readonly env: LinkEnv,
   ) {
     this.id = linkId(spec);
+    this.endpoints = [spec.endpoints[0]];
   }
 
   async wire(): Promise<void> {
@@ -155,16 +151,6 @@ export class PppLink implements LinkInstance {
 
   ports(): Port[] {
     return [this.serial, this.pppd].filter((p): p is Port => p !== undefined);
-  }
-
-  status(): LinkStatus {
-    return {
-      id: this.id,
-      kind: this.kind,
-      linkType: 'ppp',
-      endpoints: [this.spec.endpoints[0]],
-      ports: this.ports().map((p) => p.id),
-    };
   }
 
   async dispose(): Promise<void> {

@@ -39,7 +39,8 @@ interface End {
 export class SlipLink implements LinkInstance {
   readonly kind = 'slip';
   readonly id: string;
-  private readonly linkType: LinkType;
+  readonly endpoints: LinkStatus['endpoints'];
+  readonly linkType: LinkType;
   /** Largest frame in the fabric: the IP MTU, plus the Ethernet header in mode tap. */
   private readonly frameMtu: number;
   private readonly codec: FrameCodec;
@@ -51,6 +52,7 @@ export class SlipLink implements LinkInstance {
     private readonly env: LinkEnv,
   ) {
     this.id = linkId(spec);
+    this.endpoints = spec.endpoints;
     this.linkType = slipLinkType(spec.mode);
     const tap = spec.mode === 'tap';
     this.frameMtu = slipMtu(spec) + (tap ? ETHERNET_OVERHEAD : 0);
@@ -131,16 +133,6 @@ export class SlipLink implements LinkInstance {
 
   ports(): Port[] {
     return [...this.carried];
-  }
-
-  status(): LinkStatus {
-    return {
-      id: this.id,
-      kind: this.kind,
-      linkType: this.linkType,
-      endpoints: [...this.spec.endpoints],
-      ports: this.carried.map((p) => p.id),
-    };
   }
 
   async dispose(): Promise<void> {

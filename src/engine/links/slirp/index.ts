@@ -11,12 +11,15 @@ import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
 export class SlirpLink implements LinkInstance {
   readonly kind = 'slirp';
   readonly id: string;
+  readonly linkType = 'ethernet';
+  readonly endpoints: LinkStatus['endpoints'];
 
   constructor(
     private readonly spec: SlirpLinkSpec,
     private readonly env: LinkEnv,
   ) {
     this.id = linkId(spec);
+    this.endpoints = [spec.endpoints[0]];
   }
 
   wire(): Promise<void> {
@@ -37,16 +40,6 @@ export class SlirpLink implements LinkInstance {
 
   ports(): Port[] {
     return [];
-  }
-
-  status(): LinkStatus {
-    return {
-      id: this.id,
-      kind: this.kind,
-      linkType: 'ethernet',
-      endpoints: [this.spec.endpoints[0]],
-      ports: [],
-    };
   }
 
   dispose(): void {

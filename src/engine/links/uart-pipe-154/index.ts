@@ -15,6 +15,8 @@ import { UART_PIPE_MAX_FRAME, uartPipeCodec } from './codec.js';
 export class UartPipe154Link implements LinkInstance {
   readonly kind = 'uart-pipe-154';
   readonly id: string;
+  readonly linkType = 'ieee802154';
+  readonly endpoints: LinkStatus['endpoints'];
   private readonly store = new DisposableStore();
   private carried: Port | undefined;
 
@@ -23,6 +25,7 @@ export class UartPipe154Link implements LinkInstance {
     private readonly env: LinkEnv,
   ) {
     this.id = linkId(spec);
+    this.endpoints = spec.endpoints;
   }
 
   async wire(): Promise<void> {
@@ -48,16 +51,6 @@ export class UartPipe154Link implements LinkInstance {
 
   ports(): Port[] {
     return this.carried ? [this.carried] : [];
-  }
-
-  status(): LinkStatus {
-    return {
-      id: this.id,
-      kind: this.kind,
-      linkType: 'ieee802154',
-      endpoints: [...this.spec.endpoints],
-      ports: this.carried ? [this.carried.id] : [],
-    };
   }
 
   async dispose(): Promise<void> {

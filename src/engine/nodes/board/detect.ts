@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readlinkSync, realpathSync, statSync } from 'n
 import { basename, dirname, join } from 'node:path';
 import { listChoices } from '../../../shared/topology/text.js';
 
-/** Where sysfs and /dev are read: "/" on a real machine, a fabricated tree in tests. */
+/** Where sysfs and /dev are read: "/" on a real machine (HOST_ROOTS), a fabricated tree in tests. */
 export interface DetectRoots {
   /** The folder holding sys/ (default "/"). */
   sysfs: string;
@@ -12,14 +12,8 @@ export interface DetectRoots {
   dev: string;
 }
 
-/** Environment variables that move the roots (tests only). */
-export const SYSFS_ROOT_ENV = 'NETWEAVE_SYSFS_ROOT';
-export const DEV_ROOT_ENV = 'NETWEAVE_DEV_ROOT';
-
-/** The roots from the environment, "/" unless overridden. */
-export function detectRoots(env: NodeJS.ProcessEnv = process.env): DetectRoots {
-  return { sysfs: env[SYSFS_ROOT_ENV] || '/', dev: env[DEV_ROOT_ENV] || '/' };
-}
+/** The machine's own sysfs and /dev (tests pass fabricated trees to each function). */
+export const HOST_ROOTS: DetectRoots = { sysfs: '/', dev: '/' };
 
 /**
  * Host drivers of the USB device classes Zephyr's USB stack offers for networking: CDC-ECM

@@ -25,8 +25,9 @@ import { tagInterfaceArgv } from '../../paths.js';
 import { runChecked, runCommand } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S } from '../../zephyr/banner.js';
 import type { LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
+import { nodeStatus } from '../types.js';
 import {
-  detectRoots,
+  HOST_ROOTS,
   detectSerial,
   isCharDevice,
   resolveInterface,
@@ -57,7 +58,7 @@ export function isolatedRefusal(name: string): string {
 
 /** Finds the board's interface and console; rejects with one sentence when it cannot. */
 export function resolveBoard(name: string, spec: BoardNodeSpec): BoardResources {
-  const roots = detectRoots();
+  const roots = HOST_ROOTS;
   const found = resolveInterface(name, spec.interface, roots);
   if (!found.ok) throw new EngineError('bad-request', found.message);
   const iface = found.value;
@@ -298,19 +299,14 @@ export class BoardNode implements NodeInstance {
   }
 
   status(): NodeStatus {
-    return {
-      name: this.name,
-      kind: this.kind,
+    const res = this.res;
+    return nodeStatus(this, {
       state: this.state,
-      ...(this.reason !== undefined ? { reason: this.reason } : {}),
+      reason: this.reason,
       hasConsole: this.serial !== undefined,
-      ...(this.res
-        ? {
-            detail: `${this.res.iface.name} (${this.res.iface.driver}), console ${this.res.serial ?? 'none'}`,
-          }
-        : {}),
       ports: this.fabricPort ? [this.fabricPort.status()] : [],
-    };
+      detail: res && `${res.iface.name} (${res.iface.driver}), console ${res.serial ?? 'none'}`,
+    });
   }
 
   async dispose(): Promise<void> {

@@ -10,6 +10,7 @@ import { findExecutable } from '../../process/executable.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, ZEPHYR_BANNER_PATTERN } from '../../zephyr/banner.js';
 import { ZephyrProcess } from '../native-sim/zephyrProcess.js';
 import type { LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
+import { nodeStatus } from '../types.js';
 import { fvpArgs, fvpModelName } from './argv.js';
 import { checkForwardPorts } from './ports.js';
 
@@ -154,18 +155,12 @@ export class FvpNode implements NodeInstance {
   }
 
   status(): NodeStatus {
-    const pid = this.model?.pid;
-    const exit = this.model?.lastExit;
-    return {
-      name: this.name,
-      kind: this.kind,
+    return nodeStatus(this, {
       state: this.state,
-      ...(this.reason !== undefined ? { reason: this.reason } : {}),
-      ...(pid !== undefined ? { pid } : {}),
-      hasConsole: this.model !== undefined,
+      reason: this.reason,
+      proc: this.model,
       ports: [],
-      ...(this.state === 'failed' && exit ? { exit } : {}),
-    };
+    });
   }
 
   async dispose(): Promise<void> {

@@ -23,6 +23,7 @@ import { findExecutable } from '../../process/executable.js';
 import { execOutput, runChecked, runExec } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import {
+  nodeStatus,
   processConsole,
   type ExecOptions,
   type LabContext,
@@ -285,16 +286,8 @@ export class HostNode implements NodeInstance {
   }
 
   status(): NodeStatus {
-    const pid = this.shell?.pid;
-    return {
-      name: this.name,
-      kind: this.kind,
-      state: this.state,
-      ...(this.reason !== undefined ? { reason: this.reason } : {}),
-      ...(pid !== undefined ? { pid } : {}),
-      hasConsole: this.shell !== undefined,
-      ports: [...this.ports.values()].map((p) => p.status()),
-    };
+    const ports = [...this.ports.values()].map((p) => p.status());
+    return nodeStatus(this, { state: this.state, reason: this.reason, proc: this.shell, ports });
   }
 
   async dispose(): Promise<void> {

@@ -30,6 +30,7 @@ import { runExec } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, NATIVE_SIM_READY_PATTERN } from '../../zephyr/banner.js';
 import { HostNode } from '../host/index.js';
 import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
+import { nodeStatus } from '../types.js';
 import {
   planNativeSimLaunch,
   type NativeSimKconfig,
@@ -323,19 +324,13 @@ abstract class NativeSimBase implements NodeInstance {
   }
 
   status(): NodeStatus {
-    const pid = this.zephyr?.pid;
-    const exit = this.zephyr?.lastExit;
-    return {
-      name: this.name,
-      kind: this.kind,
+    return nodeStatus(this, {
       state: this.nodeState,
-      ...(this.reason !== undefined ? { reason: this.reason } : {}),
-      ...(pid !== undefined ? { pid } : {}),
-      hasConsole: this.zephyr !== undefined,
+      reason: this.reason,
+      proc: this.zephyr,
       ports: this.ports().map((p) => p.status()),
-      ...(this.nodeState === 'failed' && exit ? { exit } : {}),
-      ...(this.detail() !== undefined ? { detail: this.detail() } : {}),
-    };
+      detail: this.detail(),
+    });
   }
 
   /** The seed and the MACs the instance drew, for status. */

@@ -34,6 +34,7 @@ import { findExecutable } from '../../process/executable.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import { QmpClient } from './qmp/client.js';
 import {
+  nodeStatus,
   processConsole,
   type LabContext,
   type NodeConsole,
@@ -499,18 +500,8 @@ export class QemuNode implements NodeInstance {
   }
 
   status(): NodeStatus {
-    const pid = this.proc?.pid;
-    const exit = this.proc?.lastExit;
-    return {
-      name: this.name,
-      kind: this.kind,
-      state: this.state,
-      ...(this.reason !== undefined ? { reason: this.reason } : {}),
-      ...(pid !== undefined ? { pid } : {}),
-      hasConsole: this.proc !== undefined,
-      ports: [...this.nicNames, ...this.serials.keys()].map((p) => this.portStatus(p)),
-      ...(exit && (this.state === 'failed' || this.state === 'restarting') ? { exit } : {}),
-    };
+    const ports = [...this.nicNames, ...this.serials.keys()].map((p) => this.portStatus(p));
+    return nodeStatus(this, { state: this.state, reason: this.reason, proc: this.proc, ports });
   }
 
   async dispose(): Promise<void> {

@@ -15,6 +15,7 @@ import { MAX_RADIO_SEED, RADIO_LINK_KIND } from '../../../shared/topology/kinds/
 import { MemoryPort, type Port } from '../../fabric/index.js';
 import { nodeCrypto } from '../../hash.js';
 import type { LabContext, NodeAbilities, NodeInstance, NodeKind } from '../types.js';
+import { nodeStatus } from '../types.js';
 import { RadioMedium } from './medium.js';
 import {
   deliveryProbability,
@@ -172,21 +173,16 @@ export class RadioNode implements NodeInstance {
 
   status(): NodeStatus {
     const ports = [...(this.monitor ? [this.monitor] : []), ...(this.medium?.ports ?? [])];
-    return {
-      name: this.name,
-      kind: this.kind,
+    const impairments = this.medium?.describeImpairments().map((l) => `impairment ${l}`) ?? [];
+    return nodeStatus(this, {
       state: this.medium ? 'ready' : 'stopped',
       hasConsole: false,
       ports: ports.map((p) => p.status()),
-      ...(this.seedUsed !== undefined
-        ? {
-            detail: [
-              `delivery ${this.spec.delivery}, seed ${this.seedUsed}`,
-              ...(this.medium?.describeImpairments().map((l) => `impairment ${l}`) ?? []),
-            ].join(', '),
-          }
-        : {}),
-    };
+      detail:
+        this.seedUsed !== undefined
+          ? [`delivery ${this.spec.delivery}, seed ${this.seedUsed}`, ...impairments].join(', ')
+          : undefined,
+    });
   }
 
   dispose(): void {

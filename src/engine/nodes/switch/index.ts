@@ -21,6 +21,7 @@ import { DnsmasqService, needsDnsmasq } from '../../services/dnsmasq.js';
 import { SegmentNat } from '../../services/nat.js';
 import { findTool } from '../../services/tools.js';
 import type { ExecOptions, LabContext, NodeAbilities, NodeInstance, NodeKind } from '../types.js';
+import { nodeStatus } from '../types.js';
 import { sha256Hex } from '../../hash.js';
 
 /** Default MAC aging of a switch, as in IEEE 802.1D. */
@@ -302,16 +303,13 @@ export class SwitchNode implements NodeInstance {
   }
 
   status(): NodeStatus {
-    const detail = this.detail();
-    return {
-      name: this.name,
-      kind: this.kind,
+    return nodeStatus(this, {
       state: this.sw ? 'ready' : 'stopped',
-      ...(this.dnsmasq?.pid !== undefined ? { pid: this.dnsmasq.pid } : {}),
+      proc: this.dnsmasq,
       hasConsole: false,
       ports: this.attached.map((p) => p.status()),
-      ...(detail !== undefined ? { detail } : {}),
-    };
+      detail: this.detail(),
+    });
   }
 
   async dispose(): Promise<void> {

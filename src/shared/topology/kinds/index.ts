@@ -1,6 +1,7 @@
 // The node kind registry: the one place where node kinds are listed. To add a kind, write
 // kinds/<kind>.ts with its schema and hooks and add it to NODE_KINDS.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { kindUnion } from '../fields.js';
 import { describeValue, listChoices } from '../text.js';
 import { boardKind } from './board.js';
 import { fvpKind } from './fvp.js';
@@ -28,33 +29,16 @@ export type NodeKindName = (typeof NODE_KINDS)[number]['kind'];
 /** Every node kind name, in palette order. */
 export const NODE_KIND_NAMES: readonly NodeKindName[] = NODE_KINDS.map((k) => k.kind);
 
-type SchemasOf<T extends readonly { schema: unknown }[]> = {
-  -readonly [I in keyof T]: T[I]['schema'];
-};
-
 /** Settings of one node: a union discriminated by `kind`. */
-export const nodeSpecSchema = z
-  .discriminatedUnion(
-    'kind',
-    NODE_KINDS.map((k) => k.schema) as unknown as SchemasOf<typeof NODE_KINDS>,
-    {
-      error: (issue: z.core.$ZodRawIssue) => {
-        if (issue.code === 'invalid_type') {
-          return `expected a map with "kind:" (${listChoices(NODE_KIND_NAMES)}) and its settings, got ${describeValue(issue.input)}`;
-        }
-        if (issue.code !== 'invalid_union') return undefined;
-        const input: unknown = issue.input;
-        const kind =
-          typeof input === 'object' && input !== null
-            ? (input as { kind?: unknown }).kind
-            : undefined;
-        return kind === undefined
-          ? `required key is missing; add kind: with one of ${listChoices(NODE_KIND_NAMES)}`
-          : `unknown kind ${describeValue(kind)}; valid kinds are ${listChoices(NODE_KIND_NAMES)}`;
-      },
-    },
-  )
-  .meta({ description: 'A node: "kind" and the settings of that kind.' });
+export const nodeSpecSchema = kindUnion(
+  NODE_KINDS,
+  (input) =>
+    `expected a map with "kind:" (${listChoices(NODE_KIND_NAMES)}) and its settings, got ${describeValue(input)}`,
+  (kind) =>
+    kind === undefined
+      ? `required key is missing; add kind: with one of ${listChoices(NODE_KIND_NAMES)}`
+      : `unknown kind ${describeValue(kind)}; valid kinds are ${listChoices(NODE_KIND_NAMES)}`,
+).meta({ description: 'A node: "kind" and the settings of that kind.' });
 
 /** Settings of one node as validated. */
 export type NodeSpec = z.output<typeof nodeSpecSchema>;

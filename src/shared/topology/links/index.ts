@@ -1,6 +1,7 @@
 // The link kind registry: the one place where link kinds are listed. To add a kind, write
 // links/<kind>.ts and add it to LINK_KINDS.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { kindUnion } from '../fields.js';
 import { describeValue } from '../text.js';
 import { ethernetLinkKind } from './ethernet.js';
 import { slirpLinkKind } from './slirp.js';
@@ -27,31 +28,12 @@ export const LINK_KIND_NAMES: readonly LinkKindName[] = LINK_KINDS.map((k) => k.
 /** The kind of a link written without `kind`. */
 export const DEFAULT_LINK_KIND: LinkKindName = 'ethernet';
 
-type SchemasOf<T extends readonly { schema: unknown }[]> = {
-  -readonly [I in keyof T]: T[I]['schema'];
-};
-
 /** One link: a union discriminated by `kind`. */
-export const linkSpecSchema = z
-  .discriminatedUnion(
-    'kind',
-    LINK_KINDS.map((k) => k.schema) as unknown as SchemasOf<typeof LINK_KINDS>,
-    {
-      error: (issue: z.core.$ZodRawIssue) => {
-        if (issue.code === 'invalid_type') {
-          return `expected a link map such as {endpoints: [h1:eth0, sw]}, got ${describeValue(issue.input)}`;
-        }
-        if (issue.code !== 'invalid_union') return undefined;
-        const input: unknown = issue.input;
-        const kind =
-          typeof input === 'object' && input !== null
-            ? (input as { kind?: unknown }).kind
-            : undefined;
-        return unknownLinkKindMessage(kind, LINK_KIND_NAMES);
-      },
-    },
-  )
-  .meta({ description: 'A link between two endpoints.' });
+export const linkSpecSchema = kindUnion(
+  LINK_KINDS,
+  (input) => `expected a link map such as {endpoints: [h1:eth0, sw]}, got ${describeValue(input)}`,
+  (kind) => unknownLinkKindMessage(kind, LINK_KIND_NAMES),
+).meta({ description: 'A link between two endpoints.' });
 
 /** One link as validated. */
 export type LinkSpec = z.output<typeof linkSpecSchema>;
