@@ -2,7 +2,7 @@
 // schema (src/shared/topology/links): a link kind the schema accepts without an engine side here
 // does not compile. Each kind lives in its own folder.
 import { EngineError } from '../../shared/contract.js';
-import type { LinkKindName } from '../../shared/topology/index.js';
+import type { LinkKindName, LinkSpec } from '../../shared/topology/index.js';
 import { ethernetKind } from './ethernet/index.js';
 import { pppKind } from './ppp/index.js';
 import { slirpKind } from './slirp/index.js';
@@ -10,7 +10,7 @@ import { slipKind } from './slip/index.js';
 import { uartPipe154Kind } from './uart-pipe-154/index.js';
 import type { LinkKind } from './types.js';
 
-const KINDS: { readonly [K in LinkKindName]: LinkKind } = {
+const KINDS: { readonly [K in LinkKindName]: LinkKind<Extract<LinkSpec, { kind?: K }>> } = {
   ethernet: ethernetKind,
   slirp: slirpKind,
   ppp: pppKind,

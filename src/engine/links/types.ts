@@ -1,7 +1,8 @@
 // What every link kind implements.
 import { EngineError, type LinkStatus } from '../../shared/contract.js';
 import type { LinkType } from '../../shared/kinds.js';
-import type { Disposable } from '../../shared/lifecycle.js';
+import { DisposableStore, type Disposable } from '../../shared/lifecycle.js';
+import { linkId } from '../../shared/topology/endpoint.js';
 import type { LinkSpec } from '../../shared/topology/index.js';
 import type { Port } from '../fabric/index.js';
 import type { LabContext, NodeInstance, SegmentAbility } from '../nodes/types.js';
@@ -46,12 +47,41 @@ export interface LinkInstance extends Disposable {
 }
 
 /** A link kind: one per folder under src/engine/links, registered in registry.ts. */
-export interface LinkKind {
-  readonly kind: string;
-  instantiate(spec: LinkSpec, env: LinkEnv): LinkInstance;
+export interface LinkKind<Spec = LinkSpec> {
+  instantiate(spec: Spec, env: LinkEnv): LinkInstance;
   /**
    * Checks what the link needs from the machine (binaries, kernel support) before anything of
    * the lab is created; rejects with an EngineError of one sentence.
    */
-  preflight?(spec: LinkSpec, ctx: LabContext): Promise<void>;
+  preflight?(spec: Spec, ctx: LabContext): Promise<void>;
+}
+
+/** What every link has: its id and endpoints from its spec, and the joins it made (store). */
+export abstract class LinkBase<Spec extends LinkSpec> implements LinkInstance {
+  abstract readonly kind: string;
+  abstract readonly linkType: LinkType;
+  readonly id: string;
+  readonly endpoints: LinkStatus['endpoints'];
+  /**
+   * What wiring made (joins, fabric ports it added); dispose() undoes it. The ports of nodes
+   * belong to the fabric and their nodes, not to the link.
+   */
+  protected readonly store = new DisposableStore();
+
+  /** `oneEnded`: the link's far end is not a node (slirp, ppp): its status shows one endpoint. */
+  constructor(
+    protected readonly spec: Spec,
+    protected readonly env: LinkEnv,
+    oneEnded = false,
+  ) {
+    this.id = linkId(spec);
+    this.endpoints = oneEnded ? [spec.endpoints[0]] : spec.endpoints;
+  }
+
+  abstract wire(): Promise<void>;
+  abstract ports(): Port[];
+
+  async dispose(): Promise<void> {
+    await this.store.dispose();
+  }
 }

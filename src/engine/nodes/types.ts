@@ -182,7 +182,6 @@ export interface NodeInstance extends Disposable {
 
 /** A node kind: one per folder under src/engine/nodes, registered in registry.ts. */
 export interface NodeKind<Spec = unknown> {
-  readonly kind: string;
   instantiate(name: string, spec: Spec, ctx: LabContext): NodeInstance;
   /**
    * Checks what the node needs from the machine (binaries, files, free ports) before anything

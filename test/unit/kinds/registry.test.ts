@@ -10,14 +10,14 @@ import { EngineError } from '../../../src/shared/contract.js';
 import { NODE_KIND_FACTS } from '../../../src/shared/topology/kinds/facts.js';
 
 describe('kind registries', () => {
-  it('give every node kind of the schema an engine side under its own name', () => {
+  it('give every node kind of the schema an engine side', () => {
     expect(nodeKinds().sort()).toEqual(NODE_KINDS.map((k) => k.kind).sort());
-    for (const k of NODE_KINDS) expect(nodeKind(k.kind).kind).toBe(k.kind);
+    for (const k of NODE_KINDS) expect(typeof nodeKind(k.kind).instantiate).toBe('function');
   });
 
-  it('give every link kind of the schema an engine side under its own name', () => {
+  it('give every link kind of the schema an engine side', () => {
     expect(linkKinds().sort()).toEqual([...LINK_KIND_NAMES].sort());
-    for (const k of LINK_KIND_NAMES) expect(linkKind(k).kind).toBe(k);
+    for (const k of LINK_KIND_NAMES) expect(typeof linkKind(k).instantiate).toBe('function');
   });
 
   it('name an icon for every node kind and put every kind in the JSON Schema', () => {

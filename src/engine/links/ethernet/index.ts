@@ -1,32 +1,20 @@
 // The `ethernet` link kind: joins two node ports point to point, a node port to a switch, or
 // two switches (through a pair of patch ports).
-import type { LinkStatus } from '../../../shared/contract.js';
 import type { LinkType } from '../../../shared/kinds.js';
-import { DisposableStore, toDisposable } from '../../../shared/lifecycle.js';
+import { toDisposable } from '../../../shared/lifecycle.js';
 import type { LinkSpec } from '../../../shared/topology/index.js';
-import { linkId, parseEndpoint } from '../../../shared/topology/endpoint.js';
+import { parseEndpoint } from '../../../shared/topology/endpoint.js';
 import { createPatchPair, type Port } from '../../fabric/index.js';
 import type { NodeInstance, SegmentAbility } from '../../nodes/types.js';
-import { segmentOf, type LinkEnv, type LinkInstance, type LinkKind } from '../types.js';
+import { LinkBase, segmentOf, type LinkKind } from '../types.js';
 
 /** One end of the link in the fabric: a node's port, or a segment the other end joins. */
 type Side = { port: Port; segment?: undefined } | { port?: undefined; segment: SegmentAbility };
 
 /** A wired Ethernet link. */
-export class EthernetLink implements LinkInstance {
+export class EthernetLink extends LinkBase<LinkSpec> {
   readonly kind = 'ethernet';
-  readonly id: string;
-  readonly endpoints: LinkStatus['endpoints'];
-  private readonly store = new DisposableStore();
   private readonly carried: Port[] = [];
-
-  constructor(
-    private readonly spec: LinkSpec,
-    private readonly env: LinkEnv,
-  ) {
-    this.id = linkId(spec);
-    this.endpoints = spec.endpoints;
-  }
 
   get linkType(): LinkType {
     return this.carried[0]?.linkType ?? 'ethernet';
@@ -75,14 +63,9 @@ export class EthernetLink implements LinkInstance {
   ports(): Port[] {
     return [...this.carried];
   }
-
-  async dispose(): Promise<void> {
-    await this.store.dispose();
-  }
 }
 
 /** The `ethernet` kind. */
-export const ethernetKind: LinkKind = {
-  kind: 'ethernet',
+export const ethernetKind: LinkKind<LinkSpec> = {
   instantiate: (spec, env) => new EthernetLink(spec, env),
 };

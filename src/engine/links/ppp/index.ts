@@ -4,8 +4,8 @@
 // stdout (`notty`), so every frame crosses the fabric, is counted and can be captured
 // (LINKTYPE_PPP_HDLC). pppd and a kernel with PPP are checked before anything is created.
 import { join } from 'node:path';
-import { EngineError, type LinkStatus } from '../../../shared/contract.js';
-import { DisposableStore, toDisposable } from '../../../shared/lifecycle.js';
+import { EngineError } from '../../../shared/contract.js';
+import { toDisposable } from '../../../shared/lifecycle.js';
 import { linkId } from '../../../shared/topology/endpoint.js';
 import type { PppLinkSpec } from '../../../shared/topology/links/index.js';
 import { DEFAULT_PPPD_BINARY, pppdOptionWords } from '../../../shared/topology/links/ppp.facts.js';
@@ -13,7 +13,7 @@ import type { Port } from '../../fabric/index.js';
 import type { LabContext } from '../../nodes/types.js';
 import { findExecutable } from '../../process/executable.js';
 import { openSerialPort } from '../serial.js';
-import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
+import { LinkBase, type LinkKind } from '../types.js';
 import { pppCodec } from './codec.js';
 import { PppdPort, pppKernelProblem } from './pppd.js';
 
@@ -102,22 +102,11 @@ async function preflightPpp(spec: PppLinkSpec, ctx: LabContext): Promise<void> {
 }
 
 /** A wired ppp link. */
-export class PppLink implements LinkInstance {
+export class PppLink extends LinkBase<PppLinkSpec> {
   readonly kind = 'ppp';
-  readonly id: string;
   readonly linkType = 'ppp';
-  readonly endpoints: LinkStatus['endpoints'];
-  private readonly store = new DisposableStore();
   private serial: Port | undefined;
   private pppd: PppdPort | undefined;
-
-  constructor(
-    private readonly spec: PppLinkSpec,
-    private readonly env: LinkEnv,
-  ) {
-    this.id = linkId(spec);
-    this.endpoints = [spec.endpoints[0]];
-  }
 
   async wire(): Promise<void> {
     const [text] = this.spec.endpoints;
@@ -153,22 +142,15 @@ export class PppLink implements LinkInstance {
     return [this.serial, this.pppd].filter((p): p is Port => p !== undefined);
   }
 
-  async dispose(): Promise<void> {
+  override async dispose(): Promise<void> {
     // pppd first, while the node still runs: it terminates the link with the node politely.
     await this.pppd?.stop();
-    await this.store.dispose();
+    await super.dispose();
   }
 }
 
 /** The `ppp` kind. */
-export const pppKind: LinkKind = {
-  kind: 'ppp',
-  instantiate: (spec, env) => {
-    if (spec.kind !== 'ppp') throw new Error(`ppp link kind given a ${spec.kind} link`);
-    return new PppLink(spec, env);
-  },
-  preflight: (spec, ctx) => {
-    if (spec.kind !== 'ppp') return Promise.resolve();
-    return preflightPpp(spec, ctx);
-  },
+export const pppKind: LinkKind<PppLinkSpec> = {
+  instantiate: (spec, env) => new PppLink(spec, env),
+  preflight: preflightPpp,
 };

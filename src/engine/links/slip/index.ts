@@ -2,22 +2,16 @@
 // 1055 SLIP into fabric frames. Mode tap carries Ethernet frames (Zephyr's SLIP-TAP): the far
 // end is a switch, an Ethernet port, or another serial port. Mode ip carries raw IP packets
 // (legacy SLIP): the far end is a host interface, opened as a TUN, or another serial port.
-import { EngineError, type LinkStatus } from '../../../shared/contract.js';
+import { EngineError } from '../../../shared/contract.js';
 import type { LinkType } from '../../../shared/kinds.js';
-import { DisposableStore } from '../../../shared/lifecycle.js';
-import {
-  formatEndpoint,
-  linkId,
-  parseEndpoint,
-  type Endpoint,
-} from '../../../shared/topology/endpoint.js';
+import { formatEndpoint, parseEndpoint, type Endpoint } from '../../../shared/topology/endpoint.js';
 import { findNodeKindFacts } from '../../../shared/topology/kinds/facts.js';
 import type { SlipLinkSpec } from '../../../shared/topology/links/index.js';
 import { slipLinkType, slipMtu } from '../../../shared/topology/links/slip.facts.js';
 import type { FrameCodec, Port } from '../../fabric/index.js';
 import type { NodeInstance } from '../../nodes/types.js';
 import { notASerialPort, openSerialPort } from '../serial.js';
-import { segmentOf, type LinkEnv, type LinkInstance, type LinkKind } from '../types.js';
+import { LinkBase, segmentOf, type LinkEnv, type LinkKind } from '../types.js';
 import { slipCodec } from './codec.js';
 
 /** Ethernet header (14) plus one VLAN tag (4): an Ethernet frame's bytes beyond its IP MTU. */
@@ -36,23 +30,16 @@ interface End {
 }
 
 /** A wired slip link. */
-export class SlipLink implements LinkInstance {
+export class SlipLink extends LinkBase<SlipLinkSpec> {
   readonly kind = 'slip';
-  readonly id: string;
-  readonly endpoints: LinkStatus['endpoints'];
   readonly linkType: LinkType;
   /** Largest frame in the fabric: the IP MTU, plus the Ethernet header in mode tap. */
   private readonly frameMtu: number;
   private readonly codec: FrameCodec;
-  private readonly store = new DisposableStore();
   private readonly carried: Port[] = [];
 
-  constructor(
-    private readonly spec: SlipLinkSpec,
-    private readonly env: LinkEnv,
-  ) {
-    this.id = linkId(spec);
-    this.endpoints = spec.endpoints;
+  constructor(spec: SlipLinkSpec, env: LinkEnv) {
+    super(spec, env);
     this.linkType = slipLinkType(spec.mode);
     const tap = spec.mode === 'tap';
     this.frameMtu = slipMtu(spec) + (tap ? ETHERNET_OVERHEAD : 0);
@@ -134,18 +121,9 @@ export class SlipLink implements LinkInstance {
   ports(): Port[] {
     return [...this.carried];
   }
-
-  async dispose(): Promise<void> {
-    // The ports belong to their nodes (which dispose them); the link owns the joins.
-    await this.store.dispose();
-  }
 }
 
 /** The `slip` kind. */
-export const slipKind: LinkKind = {
-  kind: 'slip',
-  instantiate: (spec, env) => {
-    if (spec.kind !== 'slip') throw new Error(`slip link kind given a ${spec.kind} link`);
-    return new SlipLink(spec, env);
-  },
+export const slipKind: LinkKind<SlipLinkSpec> = {
+  instantiate: (spec, env) => new SlipLink(spec, env),
 };

@@ -1,26 +1,15 @@
 // The `slirp` link kind: puts one NIC of a qemu node on QEMU's user network (NAT, DHCP and host
 // forwards inside QEMU). Its frames never reach the fabric, so the link carries no fabric port.
-import type { LinkStatus } from '../../../shared/contract.js';
-import { linkId, parseEndpoint } from '../../../shared/topology/endpoint.js';
+import { parseEndpoint } from '../../../shared/topology/endpoint.js';
 import type { SlirpLinkSpec } from '../../../shared/topology/links/index.js';
 import { EngineError } from '../../../shared/contract.js';
 import type { Port } from '../../fabric/index.js';
-import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
+import { LinkBase, type LinkKind } from '../types.js';
 
 /** A wired slirp link. */
-export class SlirpLink implements LinkInstance {
+export class SlirpLink extends LinkBase<SlirpLinkSpec> {
   readonly kind = 'slirp';
-  readonly id: string;
   readonly linkType = 'ethernet';
-  readonly endpoints: LinkStatus['endpoints'];
-
-  constructor(
-    private readonly spec: SlirpLinkSpec,
-    private readonly env: LinkEnv,
-  ) {
-    this.id = linkId(spec);
-    this.endpoints = [spec.endpoints[0]];
-  }
 
   wire(): Promise<void> {
     const [end] = this.spec.endpoints;
@@ -41,17 +30,9 @@ export class SlirpLink implements LinkInstance {
   ports(): Port[] {
     return [];
   }
-
-  dispose(): void {
-    // QEMU owns the user network; it ends with the node.
-  }
 }
 
 /** The `slirp` kind. */
-export const slirpKind: LinkKind = {
-  kind: 'slirp',
-  instantiate: (spec, env) => {
-    if (spec.kind !== 'slirp') throw new Error(`slirp link kind given a ${spec.kind} link`);
-    return new SlirpLink(spec, env);
-  },
+export const slirpKind: LinkKind<SlirpLinkSpec> = {
+  instantiate: (spec, env) => new SlirpLink(spec, env),
 };

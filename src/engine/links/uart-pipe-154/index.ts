@@ -2,31 +2,18 @@
 // as Zephyr's UART pipe radio framing (codec.ts) into 802.15.4 frames, and made a member of a
 // radio-154 medium. The link carries one fabric port: the member's serial port, so capturing
 // the link records what that radio sent (inbound) and heard (outbound).
-import { EngineError, type LinkStatus } from '../../../shared/contract.js';
-import { DisposableStore } from '../../../shared/lifecycle.js';
-import { linkId } from '../../../shared/topology/endpoint.js';
+import { EngineError } from '../../../shared/contract.js';
 import type { UartPipe154LinkSpec } from '../../../shared/topology/links/index.js';
 import type { Port } from '../../fabric/index.js';
 import { openSerialPort } from '../serial.js';
-import type { LinkEnv, LinkInstance, LinkKind } from '../types.js';
+import { LinkBase, type LinkKind } from '../types.js';
 import { UART_PIPE_MAX_FRAME, uartPipeCodec } from './codec.js';
 
 /** A wired uart-pipe-154 link. */
-export class UartPipe154Link implements LinkInstance {
+export class UartPipe154Link extends LinkBase<UartPipe154LinkSpec> {
   readonly kind = 'uart-pipe-154';
-  readonly id: string;
   readonly linkType = 'ieee802154';
-  readonly endpoints: LinkStatus['endpoints'];
-  private readonly store = new DisposableStore();
   private carried: Port | undefined;
-
-  constructor(
-    private readonly spec: UartPipe154LinkSpec,
-    private readonly env: LinkEnv,
-  ) {
-    this.id = linkId(spec);
-    this.endpoints = spec.endpoints;
-  }
 
   async wire(): Promise<void> {
     const [radioEnd, mediumEnd] = this.spec.endpoints;
@@ -52,20 +39,9 @@ export class UartPipe154Link implements LinkInstance {
   ports(): Port[] {
     return this.carried ? [this.carried] : [];
   }
-
-  async dispose(): Promise<void> {
-    // The serial port belongs to its node (which disposes it); the link owns the membership.
-    await this.store.dispose();
-  }
 }
 
 /** The `uart-pipe-154` kind. */
-export const uartPipe154Kind: LinkKind = {
-  kind: 'uart-pipe-154',
-  instantiate: (spec, env) => {
-    if (spec.kind !== 'uart-pipe-154') {
-      throw new Error(`uart-pipe-154 link kind given a ${spec.kind} link`);
-    }
-    return new UartPipe154Link(spec, env);
-  },
+export const uartPipe154Kind: LinkKind<UartPipe154LinkSpec> = {
+  instantiate: (spec, env) => new UartPipe154Link(spec, env),
 };

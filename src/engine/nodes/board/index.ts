@@ -334,7 +334,6 @@ export class BoardNode implements NodeInstance {
 
 /** The `board` kind. */
 export const boardKind: NodeKind<BoardNodeSpec> = {
-  kind: 'board',
   instantiate: (name, spec, ctx) => new BoardNode(name, spec, ctx),
   preflight: async (name, spec, ctx) => {
     if (ctx.mode !== 'host') throw new EngineError('permission', isolatedRefusal(name));

@@ -171,7 +171,6 @@ export class FvpNode implements NodeInstance {
 
 /** The `fvp` kind. */
 export const fvpKind: NodeKind<FvpNodeSpec> = {
-  kind: 'fvp',
   instantiate: (name, spec, ctx) => new FvpNode(name, spec, ctx),
   preflight: async (name, spec, ctx) => {
     await checkFvp(name, spec, ctx.topologyDir);

@@ -312,7 +312,6 @@ export class HostNode implements NodeInstance {
 
 /** The `host` kind. */
 export const hostKind: NodeKind<HostNodeSpec> = {
-  kind: 'host',
   instantiate: (name, spec, ctx) => new HostNode(name, spec, ctx),
   // The console's shell must exist before the lab starts: found missing later, the node would
   // restart it three times and fail while the lab already said "running".

@@ -515,7 +515,6 @@ export class NativeSimOffloadedNode extends NativeSimBase {
 
 /** The `native-sim` kind. */
 export const nativeSimKind: NodeKind<NativeSimNodeSpec> = {
-  kind: 'native-sim',
   instantiate: (name, spec, ctx) =>
     spec.sockets === 'offloaded'
       ? new NativeSimOffloadedNode(name, spec, ctx)

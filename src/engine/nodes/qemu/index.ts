@@ -524,7 +524,6 @@ export class QemuNode implements NodeInstance {
 
 /** The `qemu` kind. */
 export const qemuKind: NodeKind<QemuNodeSpec> = {
-  kind: 'qemu',
   instantiate: (name, spec, ctx) => new QemuNode(name, spec, ctx),
   preflight: preflightQemu,
 };

@@ -196,7 +196,6 @@ export class RadioNode implements NodeInstance {
 
 /** The `radio-154` kind. */
 export const radio154Kind: NodeKind<Radio154NodeSpec> = {
-  kind: 'radio-154',
   instantiate: (name, spec, ctx) => new RadioNode(name, spec, ctx),
   preflight: async (name, spec, ctx) => {
     await memberPositions(name, spec, ctx);

@@ -332,7 +332,6 @@ export class SwitchNode implements NodeInstance {
 
 /** The `switch` kind. */
 export const switchKind: NodeKind<SwitchNodeSpec> = {
-  kind: 'switch',
   instantiate: (name, spec, ctx) => new SwitchNode(name, spec, ctx),
   preflight: async (name, spec) => {
     const s = resolveServices(spec);
