@@ -68,7 +68,7 @@ export interface NodeStatusParts {
   state: NodeState;
   reason?: string | undefined;
   /** The node's process: its pid, and its exit while failed or restarting. */
-  proc?: { readonly pid: number | undefined; readonly lastExit?: ExitInfo | undefined } | undefined;
+  proc?: MainProcess | undefined;
   /** Whether the node has a console now (default: while it has a process). */
   hasConsole?: boolean;
   ports: PortStatus[];
@@ -91,6 +91,36 @@ export function nodeStatus(node: NodeInstance, parts: NodeStatusParts): NodeStat
     ...(exit ? { exit } : {}),
     ...(detail !== undefined ? { detail } : {}),
   };
+}
+
+/** A node's main process, as its status shows it (pid, and exit while failed). */
+export type MainProcess = {
+  readonly pid: number | undefined;
+  readonly lastExit?: ExitInfo | undefined;
+};
+
+/** What a node kind with a lifecycle of its own has: name, spec and lab, its state and why. */
+export abstract class NodeBase<Spec> {
+  protected state: NodeState = 'stopped';
+  protected reason: string | undefined;
+
+  constructor(
+    readonly name: string,
+    protected readonly spec: Spec,
+    protected readonly ctx: LabContext,
+  ) {}
+
+  /** The node's main process, if it has one (its exit goes with a failed state). */
+  protected mainProcess(): MainProcess | undefined {
+    return undefined;
+  }
+
+  protected setState(state: NodeState, reason?: string): void {
+    this.state = state;
+    this.reason = reason;
+    const exit = state === 'failed' ? this.mainProcess()?.lastExit : undefined;
+    this.ctx.nodeState(this.name, state, reason, exit);
+  }
 }
 
 /** A node that links join with a port of theirs, written as its bare name (switch, medium). */

@@ -10,7 +10,7 @@
 //
 // Its serial console (/dev/ttyACM*, /dev/ttyUSB*) is the node's console. Only network mode
 // "host" can do this: an isolated lab's namespace does not hold the board's interface.
-import { EngineError, type NodeState, type NodeStatus } from '../../../shared/contract.js';
+import { EngineError, type NodeStatus } from '../../../shared/contract.js';
 import type { BoardNodeSpec } from '../../../shared/topology/kinds/index.js';
 import { BOARD_NO_SERIAL } from '../../../shared/topology/kinds/board.facts.js';
 import { TapPort, type Port } from '../../fabric/index.js';
@@ -25,7 +25,7 @@ import { tagInterfaceArgv } from '../../paths.js';
 import { runChecked, runCommand } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S } from '../../zephyr/banner.js';
 import type { LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
-import { nodeStatus } from '../types.js';
+import { NodeBase, nodeStatus } from '../types.js';
 import {
   HOST_ROOTS,
   detectSerial,
@@ -77,7 +77,7 @@ export function resolveBoard(name: string, spec: BoardNodeSpec): BoardResources 
 }
 
 /** A running board node. */
-export class BoardNode implements NodeInstance {
+export class BoardNode extends NodeBase<BoardNodeSpec> implements NodeInstance {
   readonly kind = 'board';
   readonly abilities = {};
   private res: BoardResources | undefined;
@@ -85,31 +85,20 @@ export class BoardNode implements NodeInstance {
   /** The interface's state before the lab took it; set while it is a port of the lab's bridge. */
   private borrowed: InterfaceSnapshot | undefined;
   private serial: SerialConsole | undefined;
-  private state: NodeState = 'stopped';
-  private reason: string | undefined;
   private readyWait: Promise<void> | undefined;
   private stopping = false;
   private bridgeMade = false;
   private readonly bridge: string;
   private readonly tap: string;
 
-  constructor(
-    readonly name: string,
-    private readonly spec: BoardNodeSpec,
-    private readonly ctx: LabContext,
-  ) {
+  constructor(name: string, spec: BoardNodeSpec, ctx: LabContext) {
+    super(name, spec, ctx);
     const boards = Object.entries(ctx.topology.nodes)
       .filter(([, s]) => s.kind === 'board')
       .map(([n]) => n);
     const index = Math.max(0, boards.indexOf(name));
     this.bridge = `${BRIDGE_PREFIX}${ctx.labId}${index}`;
     this.tap = `${ENGINE_TAP_PREFIX}${ctx.labId}${index}`;
-  }
-
-  private setState(state: NodeState, reason?: string): void {
-    this.state = state;
-    this.reason = reason;
-    this.ctx.nodeState(this.name, state, reason);
   }
 
   private get resources(): BoardResources {

@@ -3,14 +3,14 @@
 // it has no fabric port. UART0 goes to the model's stdout, which is the node's console.
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EngineError, type NodeState, type NodeStatus } from '../../../shared/contract.js';
+import { EngineError, type NodeStatus } from '../../../shared/contract.js';
 import type { FvpNodeSpec } from '../../../shared/topology/kinds/index.js';
 import type { Port } from '../../fabric/index.js';
 import { findExecutable } from '../../process/executable.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, ZEPHYR_BANNER_PATTERN } from '../../zephyr/banner.js';
 import { ZephyrProcess } from '../native-sim/zephyrProcess.js';
-import type { LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
-import { nodeStatus } from '../types.js';
+import type { NodeConsole, NodeInstance, NodeKind, MainProcess } from '../types.js';
+import { NodeBase, nodeStatus } from '../types.js';
 import { fvpArgs, fvpModelName } from './argv.js';
 import { checkForwardPorts } from './ports.js';
 
@@ -77,19 +77,11 @@ export async function checkFvp(
 }
 
 /** A running FVP node. */
-export class FvpNode implements NodeInstance {
+export class FvpNode extends NodeBase<FvpNodeSpec> implements NodeInstance {
   readonly kind = 'fvp';
   readonly abilities = {};
   private model: ZephyrProcess | undefined;
   private started: Promise<void> | undefined;
-  private state: NodeState = 'stopped';
-  private reason: string | undefined;
-
-  constructor(
-    readonly name: string,
-    private readonly spec: FvpNodeSpec,
-    private readonly ctx: LabContext,
-  ) {}
 
   create(): Promise<void> {
     return Promise.resolve();
@@ -106,17 +98,6 @@ export class FvpNode implements NodeInstance {
 
   wire(): Promise<void> {
     return Promise.resolve();
-  }
-
-  private setState(state: NodeState, reason?: string): void {
-    this.state = state;
-    this.reason = reason;
-    this.ctx.nodeState(
-      this.name,
-      state,
-      reason,
-      state === 'failed' ? this.model?.lastExit : undefined,
-    );
   }
 
   async start(): Promise<void> {
@@ -152,6 +133,10 @@ export class FvpNode implements NodeInstance {
 
   console(): NodeConsole | undefined {
     return this.model?.console();
+  }
+
+  protected override mainProcess(): MainProcess | undefined {
+    return this.model;
   }
 
   status(): NodeStatus {

@@ -1,12 +1,7 @@
 // The `host` node kind: a network namespace inside the lab with interfaces (each a TAP port
 // into the fabric), addresses, routes, a shell as its console, and `exec` of commands in it.
 import { join } from 'node:path';
-import {
-  EngineError,
-  type ExecResult,
-  type NodeState,
-  type NodeStatus,
-} from '../../../shared/contract.js';
+import { EngineError, type ExecResult, type NodeStatus } from '../../../shared/contract.js';
 import type { HostInterfaceSpec, HostNodeSpec } from '../../../shared/topology/index.js';
 import { TapPort, type Port } from '../../fabric/index.js';
 import type { NetnsHandle } from '../../host/netns.js';
@@ -23,14 +18,15 @@ import { findExecutable } from '../../process/executable.js';
 import { execOutput, runChecked, runExec } from '../../process/run.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import {
+  NodeBase,
   nodeStatus,
   processConsole,
   type ExecOptions,
-  type LabContext,
   type NodeConsole,
   type NodeInstance,
   type NodeKind,
   type NodeAbilities,
+  type MainProcess,
 } from '../types.js';
 
 /** The shell a host node's console runs when the file names none. */
@@ -54,7 +50,7 @@ export interface HostPortOptions {
 }
 
 /** A running host node. */
-export class HostNode implements NodeInstance {
+export class HostNode extends NodeBase<HostNodeSpec> implements NodeInstance {
   readonly kind = 'host';
   readonly abilities: NodeAbilities = {
     ipPort: { ipPort: (name, mtu) => this.port(name, { tun: true, mtu }) },
@@ -62,21 +58,7 @@ export class HostNode implements NodeInstance {
   private ns: NetnsHandle | undefined;
   private readonly ports = new Map<string, TapPort>();
   private shell: SupervisedProcess | undefined;
-  private state: NodeState = 'stopped';
-  private reason: string | undefined;
   private stopping = false;
-
-  constructor(
-    readonly name: string,
-    private readonly spec: HostNodeSpec,
-    private readonly ctx: LabContext,
-  ) {}
-
-  private setState(state: NodeState, reason?: string): void {
-    this.state = state;
-    this.reason = reason;
-    this.ctx.nodeState(this.name, state, reason);
-  }
 
   /** The file of the node's network namespace, once created (for kinds that compose a host). */
   get netnsPath(): string | undefined {
@@ -283,6 +265,10 @@ export class HostNode implements NodeInstance {
 
   console(): NodeConsole | undefined {
     return processConsole(this.shell);
+  }
+
+  protected override mainProcess(): MainProcess | undefined {
+    return this.shell;
   }
 
   status(): NodeStatus {

@@ -10,12 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { openTap } from '@netweave/tap';
-import {
-  EngineError,
-  type ExecResult,
-  type NodeState,
-  type NodeStatus,
-} from '../../../shared/contract.js';
+import { EngineError, type ExecResult, type NodeStatus } from '../../../shared/contract.js';
 import type { NativeSimNodeSpec } from '../../../shared/topology/kinds/index.js';
 import {
   DEFAULT_NATIVE_TAP_NAME,
@@ -29,8 +24,15 @@ import { findExecutable } from '../../process/executable.js';
 import { runExec } from '../../process/run.js';
 import { DEFAULT_ZEPHYR_READY_TIMEOUT_S, NATIVE_SIM_READY_PATTERN } from '../../zephyr/banner.js';
 import { HostNode } from '../host/index.js';
-import type { ExecOptions, LabContext, NodeConsole, NodeInstance, NodeKind } from '../types.js';
-import { nodeStatus } from '../types.js';
+import type {
+  ExecOptions,
+  LabContext,
+  NodeConsole,
+  NodeInstance,
+  NodeKind,
+  MainProcess,
+} from '../types.js';
+import { NodeBase, nodeStatus } from '../types.js';
 import {
   planNativeSimLaunch,
   type NativeSimKconfig,
@@ -152,12 +154,10 @@ export async function readNativeSimKconfig(exe: string): Promise<NativeSimKconfi
 const MAX_RESEEDS = 8;
 
 /** What both modes share: state reporting and the supervised zephyr.exe. */
-abstract class NativeSimBase implements NodeInstance {
+abstract class NativeSimBase extends NodeBase<NativeSimNodeSpec> implements NodeInstance {
   readonly kind = 'native-sim';
   readonly abilities = {};
   protected zephyr: ZephyrProcess | undefined;
-  protected nodeState: NodeState = 'stopped';
-  protected reason: string | undefined;
   /** The command line, planned in create() from the build's own options. */
   protected launch: NativeSimLaunch | undefined;
   private handshake: UartHandshake | undefined;
@@ -168,19 +168,6 @@ abstract class NativeSimBase implements NodeInstance {
   private reseeds = 0;
   /** Set by stop() and dispose(): a reseed in flight must not start zephyr.exe again. */
   protected closing = false;
-
-  constructor(
-    readonly name: string,
-    protected readonly spec: NativeSimNodeSpec,
-    protected readonly ctx: LabContext,
-  ) {}
-
-  protected setState(state: NodeState, reason?: string): void {
-    this.nodeState = state;
-    this.reason = reason;
-    const exit = state === 'failed' ? this.zephyr?.lastExit : undefined;
-    this.ctx.nodeState(this.name, state, reason, exit);
-  }
 
   abstract create(): Promise<void>;
   abstract port(name: string): Promise<Port>;
@@ -323,9 +310,13 @@ abstract class NativeSimBase implements NodeInstance {
     return runExec(argv, this.netnsPath(), labProcessEnv(this.ctx), opts);
   }
 
+  protected override mainProcess(): MainProcess | undefined {
+    return this.zephyr;
+  }
+
   status(): NodeStatus {
     return nodeStatus(this, {
-      state: this.nodeState,
+      state: this.state,
       reason: this.reason,
       proc: this.zephyr,
       ports: this.ports().map((p) => p.status()),

@@ -5,12 +5,7 @@ import { constants } from 'node:fs';
 import { access, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LinkType } from '../../../shared/kinds.js';
-import {
-  EngineError,
-  type NodeState,
-  type NodeStatus,
-  type PortStatus,
-} from '../../../shared/contract.js';
+import { EngineError, type NodeStatus, type PortStatus } from '../../../shared/contract.js';
 import type { QemuNodeSpec } from '../../../shared/topology/kinds/index.js';
 import {
   DEFAULT_QEMU_READY_TIMEOUT_S,
@@ -34,6 +29,7 @@ import { findExecutable } from '../../process/executable.js';
 import { SupervisedProcess } from '../../process/supervisedProcess.js';
 import { QmpClient } from './qmp/client.js';
 import {
+  NodeBase,
   nodeStatus,
   processConsole,
   type LabContext,
@@ -41,6 +37,7 @@ import {
   type NodeInstance,
   type NodeKind,
   type NodeAbilities,
+  type MainProcess,
 } from '../types.js';
 import { buildQemuArgv, netdevId, qemuBinary, serialIndex, type QemuNic } from './commandLine.js';
 import { kernelMachineMismatch } from './kernelMachine.js';
@@ -150,7 +147,7 @@ async function preflightQemu(name: string, spec: QemuNodeSpec, ctx: LabContext):
 }
 
 /** A running qemu node. */
-export class QemuNode implements NodeInstance {
+export class QemuNode extends NodeBase<QemuNodeSpec> implements NodeInstance {
   readonly kind = 'qemu';
   readonly abilities: NodeAbilities = { serial: this, userNetwork: this };
   private readonly ports = new Map<string, StreamSocketPort>();
@@ -165,22 +162,10 @@ export class QemuNode implements NodeInstance {
   private readyPromise: Promise<void> | undefined;
   private qmp: Promise<QmpClient> | undefined;
   private readonly qmpSocket: string;
-  private state: NodeState = 'stopped';
-  private reason: string | undefined;
 
-  constructor(
-    readonly name: string,
-    private readonly spec: QemuNodeSpec,
-    private readonly ctx: LabContext,
-  ) {
+  constructor(name: string, spec: QemuNodeSpec, ctx: LabContext) {
+    super(name, spec, ctx);
     this.qmpSocket = socketPath(ctx.labDir, name, 'qmp');
-  }
-
-  private setState(state: NodeState, reason?: string): void {
-    this.state = state;
-    this.reason = reason;
-    const exit = state === 'failed' ? this.proc?.lastExit : undefined;
-    this.ctx.nodeState(this.name, state, reason, exit);
   }
 
   private get nicNames(): string[] {
@@ -497,6 +482,10 @@ export class QemuNode implements NodeInstance {
 
   console(): NodeConsole | undefined {
     return processConsole(this.proc);
+  }
+
+  protected override mainProcess(): MainProcess | undefined {
+    return this.proc;
   }
 
   status(): NodeStatus {

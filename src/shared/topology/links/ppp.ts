@@ -4,7 +4,7 @@
 // serial port: the far end is the engine's pppd, and every frame crosses the fabric.
 import { z } from 'zod';
 import { parseIp } from '../address.js';
-import { endpointSchema, expected } from '../fields.js';
+import { expected } from '../fields.js';
 import { describeValue } from '../text.js';
 import {
   DEFAULT_PPP_LOCAL,
@@ -12,7 +12,7 @@ import {
   OPTIONS_EXAMPLE,
   parsePppdOption,
 } from './ppp.facts.js';
-import { defineLinkKind, impairSchema, linkBaseShape } from './types.js';
+import { defineLinkKind, impairSchema, linkBaseShape, singleEndpointSchema } from './types.js';
 
 const ipv4Schema = (what: string, example: string): z.ZodType<string> =>
   z.string({ error: expected(`an IPv4 address such as ${example}`) }).superRefine((s, ctx) => {
@@ -30,14 +30,13 @@ export const pppLinkSchema = z
   .strictObject({
     name: linkBaseShape.name,
     kind: z.literal('ppp'),
-    endpoints: z
-      .tuple([endpointSchema], {
-        error: (issue: z.core.$ZodRawIssue) =>
-          Array.isArray(issue.input)
-            ? `a ppp link has one endpoint, a serial port (e.g. endpoints: [z1:serial1]); the far end is the engine's pppd, but this list has ${issue.input.length}`
-            : `expected a list with one endpoint, a serial port, e.g. endpoints: [z1:serial1]`,
-      })
-      .meta({ description: 'The one end: a serial port as "node:serialN"; pppd is the other.' }),
+    endpoints: singleEndpointSchema(
+      'ppp',
+      'a serial port',
+      'z1:serial1',
+      'The one end: a serial port as "node:serialN"; pppd is the other.',
+      "; the far end is the engine's pppd",
+    ),
     local: ipv4Schema("pppd's address", DEFAULT_PPP_LOCAL)
       .default(DEFAULT_PPP_LOCAL)
       .meta({ description: "pppd's own (host side) IPv4 address; default 192.0.2.2." }),

@@ -3,7 +3,7 @@
 // host forwards bind in the engine's network namespace. ICMP does not cross SLIRP: ping fails.
 import { z } from 'zod';
 import { formatIp, parseCidr, parseIp, type Cidr } from '../address.js';
-import { endpointSchema, expected } from '../fields.js';
+import { expected } from '../fields.js';
 import { describeValue } from '../text.js';
 import {
   DEFAULT_SLIRP_DHCP_START,
@@ -12,7 +12,7 @@ import {
   parseSlirpForward,
   slirpHostIndex,
 } from './slirp.facts.js';
-import { defineLinkKind, linkBaseShape } from './types.js';
+import { defineLinkKind, linkBaseShape, singleEndpointSchema } from './types.js';
 
 const forwardsSchema = z
   .array(z.string({ error: expected(`a forward such as ${FORWARD_EXAMPLE}`) }), {
@@ -60,14 +60,12 @@ export const slirpLinkSchema = z
   .strictObject({
     name: linkBaseShape.name,
     kind: z.literal('slirp'),
-    endpoints: z
-      .tuple([endpointSchema], {
-        error: (issue: z.core.$ZodRawIssue) =>
-          Array.isArray(issue.input)
-            ? `a slirp link has one endpoint, the qemu NIC (e.g. endpoints: [g1:eth0]), but this list has ${issue.input.length}`
-            : `expected a list with one endpoint, the qemu NIC, e.g. endpoints: [g1:eth0]`,
-      })
-      .meta({ description: 'The one end: the qemu node\'s NIC as "node:port".' }),
+    endpoints: singleEndpointSchema(
+      'slirp',
+      'the qemu NIC',
+      'g1:eth0',
+      'The one end: the qemu node\'s NIC as "node:port".',
+    ),
     network: z
       .string({ error: expected(`an IPv4 network such as ${DEFAULT_SLIRP_NETWORK}`) })
       .superRefine((s, ctx) => {

@@ -64,6 +64,27 @@ export const linkBaseShape = {
 export type SingleEndpointSchema = z.ZodTuple<[typeof endpointSchema], null>;
 
 /**
+ * The endpoints of a `kind` link with one end, `what` (e.g. "the qemu NIC", shown with
+ * `example`); `note` follows the example in the count's message.
+ */
+export function singleEndpointSchema(
+  kind: string,
+  what: string,
+  example: string,
+  description: string,
+  note = '',
+): SingleEndpointSchema {
+  return z
+    .tuple([endpointSchema], {
+      error: (issue: z.core.$ZodRawIssue) =>
+        Array.isArray(issue.input)
+          ? `a ${kind} link has one endpoint, ${what} (e.g. endpoints: [${example}])${note}, but this list has ${issue.input.length}`
+          : `expected a list with one endpoint, ${what}, e.g. endpoints: [${example}]`,
+    })
+    .meta({ description });
+}
+
+/**
  * The settings schema of a link kind: a strict object whose `kind` is the kind's literal, with
  * two endpoints, or one for kinds whose far end is not a node.
  */
