@@ -1,8 +1,15 @@
-// ESLint flat config. Layering is enforced here: shared <- engine <- cli/main; shared <- renderer.
+// ESLint flat config. Layering is enforced here: shared <- engine <- service <- cli/main;
+// shared <- renderer; a kind's folder (src/kinds) is shared but for its engine/ side.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
+
+/**
+ * The pure half of each kind's folder (src/kinds/{nodes,links}/<kind>/): its definition and
+ * facts are in the shared layer; its engine/ folder is in the engine layer.
+ */
+const PURE_KIND_FILES = ['src/kinds/*/*/definition.ts', 'src/kinds/*/*/facts.ts'];
 
 /** Builds a no-restricted-imports rule that forbids importing the given layers. */
 function forbid(layers, why) {
@@ -58,7 +65,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['src/shared/**/*.ts'],
+    files: ['src/shared/**/*.ts', ...PURE_KIND_FILES],
     rules: {
       ...forbid(
         ['engine', 'cli', 'main', 'preload', 'renderer'],
@@ -68,7 +75,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/shared/**/*.ts'],
+    files: ['src/shared/**/*.ts', ...PURE_KIND_FILES],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -86,7 +93,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/engine/**/*.ts'],
+    files: ['src/engine/**/*.ts', 'src/kinds/**/engine/**/*.ts'],
     rules: forbid(
       ['service', 'cli', 'main', 'preload', 'renderer'],
       'The engine imports only src/shared and never electron.',

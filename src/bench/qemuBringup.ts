@@ -11,7 +11,7 @@ import type { LabState } from '../shared/contract.js';
 import { validateTopologyText } from '../shared/topology/index.js';
 import { cleanupLab } from '../engine/host/cleanup.js';
 import { launchLab } from '../engine/launcher.js';
-import { buildQemuArgv } from '../engine/nodes/qemu/commandLine.js';
+import { buildQemuArgv } from '../kinds/nodes/qemu/engine/commandLine.js';
 
 /** Guest counts measured: one, a small lab, and a lab that saturates 2 cores. */
 const GUEST_COUNTS = [1, 4, 8] as const;

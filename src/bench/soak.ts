@@ -40,7 +40,7 @@ import { DROP_CAUSES } from '../shared/kinds.js';
 // 20 %, a restart outside the policy, a counter-consistency violation, an engine kill that
 // `status` did not call dead or `down` did not clean up, or a run stopped early. Ctrl-C or
 // SIGTERM stop it early; it still takes the lab down and removes its folders.
-import { mulberry32 } from '../engine/nodes/radio-154/model.js';
+import { mulberry32 } from '../kinds/nodes/radio-154/engine/model.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

@@ -19,7 +19,7 @@ import { validateTopologyText } from '../shared/topology/index.js';
 import { cleanupLab, listLabDirs, readEngineRecord } from '../engine/host/cleanup.js';
 import { hostNetnsName } from '../engine/host/netns.js';
 import { processStartTime, taggedProcesses } from '../engine/host/procfs.js';
-import { buildQemuArgv, netdevId } from '../engine/nodes/qemu/commandLine.js';
+import { buildQemuArgv, netdevId } from '../kinds/nodes/qemu/engine/commandLine.js';
 import { labId, logBase } from '../engine/paths.js';
 import {
   detectBuild,

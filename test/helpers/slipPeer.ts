@@ -3,7 +3,7 @@
 // address, in Ethernet frames (SLIP-TAP) or raw IP packets (legacy SLIP).
 import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { encodeSlip, SlipDecoder } from '../../src/engine/links/slip/codec.js';
+import { encodeSlip, SlipDecoder } from '../../src/kinds/links/slip/engine/codec.js';
 import { internetChecksum } from '../../src/engine/services/builtin/packets.js';
 
 /** What a SLIP peer carries and who it is. */

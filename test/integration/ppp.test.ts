@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
-import { encodePppFrames, PppDecoder } from '../../src/engine/links/ppp/codec.js';
+import { encodePppFrames, PppDecoder } from '../../src/kinds/links/ppp/engine/codec.js';
 import {
   CliEnv,
   IS_ROOT,

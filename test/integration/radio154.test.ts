@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   encodeUartPipeFrames,
   UartPipeDecoder,
-} from '../../src/engine/links/uart-pipe-154/codec.js';
+} from '../../src/kinds/links/uart-pipe-154/engine/codec.js';
 import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
 import {
   CliEnv,

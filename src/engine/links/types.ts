@@ -46,7 +46,7 @@ export interface LinkInstance extends Disposable {
   readonly endpoints: LinkStatus['endpoints'];
 }
 
-/** A link kind: one per folder under src/engine/links, registered in registry.ts. */
+/** A link kind's engine side: src/kinds/links/<kind>/engine, registered in registry.ts. */
 export interface LinkKind<Spec = LinkSpec> {
   instantiate(spec: Spec, env: LinkEnv): LinkInstance;
   /**

@@ -1,15 +1,15 @@
 // The engine side of every node kind, in one table typed by the kind names of the topology
 // schema (src/shared/topology/kinds): a kind the schema accepts without an engine side here does
-// not compile. Each kind lives in its own folder.
+// not compile. Each kind lives in its own folder, src/kinds/nodes/<kind>/.
 import { EngineError } from '../../shared/contract.js';
 import type { NodeKindName, NodeSpec } from '../../shared/topology/index.js';
-import { boardKind } from './board/index.js';
-import { fvpKind } from './fvp/index.js';
-import { hostKind } from './host/index.js';
-import { nativeSimKind } from './native-sim/index.js';
-import { qemuKind } from './qemu/index.js';
-import { radio154Kind } from './radio-154/index.js';
-import { switchKind } from './switch/index.js';
+import { boardKind } from '../../kinds/nodes/board/engine/index.js';
+import { fvpKind } from '../../kinds/nodes/fvp/engine/index.js';
+import { hostKind } from '../../kinds/nodes/host/engine/index.js';
+import { nativeSimKind } from '../../kinds/nodes/native-sim/engine/index.js';
+import { qemuKind } from '../../kinds/nodes/qemu/engine/index.js';
+import { radio154Kind } from '../../kinds/nodes/radio-154/engine/index.js';
+import { switchKind } from '../../kinds/nodes/switch/engine/index.js';
 import type { NodeKind } from './types.js';
 
 const KINDS: { readonly [K in NodeKindName]: NodeKind<Extract<NodeSpec, { kind: K }>> } = {

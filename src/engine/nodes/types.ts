@@ -210,7 +210,7 @@ export interface NodeInstance extends Disposable {
   reset?(): Promise<void>;
 }
 
-/** A node kind: one per folder under src/engine/nodes, registered in registry.ts. */
+/** A node kind's engine side: src/kinds/nodes/<kind>/engine, registered in registry.ts. */
 export interface NodeKind<Spec = unknown> {
   instantiate(name: string, spec: Spec, ctx: LabContext): NodeInstance;
   /**

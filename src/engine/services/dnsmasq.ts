@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { EngineError } from '../../shared/contract.js';
 import type { NetworkMode } from '../../shared/kinds.js';
-import type { ResolvedServices } from '../../shared/topology/kinds/switch.js';
+import type { ResolvedServices } from '../../kinds/nodes/switch/definition.js';
 import type { Journal } from '../host/journal.js';
 import { processStartTime } from '../host/procfs.js';
 import { SupervisedProcess } from '../process/supervisedProcess.js';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { EngineError } from '../../shared/contract.js';
 import { findNodeKind, QEMU_BOARD_NAMES, qemuBoard } from '../../shared/topology/kinds/index.js';
 import { formatIp, parseIp, validateTopologyText } from '../../shared/topology/index.js';
-import { probeNativeSim } from '../nodes/native-sim/probe.js';
+import { probeNativeSim } from '../../kinds/nodes/native-sim/engine/probe.js';
 import { readBuildFiles } from './buildFiles.js';
 import { detectBuild, type BuildInfo } from './detect.js';
 

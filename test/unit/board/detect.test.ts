@@ -12,7 +12,7 @@ import {
   usbDeviceOf,
   usbNetInterfaces,
   type DetectRoots,
-} from '../../../src/engine/nodes/board/detect.js';
+} from '../../../src/kinds/nodes/board/engine/detect.js';
 
 /** A fake machine: sys/ and dev/ under one temporary folder. */
 class FakeMachine {

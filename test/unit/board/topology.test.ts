@@ -1,7 +1,7 @@
 // The board kind's settings: defaults, the one port usb0, and one-sentence problems.
 import { describe, expect, it } from 'vitest';
-import { isolatedRefusal } from '../../../src/engine/nodes/board/index.js';
-import { boardSchema } from '../../../src/shared/topology/kinds/board.js';
+import { isolatedRefusal } from '../../../src/kinds/nodes/board/engine/index.js';
+import { boardSchema } from '../../../src/kinds/nodes/board/definition.js';
 import { validateTopologyText } from '../../../src/shared/topology/index.js';
 
 function problems(yaml: string): string[] {

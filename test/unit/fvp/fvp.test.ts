@@ -4,14 +4,14 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fvpArgs, fvpModelName } from '../../../src/engine/nodes/fvp/argv.js';
-import { checkFvp, fvpBinaryCandidate } from '../../../src/engine/nodes/fvp/index.js';
-import { checkForwardPorts } from '../../../src/engine/nodes/fvp/ports.js';
+import { fvpArgs, fvpModelName } from '../../../src/kinds/nodes/fvp/engine/argv.js';
+import { checkFvp, fvpBinaryCandidate } from '../../../src/kinds/nodes/fvp/engine/index.js';
+import { checkForwardPorts } from '../../../src/kinds/nodes/fvp/engine/ports.js';
 import {
   fvpSchema,
   parseFvpForward,
   type FvpNodeSpec,
-} from '../../../src/shared/topology/kinds/fvp.js';
+} from '../../../src/kinds/nodes/fvp/definition.js';
 import { validateTopologyText } from '../../../src/shared/topology/index.js';
 
 const spec = (s: Record<string, unknown>): FvpNodeSpec =>

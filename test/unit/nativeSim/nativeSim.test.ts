@@ -11,16 +11,19 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { ipv4Netmask, planNativeSimLaunch } from '../../../src/engine/nodes/native-sim/argv.js';
-import { checkNativeSimExe } from '../../../src/engine/nodes/native-sim/index.js';
-import { parseNativeSimHelp } from '../../../src/engine/nodes/native-sim/probe.js';
-import type * as probeModule from '../../../src/engine/nodes/native-sim/probe.js';
-import { allocateSeeds } from '../../../src/engine/nodes/native-sim/seeds.js';
-import { UartHandshake } from '../../../src/engine/nodes/native-sim/uartHandshake.js';
+import {
+  ipv4Netmask,
+  planNativeSimLaunch,
+} from '../../../src/kinds/nodes/native-sim/engine/argv.js';
+import { checkNativeSimExe } from '../../../src/kinds/nodes/native-sim/engine/index.js';
+import { parseNativeSimHelp } from '../../../src/kinds/nodes/native-sim/engine/probe.js';
+import type * as probeModule from '../../../src/kinds/nodes/native-sim/engine/probe.js';
+import { allocateSeeds } from '../../../src/kinds/nodes/native-sim/engine/seeds.js';
+import { UartHandshake } from '../../../src/kinds/nodes/native-sim/engine/uartHandshake.js';
 import {
   nativeSimSchema,
   type NativeSimNodeSpec,
-} from '../../../src/shared/topology/kinds/nativeSim.js';
+} from '../../../src/kinds/nodes/native-sim/definition.js';
 import { validateTopologyText } from '../../../src/shared/topology/index.js';
 
 const spec = (s: Record<string, unknown>): NativeSimNodeSpec =>
@@ -101,7 +104,7 @@ describe('zephyr.exe --help probe', () => {
       const count = (): number => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
       const load = async (): Promise<ProbeModule> => {
         vi.resetModules();
-        return import('../../../src/engine/nodes/native-sim/probe.js');
+        return import('../../../src/kinds/nodes/native-sim/engine/probe.js');
       };
 
       const first = await load();

@@ -3,7 +3,7 @@
 // reads, control characters are escaped as the default ACCM asks, and each kind of bad input
 // is counted and dropped without losing the next frame.
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../../src/engine/nodes/radio-154/model.js';
+import { mulberry32 } from '../../../src/kinds/nodes/radio-154/engine/model.js';
 import {
   encodePppFrames,
   fcs16,
@@ -14,7 +14,7 @@ import {
   PPP_MAX_FRAME,
   PppDecoder,
   pppCodec,
-} from '../../../src/engine/links/ppp/codec.js';
+} from '../../../src/kinds/links/ppp/engine/codec.js';
 
 /** A seeded PRNG, so a failing case can be replayed from its seed. */
 const rng = mulberry32;

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { pppCodec } from '../../../src/engine/links/ppp/codec.js';
-import { PppdPort, pppKernelProblem } from '../../../src/engine/links/ppp/pppd.js';
+import { pppCodec } from '../../../src/kinds/links/ppp/engine/codec.js';
+import { PppdPort, pppKernelProblem } from '../../../src/kinds/links/ppp/engine/pppd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nwpppd-'));
 const ports: PppdPort[] = [];

@@ -9,7 +9,11 @@ import {
   type Topology,
 } from '../../../src/shared/topology/index.js';
 import { parsePppdOption, type PppLinkSpec } from '../../../src/shared/topology/links/index.js';
-import { PPPD_BASE_OPTIONS, pppdArgv, pppFrameMtu } from '../../../src/engine/links/ppp/index.js';
+import {
+  PPPD_BASE_OPTIONS,
+  pppdArgv,
+  pppFrameMtu,
+} from '../../../src/kinds/links/ppp/engine/index.js';
 
 const NODES = `name: lab
 nodes:

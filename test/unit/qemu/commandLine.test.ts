@@ -1,6 +1,6 @@
 // The QEMU command line per board and for a generic guest, pinned argument by argument.
 import { describe, expect, it } from 'vitest';
-import { buildQemuArgv, type QemuNic } from '../../../src/engine/nodes/qemu/commandLine.js';
+import { buildQemuArgv, type QemuNic } from '../../../src/kinds/nodes/qemu/engine/commandLine.js';
 import {
   nicAttach,
   nicModel,

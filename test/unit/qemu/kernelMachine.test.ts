@@ -4,7 +4,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readProgramFile, type ElfInfo } from '../../../src/engine/process/elf.js';
-import { kernelMachineMismatch, qemuTarget } from '../../../src/engine/nodes/qemu/kernelMachine.js';
+import {
+  kernelMachineMismatch,
+  qemuTarget,
+} from '../../../src/kinds/nodes/qemu/engine/kernelMachine.js';
 
 /** The real Zephyr builds (shared/ lies beside the repository). */
 const ZEPHYR = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'zephyr');

@@ -1,6 +1,6 @@
 // MAC allocation: distinct, deterministic, in 00:00:5e:00:53:00-fe, skipping the file's MACs.
 import { describe, expect, it } from 'vitest';
-import { allocateMacs } from '../../../src/engine/nodes/qemu/macs.js';
+import { allocateMacs } from '../../../src/kinds/nodes/qemu/engine/macs.js';
 import { validateTopologyText, type Topology } from '../../../src/shared/topology/index.js';
 
 function topology(yaml: string): Topology {

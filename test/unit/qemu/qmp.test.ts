@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { QmpClient, QmpError } from '../../../src/engine/nodes/qemu/qmp/index.js';
+import { QmpClient, QmpError } from '../../../src/kinds/nodes/qemu/engine/qmp/index.js';
 
 interface Fake {
   path: string;

@@ -10,7 +10,7 @@ import {
   uartPipeCodec,
   uartPipeLineEncoder,
   UartPipeDecoder,
-} from '../../../src/engine/links/uart-pipe-154/codec.js';
+} from '../../../src/kinds/links/uart-pipe-154/engine/codec.js';
 
 /** A decoder and the events it counted. */
 function decoder(): { d: UartPipeDecoder; events: Map<string, number> } {

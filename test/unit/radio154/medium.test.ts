@@ -2,15 +2,15 @@
 // each delivery model, the seeded randomness, and the per-member counters.
 import { describe, expect, it } from 'vitest';
 import { ManualScheduler, MemoryPort } from '../../../src/engine/fabric/index.js';
-import { RADIO_LOST, RadioMedium } from '../../../src/engine/nodes/radio-154/medium.js';
+import { RADIO_LOST, RadioMedium } from '../../../src/kinds/nodes/radio-154/engine/medium.js';
 import {
   deliveryProbability,
   mulberry32,
   resolvePositions,
   type Position,
-} from '../../../src/engine/nodes/radio-154/model.js';
+} from '../../../src/kinds/nodes/radio-154/engine/model.js';
 import { parseImpairment, type Impairment } from '../../../src/shared/impairment.js';
-import { radio154Schema } from '../../../src/shared/topology/kinds/radio154.js';
+import { radio154Schema } from '../../../src/kinds/nodes/radio-154/definition.js';
 
 /** A member radio: a MemoryPort that records what it hears. */
 class Radio extends MemoryPort {

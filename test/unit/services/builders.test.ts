@@ -1,8 +1,8 @@
 // The command lines and rulesets the segment services hand to dnsmasq, nft, iptables and
 // slirp4netns: pure builders, checked for the settings that make each one work.
 import { describe, expect, it } from 'vitest';
-import type { ResolvedServices } from '../../../src/shared/topology/kinds/switch.js';
-import { defaultHostIfname } from '../../../src/engine/nodes/switch/index.js';
+import type { ResolvedServices } from '../../../src/kinds/nodes/switch/definition.js';
+import { defaultHostIfname } from '../../../src/kinds/nodes/switch/engine/index.js';
 import {
   dnsmasqArgv,
   explainDnsmasqFailure,

@@ -46,7 +46,7 @@ import {
   upperChecksumOk,
 } from '../../../src/engine/services/builtin/packets.js';
 import { ALL_NODES, buildRsFrame, ICMPV6_RA } from '../../../src/engine/services/builtin/ra.js';
-import type { ResolvedServices } from '../../../src/shared/topology/kinds/switch.js';
+import type { ResolvedServices } from '../../../src/kinds/nodes/switch/definition.js';
 
 const HOST_MAC = '00:00:5e:00:53:ff';
 const CLIENT1 = macBytes('02:00:00:00:00:01');

@@ -1,9 +1,9 @@
 // Which server answers a switch's dhcp, ra and dns: the `server` setting, its default (dnsmasq
 // when installed, else the built-in one), and the refusal when dnsmasq is asked for and missing.
 import { describe, expect, it } from 'vitest';
-import { pickServer } from '../../../src/engine/nodes/switch/index.js';
+import { pickServer } from '../../../src/kinds/nodes/switch/engine/index.js';
 import { formatProblem, validateTopologyText } from '../../../src/shared/topology/index.js';
-import { resolveServices } from '../../../src/shared/topology/kinds/switch.js';
+import { resolveServices } from '../../../src/kinds/nodes/switch/definition.js';
 
 function lab(services: string): string {
   return `

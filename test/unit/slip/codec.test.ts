@@ -1,7 +1,7 @@
 // The RFC 1055 SLIP codec: random frames with every byte value round-trip exactly however the
 // encoded stream is split across reads, and each kind of bad input is counted and skipped.
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../../src/engine/nodes/radio-154/model.js';
+import { mulberry32 } from '../../../src/kinds/nodes/radio-154/engine/model.js';
 import {
   encodeSlip,
   SLIP_END,
@@ -10,7 +10,7 @@ import {
   SLIP_ESC_ESC,
   SlipDecoder,
   slipCodec,
-} from '../../../src/engine/links/slip/codec.js';
+} from '../../../src/kinds/links/slip/engine/codec.js';
 
 /** A seeded PRNG, so a failing case can be replayed from its seed. */
 const rng = mulberry32;

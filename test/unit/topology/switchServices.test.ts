@@ -6,7 +6,7 @@ import {
   validateTopologyText,
   type SwitchNodeSpec,
 } from '../../../src/shared/topology/index.js';
-import { resolveServices } from '../../../src/shared/topology/kinds/switch.js';
+import { resolveServices } from '../../../src/kinds/nodes/switch/definition.js';
 
 function lab(sw: string): string {
   return `

@@ -7,7 +7,7 @@
 // segment at the host port with the interface's own MAC and addresses. So the router, DHCP
 // server and DNS server are 192.0.2.2 / 2001:db8::2 as in Zephyr's net-tools, the kernel keeps
 // answering ARP and neighbor solicitations for them, and everything else passes untouched.
-import type { ResolvedServices } from '../../../shared/topology/kinds/switch.js';
+import type { ResolvedServices } from '../../../kinds/nodes/switch/definition.js';
 import type { Disposable } from '../../../shared/lifecycle.js';
 import type { EgressNext, EgressStage } from '../../fabric/egress.js';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer, parseDhcp, buildDhcp } from './dhcp.js';

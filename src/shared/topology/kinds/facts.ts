@@ -1,13 +1,13 @@
 // The facts of every node kind (NodeKindFacts), in palette order: what the lab engine knows of
 // the kinds without their schemas. kinds/index.ts lists the full definitions in the same order
 // (a unit test holds the two lists together).
-import { boardFacts } from './board.facts.js';
-import { fvpFacts } from './fvp.facts.js';
-import { hostFacts } from './host.facts.js';
-import { nativeSimFacts } from './nativeSim.facts.js';
-import { qemuFacts } from './qemu.facts.js';
-import { radio154Facts } from './radio154.facts.js';
-import { switchFacts } from './switch.facts.js';
+import { boardFacts } from '../../../kinds/nodes/board/facts.js';
+import { fvpFacts } from '../../../kinds/nodes/fvp/facts.js';
+import { hostFacts } from '../../../kinds/nodes/host/facts.js';
+import { nativeSimFacts } from '../../../kinds/nodes/native-sim/facts.js';
+import { qemuFacts } from '../../../kinds/nodes/qemu/facts.js';
+import { radio154Facts } from '../../../kinds/nodes/radio-154/facts.js';
+import { switchFacts } from '../../../kinds/nodes/switch/facts.js';
 import type { NodeKindFacts } from './types.js';
 
 /** Every node kind's facts, in palette order. */

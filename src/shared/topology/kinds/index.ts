@@ -1,15 +1,16 @@
-// The node kind registry: the one place where node kinds are listed. To add a kind, write
-// kinds/<kind>.ts with its schema and hooks and add it to NODE_KINDS.
+// The node kinds' definitions, in palette order. A kind lives in its folder,
+// src/kinds/nodes/<kind>/ (definition.ts, facts.ts, engine/); add its definition here, its
+// facts to kinds/facts.ts and its engine side to src/engine/nodes/registry.ts.
 import type { z } from 'zod';
 import { kindUnion } from '../fields.js';
 import { describeValue, listChoices } from '../text.js';
-import { boardKind } from './board.js';
-import { fvpKind } from './fvp.js';
-import { hostKind } from './host.js';
-import { nativeSimKind } from './nativeSim.js';
-import { qemuKind } from './qemu.js';
-import { radio154Kind } from './radio154.js';
-import { switchKind } from './switch.js';
+import { boardKind } from '../../../kinds/nodes/board/definition.js';
+import { fvpKind } from '../../../kinds/nodes/fvp/definition.js';
+import { hostKind } from '../../../kinds/nodes/host/definition.js';
+import { nativeSimKind } from '../../../kinds/nodes/native-sim/definition.js';
+import { qemuKind } from '../../../kinds/nodes/qemu/definition.js';
+import { radio154Kind } from '../../../kinds/nodes/radio-154/definition.js';
+import { switchKind } from '../../../kinds/nodes/switch/definition.js';
 import type { NodeKindDefinition, NodeKindSchema } from './types.js';
 
 /** Every node kind, in palette order. */
@@ -51,17 +52,24 @@ export function findNodeKind(kind: string): AnyNodeKind | undefined {
   return (NODE_KINDS as readonly AnyNodeKind[]).find((k) => k.kind === kind);
 }
 
-export type { HostInterfaceSpec, HostNodeSpec, HostRouteSpec } from './host.js';
-export type { SwitchNodeSpec } from './switch.js';
-export type { NativeSimNodeSpec, NativeSimPortSpec } from './nativeSim.js';
-export type { FvpFamily, FvpForward, FvpNodeSpec } from './fvp.js';
-export type { Radio154NodeSpec, RadioDelivery } from './radio154.js';
+export type {
+  HostInterfaceSpec,
+  HostNodeSpec,
+  HostRouteSpec,
+} from '../../../kinds/nodes/host/definition.js';
+export type { SwitchNodeSpec } from '../../../kinds/nodes/switch/definition.js';
+export type {
+  NativeSimNodeSpec,
+  NativeSimPortSpec,
+} from '../../../kinds/nodes/native-sim/definition.js';
+export type { FvpFamily, FvpForward, FvpNodeSpec } from '../../../kinds/nodes/fvp/definition.js';
+export type { Radio154NodeSpec, RadioDelivery } from '../../../kinds/nodes/radio-154/definition.js';
 export {
   MAX_RADIO_SEED,
   RADIO_DELIVERY_MODELS,
   RADIO_LINK_KIND,
   radio154Kind,
-} from './radio154.js';
+} from '../../../kinds/nodes/radio-154/definition.js';
 export type {
   AttachedLink,
   KindIssue,
@@ -70,8 +78,8 @@ export type {
   NodeKindSchema,
   PortAddress,
 } from './types.js';
-export { addressList, DEFAULT_HOST_SHELL, hostKind } from './host.js';
-export { DEFAULT_SWITCH_AGING, switchKind } from './switch.js';
+export { addressList, DEFAULT_HOST_SHELL, hostKind } from '../../../kinds/nodes/host/definition.js';
+export { DEFAULT_SWITCH_AGING, switchKind } from '../../../kinds/nodes/switch/definition.js';
 export {
   DEFAULT_NATIVE_SIM_PORT,
   DEFAULT_NATIVE_TAP_NAME,
@@ -79,15 +87,21 @@ export {
   nativeSimPorts,
   nativeSimTapName,
   offloadedHostSpec,
-} from './nativeSim.js';
+} from '../../../kinds/nodes/native-sim/definition.js';
 export {
   duplicateForwards,
   formatFvpForward,
   FVP_FAMILIES,
   fvpKind,
   parseFvpForward,
-} from './fvp.js';
-export type { QemuBoard, QemuBoardName, QemuNicAttach, QemuNicSpec, QemuNodeSpec } from './qemu.js';
+} from '../../../kinds/nodes/fvp/definition.js';
+export type {
+  QemuBoard,
+  QemuBoardName,
+  QemuNicAttach,
+  QemuNicSpec,
+  QemuNodeSpec,
+} from '../../../kinds/nodes/qemu/definition.js';
 export {
   DEFAULT_QEMU_READY_TIMEOUT_S,
   nicAttach,
@@ -99,7 +113,12 @@ export {
   qemuBoard,
   qemuKind,
   ZEPHYR_BOOT_BANNER,
-} from './qemu.js';
-export type { BoardNodeSpec } from './board.js';
-export { BOARD_NO_SERIAL, BOARD_PORT, boardKind, DEFAULT_BOARD_BAUD } from './board.js';
+} from '../../../kinds/nodes/qemu/definition.js';
+export type { BoardNodeSpec } from '../../../kinds/nodes/board/definition.js';
+export {
+  BOARD_NO_SERIAL,
+  BOARD_PORT,
+  boardKind,
+  DEFAULT_BOARD_BAUD,
+} from '../../../kinds/nodes/board/definition.js';
 export { defineNodeKind } from './types.js';

@@ -35,7 +35,7 @@ export type NodeKindIcon = 'host' | 'switch' | 'radio' | 'sim' | 'board';
  * What a node kind is, apart from its settings schema and checks: plain data and functions on a
  * validated spec, with no zod at run time, so that the lab engine (which deploys topologies the
  * CLI or the app validated) can use them without building a schema. Each kind writes its facts
- * in kinds/<kind>.facts.ts and lists them in kinds/facts.ts; its definition spreads them.
+ * in src/kinds/nodes/<kind>/facts.ts, listed in kinds/facts.ts; its definition spreads them.
  */
 export interface NodeKindFacts<K extends string = string, Spec = { kind: string }> {
   readonly kind: K;

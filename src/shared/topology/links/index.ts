@@ -1,13 +1,14 @@
-// The link kind registry: the one place where link kinds are listed. To add a kind, write
-// links/<kind>.ts and add it to LINK_KINDS.
+// The link kinds' definitions. A kind lives in its folder, src/kinds/links/<kind>/
+// (definition.ts, facts.ts, engine/); add its definition to LINK_KINDS and its engine side to
+// src/engine/links/registry.ts.
 import type { z } from 'zod';
 import { kindUnion } from '../fields.js';
 import { describeValue } from '../text.js';
-import { ethernetLinkKind } from './ethernet.js';
-import { slirpLinkKind } from './slirp.js';
-import { pppLinkKind } from './ppp.js';
-import { slipLinkKind } from './slip.js';
-import { uartPipe154LinkKind } from './uartPipe154.js';
+import { ethernetLinkKind } from '../../../kinds/links/ethernet/definition.js';
+import { slirpLinkKind } from '../../../kinds/links/slirp/definition.js';
+import { pppLinkKind } from '../../../kinds/links/ppp/definition.js';
+import { slipLinkKind } from '../../../kinds/links/slip/definition.js';
+import { uartPipe154LinkKind } from '../../../kinds/links/uart-pipe-154/definition.js';
 import { unknownLinkKindMessage, type LinkKindDefinition } from './types.js';
 
 /** Every link kind; the first is the default when `kind` is omitted. */
@@ -43,8 +44,8 @@ export function findLinkKind(kind: string): LinkKindDefinition | undefined {
   return (LINK_KINDS as readonly LinkKindDefinition[]).find((k) => k.kind === kind);
 }
 
-export { ethernetLinkKind } from './ethernet.js';
-export { slirpLinkKind, type SlirpLinkSpec } from './slirp.js';
+export { ethernetLinkKind } from '../../../kinds/links/ethernet/definition.js';
+export { slirpLinkKind, type SlirpLinkSpec } from '../../../kinds/links/slirp/definition.js';
 export {
   DEFAULT_SLIRP_DHCP_START,
   DEFAULT_SLIRP_NETWORK,
@@ -52,16 +53,20 @@ export {
   parseSlirpForward,
   slirpAddresses,
   type SlirpForward,
-} from './slirp.facts.js';
-export { slipLinkKind, type SlipLinkSpec } from './slip.js';
+} from '../../../kinds/links/slirp/facts.js';
+export { slipLinkKind, type SlipLinkSpec } from '../../../kinds/links/slip/definition.js';
 export {
   DEFAULT_SLIP_MTU,
   SLIP_MODES,
   slipLinkType,
   slipMtu,
   type SlipMode,
-} from './slip.facts.js';
-export { pppLinkKind, pppLinkSchema, type PppLinkSpec } from './ppp.js';
+} from '../../../kinds/links/slip/facts.js';
+export {
+  pppLinkKind,
+  pppLinkSchema,
+  type PppLinkSpec,
+} from '../../../kinds/links/ppp/definition.js';
 export {
   DEFAULT_PPP_LOCAL,
   DEFAULT_PPP_PEER,
@@ -69,12 +74,12 @@ export {
   PPPD_OPTIONS,
   parsePppdOption,
   pppdOptionWords,
-} from './ppp.facts.js';
+} from '../../../kinds/links/ppp/facts.js';
 export {
   uartPipe154LinkKind,
   uartPipe154LinkSchema,
   type UartPipe154LinkSpec,
-} from './uartPipe154.js';
+} from '../../../kinds/links/uart-pipe-154/definition.js';
 export {
   defineLinkKind,
   impairSchema,
