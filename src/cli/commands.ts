@@ -1,6 +1,6 @@
 // The `netweave` commands. Thin: each maps flags to engine calls and prints the results.
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   EngineError,
   type AppEvents,
@@ -53,6 +53,18 @@ Usage:
 `;
 
 class UsageError extends Error {}
+
+/** The flags most commands take. */
+const LAB = { lab: { type: 'string' } } as const;
+const JSON_OUT = { json: { type: 'boolean' } } as const;
+
+/** A command's flags and positionals (parseArgs; unknown flags are refused). */
+function flags<const O extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true }>> {
+  return parseArgs({ args, options, allowPositionals: true });
+}
 
 function out(s: string): void {
   process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -135,14 +147,10 @@ function interrupted(): Promise<void> {
 }
 
 async function cmdUp(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      detach: { type: 'boolean', short: 'd' },
-      network: { type: 'string' },
-      json: { type: 'boolean' },
-    },
+  const { values, positionals } = flags(args, {
+    detach: { type: 'boolean', short: 'd' },
+    network: { type: 'string' },
+    ...JSON_OUT,
   });
   const file = positionals[0];
   if (!file || positionals.length > 1)
@@ -198,11 +206,7 @@ async function cmdUp(args: string[]): Promise<number> {
 }
 
 async function cmdDown(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { all: { type: 'boolean' }, json: { type: 'boolean' } },
-  });
+  const { values, positionals } = flags(args, { all: { type: 'boolean' }, ...JSON_OUT });
   if (values.all) {
     const r = await svc().stopAll();
     if (values.json) out(JSON.stringify(r));
@@ -222,11 +226,7 @@ async function cmdDown(args: string[]): Promise<number> {
 }
 
 async function cmdStatus(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { json: { type: 'boolean' }, lab: { type: 'string' } },
-  });
+  const { values, positionals } = flags(args, { ...JSON_OUT, ...LAB });
   const given = positionals[0] ?? values.lab;
   const wanted = given !== undefined ? labArg(given) : undefined;
   const { labs } = await svc().call('labList', {});
@@ -263,11 +263,7 @@ async function cmdExec(args: string[]): Promise<number> {
   const dd = args.indexOf('--');
   const head = dd >= 0 ? args.slice(0, dd) : args;
   const argv = dd >= 0 ? args.slice(dd + 1) : [];
-  const { values, positionals } = parseArgs({
-    args: head,
-    allowPositionals: true,
-    options: { lab: { type: 'string' }, timeout: { type: 'string' } },
-  });
+  const { values, positionals } = flags(head, { ...LAB, timeout: { type: 'string' } });
   const node = positionals[0];
   if (!node || argv.length === 0)
     throw new UsageError('exec needs a node and a command: netweave exec NODE -- CMD...');
@@ -287,11 +283,7 @@ async function cmdExec(args: string[]): Promise<number> {
 }
 
 async function cmdConsole(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { lab: { type: 'string' } },
-  });
+  const { values, positionals } = flags(args, LAB);
   const node = positionals[0];
   if (!node) throw new UsageError('console needs a node: netweave console NODE');
   const lab = await pickLab(values.lab);
@@ -389,14 +381,10 @@ async function cmdStats(args: string[]): Promise<number> {
 }
 
 async function cmdCapture(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      lab: { type: 'string' },
-      write: { type: 'string', short: 'w' },
-      duration: { type: 'string' },
-    },
+  const { values, positionals } = flags(args, {
+    ...LAB,
+    write: { type: 'string', short: 'w' },
+    duration: { type: 'string' },
   });
   const target = positionals[0];
   if (!target)
@@ -434,11 +422,7 @@ async function cmdCapture(args: string[]): Promise<number> {
 }
 
 async function cmdImportZephyr(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { output: { type: 'string', short: 'o' } },
-  });
+  const { values, positionals } = flags(args, { output: { type: 'string', short: 'o' } });
   if (positionals.length === 0) {
     throw new UsageError(
       'import-zephyr needs build directories: netweave import-zephyr BUILD_DIR... [-o lab.yaml]',
@@ -456,11 +440,7 @@ async function cmdImportZephyr(args: string[]): Promise<number> {
 }
 
 async function cmdLink(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { lab: { type: 'string' }, json: { type: 'boolean' } },
-  });
+  const { values, positionals } = flags(args, { ...LAB, ...JSON_OUT });
   const [port, state] = positionals;
   if (
     !port ||
@@ -478,15 +458,11 @@ async function cmdLink(args: string[]): Promise<number> {
 }
 
 async function cmdImpair(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      lab: { type: 'string' },
-      dir: { type: 'string' },
-      clear: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
+  const { values, positionals } = flags(args, {
+    ...LAB,
+    dir: { type: 'string' },
+    clear: { type: 'boolean' },
+    ...JSON_OUT,
   });
   const [link, ...settings] = positionals;
   if (!link || (settings.length === 0) === (values.clear !== true)) {
@@ -517,11 +493,7 @@ async function cmdImpair(args: string[]): Promise<number> {
 }
 
 async function cmdFaults(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { lab: { type: 'string' }, json: { type: 'boolean' } },
-  });
+  const { values, positionals } = flags(args, { ...LAB, ...JSON_OUT });
   const lab = await pickLab(positionals[0] ?? values.lab);
   const status = await svc().call('labStatus', { lab });
   const faults = status.faults ?? [];
@@ -532,11 +504,7 @@ async function cmdFaults(args: string[]): Promise<number> {
 }
 
 async function cmdReset(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { lab: { type: 'string' } },
-  });
+  const { values, positionals } = flags(args, LAB);
   const node = positionals[0];
   if (!node || positionals.length > 1)
     throw new UsageError('reset needs a node: netweave reset NODE');
@@ -547,11 +515,7 @@ async function cmdReset(args: string[]): Promise<number> {
 }
 
 async function cmdValidate(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { json: { type: 'boolean' } },
-  });
+  const { values, positionals } = flags(args, JSON_OUT);
   const file = positionals[0];
   if (!file) throw new UsageError('validate takes a topology file: netweave validate FILE');
   const r = await loadTopologyFile(file);

@@ -313,15 +313,7 @@ export class AppService implements AppClient, Disposable {
         `lab "${name}" is already running; stop it before launching it again`,
       );
     }
-    const h: LabHandle = {
-      summary: { name, state: 'launching', file },
-      client: undefined,
-      record: undefined,
-      owned: true,
-      store: new DisposableStore(),
-      consoleOffsets: new Map(),
-    };
-    this.labs.set(name, h);
+    const h = this.addLab({ name, state: 'launching', file }, true, undefined);
     this.publishLabs();
     try {
       const launched = await launchLab(file, {
@@ -353,19 +345,26 @@ export class AppService implements AppClient, Disposable {
     const client = await connectLab(name);
     const record = readEngineRecord(name);
     await this.labs.get(name)?.store.dispose();
-    const h: LabHandle = {
-      summary: { name, state: 'running', ...(record?.file ? { file: record.file } : {}) },
-      client: undefined,
-      record,
-      owned: false,
-      store: new DisposableStore(),
-      consoleOffsets: new Map(),
-    };
-    this.labs.set(name, h);
+    const file = record?.file;
+    const h = this.addLab({ name, state: 'running', ...(file ? { file } : {}) }, false, record);
     this.connect(h, client);
     const status = await client.call('status', {});
     this.setLabState(h, status.state, status.reason);
     return h.summary;
+  }
+
+  /** Holds a lab this service launches (`owned`) or attaches to. */
+  private addLab(summary: LabSummary, owned: boolean, record: EngineRecord | undefined): LabHandle {
+    const h: LabHandle = {
+      summary,
+      client: undefined,
+      record,
+      owned,
+      store: new DisposableStore(),
+      consoleOffsets: new Map(),
+    };
+    this.labs.set(summary.name, h);
+    return h;
   }
 
   /** Wires a connected engine into the service: forwarded events, console offsets, states. */
@@ -429,6 +428,9 @@ export class AppService implements AppClient, Disposable {
   private stop(name: string): Promise<AppResult<'labStop'>> {
     const h = this.labs.get(name);
     if (h?.stopping) return h.stopping;
+    // No such lab: nothing to do. (A sweep by its tag could kill the engine an `up` of that name
+    // has started and not yet registered; `down --all` sweeps orphans.)
+    if (!h && !listLabDirs().includes(name)) return Promise.resolve({ removed: 0 });
     const stopping = this.stopNow(name, h);
     if (h) {
       h.stopping = stopping;

@@ -53,24 +53,6 @@ export function findNodeKind(kind: string): AnyNodeKind | undefined {
 }
 
 export type {
-  HostInterfaceSpec,
-  HostNodeSpec,
-  HostRouteSpec,
-} from '../../../kinds/nodes/host/definition.js';
-export type { SwitchNodeSpec } from '../../../kinds/nodes/switch/definition.js';
-export type {
-  NativeSimNodeSpec,
-  NativeSimPortSpec,
-} from '../../../kinds/nodes/native-sim/definition.js';
-export type { FvpFamily, FvpForward, FvpNodeSpec } from '../../../kinds/nodes/fvp/definition.js';
-export type { Radio154NodeSpec, RadioDelivery } from '../../../kinds/nodes/radio-154/definition.js';
-export {
-  MAX_RADIO_SEED,
-  RADIO_DELIVERY_MODELS,
-  RADIO_LINK_KIND,
-  radio154Kind,
-} from '../../../kinds/nodes/radio-154/definition.js';
-export type {
   AttachedLink,
   KindIssue,
   NodeKindDefinition,
@@ -78,47 +60,11 @@ export type {
   NodeKindSchema,
   PortAddress,
 } from './types.js';
-export { addressList, DEFAULT_HOST_SHELL, hostKind } from '../../../kinds/nodes/host/definition.js';
-export { DEFAULT_SWITCH_AGING, switchKind } from '../../../kinds/nodes/switch/definition.js';
-export {
-  DEFAULT_NATIVE_SIM_PORT,
-  DEFAULT_NATIVE_TAP_NAME,
-  nativeSimKind,
-  nativeSimPorts,
-  nativeSimTapName,
-  offloadedHostSpec,
-} from '../../../kinds/nodes/native-sim/definition.js';
-export {
-  duplicateForwards,
-  formatFvpForward,
-  FVP_FAMILIES,
-  fvpKind,
-  parseFvpForward,
-} from '../../../kinds/nodes/fvp/definition.js';
-export type {
-  QemuBoard,
-  QemuBoardName,
-  QemuNicAttach,
-  QemuNicSpec,
-  QemuNodeSpec,
-} from '../../../kinds/nodes/qemu/definition.js';
-export {
-  DEFAULT_QEMU_READY_TIMEOUT_S,
-  nicAttach,
-  nicModel,
-  ON_BOARD_NIC_MODELS,
-  QEMU_BOARD_NAMES,
-  QEMU_BOARDS,
-  QEMU_SERIAL_PORTS,
-  qemuBoard,
-  qemuKind,
-  ZEPHYR_BOOT_BANNER,
-} from '../../../kinds/nodes/qemu/definition.js';
-export type { BoardNodeSpec } from '../../../kinds/nodes/board/definition.js';
-export {
-  BOARD_NO_SERIAL,
-  BOARD_PORT,
-  boardKind,
-  DEFAULT_BOARD_BAUD,
-} from '../../../kinds/nodes/board/definition.js';
 export { defineNodeKind } from './types.js';
+export * from '../../../kinds/nodes/host/definition.js';
+export * from '../../../kinds/nodes/switch/definition.js';
+export * from '../../../kinds/nodes/native-sim/definition.js';
+export * from '../../../kinds/nodes/fvp/definition.js';
+export * from '../../../kinds/nodes/qemu/definition.js';
+export * from '../../../kinds/nodes/board/definition.js';
+export * from '../../../kinds/nodes/radio-154/definition.js';

@@ -44,42 +44,6 @@ export function findLinkKind(kind: string): LinkKindDefinition | undefined {
   return (LINK_KINDS as readonly LinkKindDefinition[]).find((k) => k.kind === kind);
 }
 
-export { ethernetLinkKind } from '../../../kinds/links/ethernet/definition.js';
-export { slirpLinkKind, type SlirpLinkSpec } from '../../../kinds/links/slirp/definition.js';
-export {
-  DEFAULT_SLIRP_DHCP_START,
-  DEFAULT_SLIRP_NETWORK,
-  formatSlirpForward,
-  parseSlirpForward,
-  slirpAddresses,
-  type SlirpForward,
-} from '../../../kinds/links/slirp/facts.js';
-export { slipLinkKind, type SlipLinkSpec } from '../../../kinds/links/slip/definition.js';
-export {
-  DEFAULT_SLIP_MTU,
-  SLIP_MODES,
-  slipLinkType,
-  slipMtu,
-  type SlipMode,
-} from '../../../kinds/links/slip/facts.js';
-export {
-  pppLinkKind,
-  pppLinkSchema,
-  type PppLinkSpec,
-} from '../../../kinds/links/ppp/definition.js';
-export {
-  DEFAULT_PPP_LOCAL,
-  DEFAULT_PPP_PEER,
-  DEFAULT_PPPD_BINARY,
-  PPPD_OPTIONS,
-  parsePppdOption,
-  pppdOptionWords,
-} from '../../../kinds/links/ppp/facts.js';
-export {
-  uartPipe154LinkKind,
-  uartPipe154LinkSchema,
-  type UartPipe154LinkSpec,
-} from '../../../kinds/links/uart-pipe-154/definition.js';
 export {
   defineLinkKind,
   impairSchema,
@@ -90,3 +54,11 @@ export {
   type LinkKindSchema,
 } from './types.js';
 export { impairTexts, LINK_DIRECTIONS, type LinkDirection } from './common.facts.js';
+export * from '../../../kinds/links/ethernet/definition.js';
+export * from '../../../kinds/links/slirp/definition.js';
+export * from '../../../kinds/links/slip/definition.js';
+export * from '../../../kinds/links/ppp/definition.js';
+export * from '../../../kinds/links/uart-pipe-154/definition.js';
+export * from '../../../kinds/links/slirp/facts.js';
+export * from '../../../kinds/links/slip/facts.js';
+export * from '../../../kinds/links/ppp/facts.js';
