@@ -542,6 +542,8 @@ export class AppService implements AppClient, Disposable {
     sink,
     file,
   }: AppParams<'captureOpen'>): Promise<AppResult<'captureOpen'>> {
+    // The lab first: a capture of a lab that is not running starts no Wireshark, makes no file.
+    const client = await this.engine(lab);
     let out: CaptureOut | undefined;
     if (sink === 'wireshark') {
       const found = await findExecutable('wireshark', process.cwd(), process.env);
@@ -567,7 +569,7 @@ export class AppService implements AppClient, Disposable {
     } else if (sink !== 'stream') {
       throw new EngineError('bad-request', 'capture sink must be wireshark, file or stream');
     }
-    const started = await this.startCapture(lab, target, sink, out);
+    const started = await this.startCapture(client, lab, target, sink, out);
     return { ...started, sink, ...(file !== undefined && sink === 'file' ? { file } : {}) };
   }
 
@@ -575,12 +577,13 @@ export class AppService implements AppClient, Disposable {
    * Starts a capture whose pcapng goes to `stream` (the CLI's standard output, which no file
    * name can reach when it is a socket); captureClose stops it.
    */
-  captureToStream(
+  async captureToStream(
     lab: string,
     target: string,
     stream: NodeJS.WritableStream,
   ): Promise<Omit<AppResult<'captureOpen'>, 'sink'>> {
-    return this.startCapture(lab, target, 'stream', streamOut(stream, false));
+    const client = await this.engine(lab);
+    return this.startCapture(client, lab, target, 'stream', streamOut(stream, false));
   }
 
   /**
@@ -596,18 +599,12 @@ export class AppService implements AppClient, Disposable {
 
   /** Starts the engine's capture and delivers its chunks (early ones included) to `out`. */
   private async startCapture(
+    client: SocketEngineClient,
     lab: string,
     target: string,
     sink: CaptureSink,
     out: CaptureOut | undefined,
   ): Promise<Omit<AppResult<'captureOpen'>, 'sink'>> {
-    let client: SocketEngineClient;
-    try {
-      client = await this.engine(lab);
-    } catch (err) {
-      await out?.close();
-      throw err;
-    }
     let captureId = '';
     const early: { id: string; data: string }[] = [];
     const sub = out
