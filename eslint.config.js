@@ -6,10 +6,10 @@ import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
 
 /**
- * The pure half of each kind's folder (src/kinds/{nodes,links}/<kind>/): its definition and
- * facts are in the shared layer; its engine/ folder is in the engine layer.
+ * The pure half of each kind's folder: the files directly in src/kinds/{nodes,links}/<kind>/
+ * (its definition and facts) are in the shared layer; its engine/ folder is in the engine layer.
  */
-const PURE_KIND_FILES = ['src/kinds/*/*/definition.ts', 'src/kinds/*/*/facts.ts'];
+const PURE_KIND_FILES = ['src/kinds/*/*/*.ts'];
 
 /** Builds a no-restricted-imports rule that forbids importing the given layers. */
 function forbid(layers, why) {
