@@ -309,7 +309,9 @@ async function cmdConsole(args: string[]): Promise<number> {
   };
   const resize = (): void => {
     const { columns: cols, rows } = process.stdout;
-    if (cols && rows) void s.call('labConsoleResize', { lab, node, cols, rows });
+    if (cols && rows) {
+      void s.call('labConsoleResize', { lab, node, cols, rows }).catch(() => undefined);
+    }
   };
   const stdin = process.stdin;
   if (stdin.isTTY) {
