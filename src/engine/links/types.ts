@@ -68,14 +68,13 @@ export abstract class LinkBase<Spec extends LinkSpec> implements LinkInstance {
    */
   protected readonly store = new DisposableStore();
 
-  /** `oneEnded`: the link's far end is not a node (slirp, ppp): its status shows one endpoint. */
+  /** A link whose far end is not a node (slirp, ppp) has one endpoint in its spec, and here. */
   constructor(
     protected readonly spec: Spec,
     protected readonly env: LinkEnv,
-    oneEnded = false,
   ) {
     this.id = linkId(spec);
-    this.endpoints = oneEnded ? [spec.endpoints[0]] : spec.endpoints;
+    this.endpoints = spec.endpoints;
   }
 
   abstract wire(): Promise<void>;

@@ -76,7 +76,10 @@ export interface NodeStatusParts {
 }
 
 /** A node's status, as every kind reports it. */
-export function nodeStatus(node: NodeInstance, parts: NodeStatusParts): NodeStatus {
+export function nodeStatus(
+  node: { readonly name: string; readonly kind: string },
+  parts: NodeStatusParts,
+): NodeStatus {
   const { state, reason, proc, ports, detail } = parts;
   const pid = proc?.pid;
   const exit = state === 'failed' || state === 'restarting' ? proc?.lastExit : undefined;
@@ -101,6 +104,7 @@ export type MainProcess = {
 
 /** What a node kind with a lifecycle of its own has: name, spec and lab, its state and why. */
 export abstract class NodeBase<Spec> {
+  abstract readonly kind: string;
   protected state: NodeState = 'stopped';
   protected reason: string | undefined;
 
@@ -120,6 +124,16 @@ export abstract class NodeBase<Spec> {
     this.reason = reason;
     const exit = state === 'failed' ? this.mainProcess()?.lastExit : undefined;
     this.ctx.nodeState(this.name, state, reason, exit);
+  }
+
+  /** Its status: state, reason and main process from here; ports and the rest from the kind. */
+  protected statusOf(parts: Omit<NodeStatusParts, 'state' | 'reason' | 'proc'>): NodeStatus {
+    return nodeStatus(this, {
+      ...parts,
+      state: this.state,
+      reason: this.reason,
+      proc: this.mainProcess(),
+    });
   }
 }
 

@@ -30,7 +30,7 @@ import type {
   NodeInstance,
   NodeKind,
 } from '../../../../engine/nodes/types.js';
-import { NodeBase, nodeStatus } from '../../../../engine/nodes/types.js';
+import { NodeBase } from '../../../../engine/nodes/types.js';
 import {
   HOST_ROOTS,
   detectSerial,
@@ -294,9 +294,7 @@ export class BoardNode extends NodeBase<BoardNodeSpec> implements NodeInstance {
 
   status(): NodeStatus {
     const res = this.res;
-    return nodeStatus(this, {
-      state: this.state,
-      reason: this.reason,
+    return this.statusOf({
       hasConsole: this.serial !== undefined,
       ports: this.fabricPort ? [this.fabricPort.status()] : [],
       detail: res && `${res.iface.name} (${res.iface.driver}), console ${res.serial ?? 'none'}`,

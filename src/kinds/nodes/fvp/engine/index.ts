@@ -18,7 +18,7 @@ import type {
   NodeKind,
   MainProcess,
 } from '../../../../engine/nodes/types.js';
-import { NodeBase, nodeStatus } from '../../../../engine/nodes/types.js';
+import { NodeBase } from '../../../../engine/nodes/types.js';
 import { fvpArgs, fvpModelName } from './argv.js';
 import { checkForwardPorts } from './ports.js';
 
@@ -148,12 +148,7 @@ export class FvpNode extends NodeBase<FvpNodeSpec> implements NodeInstance {
   }
 
   status(): NodeStatus {
-    return nodeStatus(this, {
-      state: this.state,
-      reason: this.reason,
-      proc: this.model,
-      ports: [],
-    });
+    return this.statusOf({ ports: [] });
   }
 
   async dispose(): Promise<void> {

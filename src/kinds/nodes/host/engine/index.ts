@@ -19,7 +19,6 @@ import { execOutput, runChecked, runExec } from '../../../../engine/process/run.
 import { SupervisedProcess } from '../../../../engine/process/supervisedProcess.js';
 import {
   NodeBase,
-  nodeStatus,
   processConsole,
   type ExecOptions,
   type NodeConsole,
@@ -272,8 +271,7 @@ export class HostNode extends NodeBase<HostNodeSpec> implements NodeInstance {
   }
 
   status(): NodeStatus {
-    const ports = [...this.ports.values()].map((p) => p.status());
-    return nodeStatus(this, { state: this.state, reason: this.reason, proc: this.shell, ports });
+    return this.statusOf({ ports: [...this.ports.values()].map((p) => p.status()) });
   }
 
   async dispose(): Promise<void> {

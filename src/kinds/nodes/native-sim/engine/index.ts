@@ -32,7 +32,7 @@ import type {
   NodeKind,
   MainProcess,
 } from '../../../../engine/nodes/types.js';
-import { NodeBase, nodeStatus } from '../../../../engine/nodes/types.js';
+import { NodeBase } from '../../../../engine/nodes/types.js';
 import {
   planNativeSimLaunch,
   type NativeSimKconfig,
@@ -315,13 +315,7 @@ abstract class NativeSimBase extends NodeBase<NativeSimNodeSpec> implements Node
   }
 
   status(): NodeStatus {
-    return nodeStatus(this, {
-      state: this.state,
-      reason: this.reason,
-      proc: this.zephyr,
-      ports: this.ports().map((p) => p.status()),
-      detail: this.detail(),
-    });
+    return this.statusOf({ ports: this.ports().map((p) => p.status()), detail: this.detail() });
   }
 
   /** The seed and the MACs the instance drew, for status. */

@@ -27,7 +27,6 @@ import { SupervisedProcess } from '../../../../engine/process/supervisedProcess.
 import { QmpClient } from './qmp/client.js';
 import {
   NodeBase,
-  nodeStatus,
   processConsole,
   type LabContext,
   type NodeConsole,
@@ -487,7 +486,7 @@ export class QemuNode extends NodeBase<QemuNodeSpec> implements NodeInstance {
 
   status(): NodeStatus {
     const ports = [...this.nicNames, ...this.serials.keys()].map((p) => this.portStatus(p));
-    return nodeStatus(this, { state: this.state, reason: this.reason, proc: this.proc, ports });
+    return this.statusOf({ ports });
   }
 
   async dispose(): Promise<void> {
