@@ -59,6 +59,12 @@ exports.setTimerfd = native.setTimerfd;
 /** Creates the named pipe `path` with permission bits `mode` (default 0o600). */
 exports.mkfifo = native.mkfifo;
 
+/** Frames from a TAP with offloads longer than this may be super-frames. */
+exports.superFrameThreshold = native.superFrameThreshold;
+
+/** The wire frames of a super-frame from a TAP with offloads, given its virtio-net header. */
+exports.segment = native.segment;
+
 /** A TAP file descriptor with batched, readiness-driven reads and batched writes. */
 exports.TapDevice = native.TapDevice;
 

@@ -42,8 +42,10 @@ Usage:
   netweave reset NODE [--lab LAB] reset a node as its reset button would (QEMU: QMP system_reset)
   netweave stats [--lab LAB] [--watch] [--json]
                                   per-port frame, byte and drop counters
-  netweave capture LINK|NODE:PORT [--lab LAB] [-w FILE.pcapng] [--duration SECONDS]
-                                  capture to pcapng (stdout when no -w; pipe into wireshark -k -i -)
+  netweave capture LINK|NODE:PORT [--lab LAB] [-w FILE.pcapng] [--duration SECONDS] [--wire-frames]
+                                  capture to pcapng (stdout when no -w; pipe into wireshark -k -i -);
+                                  --wire-frames records a host's 64 KB TSO frames as the wire frames
+                                  they stand for
   netweave validate FILE [--json] check a topology file
   netweave import-zephyr BUILD_DIR... [-o lab.yaml]
                                   a lab for Zephyr build directories (stdout when no -o)
@@ -387,6 +389,7 @@ async function cmdCapture(args: string[]): Promise<number> {
     ...LAB,
     write: { type: 'string', short: 'w' },
     duration: { type: 'string' },
+    'wire-frames': { type: 'boolean' },
   });
   const target = positionals[0];
   if (!target)
@@ -405,9 +408,10 @@ async function cmdCapture(args: string[]): Promise<number> {
   }
   const lab = await pickLab(values.lab);
   const s = svc();
+  const what = { lab, target, ...(values['wire-frames'] === true ? { wireFrames: true } : {}) };
   const started = file
-    ? await s.call('captureOpen', { lab, target, sink: 'file', file })
-    : await s.captureToStream(lab, target, process.stdout);
+    ? await s.call('captureOpen', { ...what, sink: 'file', file })
+    : await s.captureToStream(what, process.stdout);
   if (file) {
     process.stderr.write(
       `capturing ${started.ports.join(', ')} (${started.linkType}) to ${file}; Ctrl-C stops\n`,
@@ -418,8 +422,13 @@ async function cmdCapture(args: string[]): Promise<number> {
     labGone(lab),
     ...(seconds !== undefined ? [new Promise((r) => setTimeout(r, seconds * 1000))] : []),
   ]);
-  const { frames } = await s.call('captureClose', { lab, captureId: started.captureId });
+  const { frames, dropped } = await s.call('captureClose', { lab, captureId: started.captureId });
   if (file) process.stderr.write(`${frames >= 0 ? frames : 'some'} frames written to ${file}\n`);
+  if (dropped > 0) {
+    process.stderr.write(
+      `${dropped} frames left out: the capture's reader did not keep up (capture a port, or for less time)\n`,
+    );
+  }
   return 0;
 }
 

@@ -190,6 +190,8 @@ async function main(): Promise<void> {
   lab.journal.willCreate({ type: 'socket', ref: socketPath });
   try {
     running.server = await EngineServer.listen(front, socketPath);
+    const server = running.server;
+    lab.setEventBacklog(() => server.backlog());
   } catch (err) {
     process.stderr.write(
       `netweave engine: cannot listen on ${socketPath}: ${err instanceof Error ? err.message : String(err)}\n`,

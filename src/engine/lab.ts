@@ -36,6 +36,7 @@ import type { LabContext, NodeInstance } from './nodes/types.js';
 import { linkKind } from './links/registry.js';
 import { impairLink, linkImpairments } from './links/impairments.js';
 import type { LinkInstance } from './links/types.js';
+import { MAX_EVENT_BACKLOG } from './rpc/server.js';
 
 /** How often counter snapshots are pushed: 4 Hz is smooth in the UI and costs nothing. */
 export const COUNTER_PUBLISH_MS = DEFAULT_COUNTER_INTERVAL_MS;
@@ -74,6 +75,8 @@ export class Lab implements EngineClient {
     [E in EventName]: (listener: (payload: EngineEvents[E]) => void) => Disposable;
   };
   private readonly nodes = new Map<string, NodeInstance>();
+  /** Bytes the engine's slowest client has left unread (see setEventBacklog). */
+  private eventBacklog: () => number = () => 0;
   private readonly links: LinkInstance[] = [];
   /** Each link's settings from the file (its endpoints name the directions of impairments). */
   private readonly linkSpecs = new Map<LinkInstance, LinkSpec>();
@@ -156,6 +159,14 @@ export class Lab implements EngineClient {
     if (this.opts.injectFailure === stage) {
       throw new EngineError('internal', `deploy failed at stage "${stage}" (injected for testing)`);
     }
+  }
+
+  /**
+   * Tells the lab how far behind its slowest client is, in bytes (the daemon's socket server):
+   * a capture stops recording before the socket drops its chunks, and counts what it left out.
+   */
+  setEventBacklog(probe: () => number): void {
+    this.eventBacklog = probe;
   }
 
   /**
@@ -464,13 +475,20 @@ export class Lab implements EngineClient {
       return node.status();
     },
     stats: () => Promise.resolve(this.fabric.snapshot()),
-    captureStart: ({ target }) => {
+    captureStart: ({ target, wireFrames }) => {
       const ports = this.targetPorts(target);
       const first = ports[0];
       if (!first) throw new EngineError('no-such-target', `"${target}" has no ports to capture`);
       const captureId = `c${this.nextCapture++}`;
-      const cap = this.fabric.capture(ports, (chunk) =>
-        this.emitters.captureData.fire({ captureId, data: chunk.toString('base64') }),
+      const cap = this.fabric.capture(
+        ports,
+        (chunk) => this.emitters.captureData.fire({ captureId, data: chunk.toString('base64') }),
+        {
+          wireFrames: wireFrames === true,
+          // Chunks go out as events: stop recording before the socket drops them unseen.
+          maxBufferedBytes: MAX_EVENT_BACKLOG / 2,
+          backlog: () => this.eventBacklog(),
+        },
       );
       this.captures.set(captureId, cap);
       return Promise.resolve({
@@ -485,7 +503,7 @@ export class Lab implements EngineClient {
       this.captures.delete(captureId);
       // Its last chunks go out before the answer, so a client can close its file on it.
       await cap.close();
-      return { frames: cap.frames() };
+      return { frames: cap.frames(), dropped: cap.dropped() };
     },
     linkImpair: ({ link: id, dir, spec, clear }) => {
       const link = this.links.find((l) => l.id === id);

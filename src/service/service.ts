@@ -89,6 +89,9 @@ interface ConsoleViewer {
 }
 
 /** Where a capture's pcapng goes. */
+/** What a capture records: a link or port of a lab, and whether super-frames go as wire frames. */
+export type CaptureWhat = Pick<AppParams<'captureOpen'>, 'lab' | 'target' | 'wireFrames'>;
+
 interface CaptureOut {
   write: (chunk: Buffer) => void;
   /** Ends the output once the capture is stopped. */
@@ -541,6 +544,7 @@ export class AppService implements AppClient, Disposable {
     target,
     sink,
     file,
+    wireFrames,
   }: AppParams<'captureOpen'>): Promise<AppResult<'captureOpen'>> {
     // The lab first: a capture of a lab that is not running starts no Wireshark, makes no file.
     const client = await this.engine(lab);
@@ -569,7 +573,7 @@ export class AppService implements AppClient, Disposable {
     } else if (sink !== 'stream') {
       throw new EngineError('bad-request', 'capture sink must be wireshark, file or stream');
     }
-    const started = await this.startCapture(client, lab, target, sink, out);
+    const started = await this.startCapture(client, { lab, target, wireFrames }, sink, out);
     return { ...started, sink, ...(file !== undefined && sink === 'file' ? { file } : {}) };
   }
 
@@ -578,12 +582,11 @@ export class AppService implements AppClient, Disposable {
    * name can reach when it is a socket); captureClose stops it.
    */
   async captureToStream(
-    lab: string,
-    target: string,
+    what: CaptureWhat,
     stream: NodeJS.WritableStream,
   ): Promise<Omit<AppResult<'captureOpen'>, 'sink'>> {
-    const client = await this.engine(lab);
-    return this.startCapture(client, lab, target, 'stream', streamOut(stream, false));
+    const client = await this.engine(what.lab);
+    return this.startCapture(client, what, 'stream', streamOut(stream, false));
   }
 
   /**
@@ -600,8 +603,7 @@ export class AppService implements AppClient, Disposable {
   /** Starts the engine's capture and delivers its chunks (early ones included) to `out`. */
   private async startCapture(
     client: SocketEngineClient,
-    lab: string,
-    target: string,
+    { lab, target, wireFrames }: CaptureWhat,
     sink: CaptureSink,
     out: CaptureOut | undefined,
   ): Promise<Omit<AppResult<'captureOpen'>, 'sink'>> {
@@ -615,7 +617,10 @@ export class AppService implements AppClient, Disposable {
       : undefined;
     let started: AppResult<'labCaptureStart'>;
     try {
-      started = await client.call('captureStart', { target });
+      started = await client.call('captureStart', {
+        target,
+        ...(wireFrames === true ? { wireFrames } : {}),
+      });
     } catch (err) {
       await sub?.dispose();
       await out?.close();
@@ -637,19 +642,17 @@ export class AppService implements AppClient, Disposable {
     return { captureId, linkType: started.linkType, ports: started.ports };
   }
 
-  private async captureClose(captureId: string): Promise<{ frames: number }> {
+  private async captureClose(captureId: string): Promise<AppResult<'captureClose'>> {
     const c = this.captures.get(captureId);
     if (!c) throw new EngineError('no-such-target', `no capture ${shown(captureId)} is open`);
     this.captures.delete(captureId);
     const h = this.labs.get(c.lab);
-    const frames = h?.client
-      ? await h.client.call('captureStop', { captureId }).then(
-          (r) => r.frames,
-          () => -1,
-        )
-      : -1;
+    const gone = { frames: -1, dropped: 0 };
+    const stopped = h?.client
+      ? await h.client.call('captureStop', { captureId }).catch(() => gone)
+      : gone;
     await c.close(true);
-    return { frames };
+    return stopped;
   }
 
   /**

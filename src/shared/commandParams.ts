@@ -69,7 +69,7 @@ export const ENGINE_PARAMS = {
   nodeStop: z.strictObject({ node: nodeName }),
   nodeReset: z.strictObject({ node: nodeName }),
   stats: none,
-  captureStart: z.strictObject({ target: nonEmpty }),
+  captureStart: z.strictObject({ target: nonEmpty, wireFrames: z.boolean().optional() }),
   captureStop: z.strictObject({ captureId: nonEmpty }),
   linkSet: z.strictObject({ port: nonEmpty, up: z.boolean() }),
   linkImpair: z.strictObject({
@@ -110,6 +110,7 @@ export const APP_OWN_PARAMS = {
     target: nonEmpty,
     sink: z.enum(['wireshark', 'file', 'stream']),
     file: text.optional(),
+    wireFrames: z.boolean().optional(),
   }),
   captureClose: z.strictObject({ lab: labName, captureId: nonEmpty }),
   importZephyr: z.strictObject({

@@ -207,11 +207,20 @@ export interface EngineCommands {
   /** Resets a node as its reset button would (QEMU: QMP system_reset); the node boots again. */
   nodeReset: { params: { node: string }; result: NodeStatus };
   stats: { params: Record<string, never>; result: CounterSnapshot };
+  /**
+   * Starts a capture of a link or port. `wireFrames`: a super-frame (a TSO frame of up to 64 KB
+   * from a host with offloads) is recorded as the wire frames it stands for instead of as the
+   * node sent it.
+   */
   captureStart: {
-    params: { target: string };
+    params: { target: string; wireFrames?: boolean };
     result: { captureId: string; linkType: LinkType; ports: string[] };
   };
-  captureStop: { params: { captureId: string }; result: { frames: number } };
+  /**
+   * Stops a capture: the packets it recorded, and those it left out because its reader was
+   * not keeping up (the stream stays valid; those packets are missing from it).
+   */
+  captureStop: { params: { captureId: string }; result: { frames: number; dropped: number } };
   /**
    * Sets a port's link state ("node:port"): down stops its frames in the fabric and, for a
    * QEMU NIC, drops the guest's carrier (QMP set_link) so the guest sees the cable pulled.
@@ -464,7 +473,14 @@ export interface AppOwnCommands {
   consolePopOut: { params: { lab: string; node: string }; result: Record<string, never> };
   /** Starts a capture delivered to Wireshark (when installed), a pcapng file, or as events. */
   captureOpen: {
-    params: { lab: string; target: string; sink: CaptureSink; file?: string };
+    params: {
+      lab: string;
+      target: string;
+      sink: CaptureSink;
+      file?: string;
+      /** See the lab command captureStart. */
+      wireFrames?: boolean;
+    };
     result: {
       captureId: string;
       sink: CaptureSink;
@@ -474,9 +490,10 @@ export interface AppOwnCommands {
       ports: string[];
     };
   };
+  /** Stops a capture; see the lab command captureStop (-1 frames: the lab was gone). */
   captureClose: {
     params: { lab: string; captureId: string };
-    result: { frames: number };
+    result: { frames: number; dropped: number };
   };
   /**
    * Imports Zephyr build directories into the document: returns `text` with the imported

@@ -15,17 +15,26 @@ export const PCAP_LINKTYPE: Readonly<Record<LinkType, number>> = {
 export type NetworkMode = 'isolated' | 'host';
 
 /**
- * Why a fabric dropped a frame. The last three are a link impairment's own (issue 10): 'loss'
+ * Why a fabric dropped a frame. 'device-error': the port's device refused the frame (a TAP whose
+ * interface is down answers EIO). The last three are a link impairment's own (issue 10): 'loss'
  * (random or bursty loss), 'rate-queue' (the queue in front of a rate limit overflowed),
  * 'limit' (the impairment already held its limit of frames).
  */
 export type DropCause =
-  'no-destination' | 'queue-full' | 'too-big' | 'port-down' | 'loss' | 'rate-queue' | 'limit';
+  | 'no-destination'
+  | 'queue-full'
+  | 'device-error'
+  | 'too-big'
+  | 'port-down'
+  | 'loss'
+  | 'rate-queue'
+  | 'limit';
 
 /** Every drop cause, in display order. */
 export const DROP_CAUSES: readonly DropCause[] = [
   'no-destination',
   'queue-full',
+  'device-error',
   'too-big',
   'port-down',
   'loss',

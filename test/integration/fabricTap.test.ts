@@ -261,6 +261,28 @@ describe.skipIf(!isRoot)(
           fabric.dispose();
         }
       });
+
+      it('counts frames a TAP refuses while its interface is down as device errors, not a full queue', async () => {
+        // A TAP whose interface is down answers every write with EIO.
+        const port = TapPort.open({ id: 'a:nwa2', ifname: 'nwa2', netnsPath: nsPath(NS_A) });
+        try {
+          const seen: number[] = [];
+          port.observe({
+            onFrames: (_p, dir, frames, count) => {
+              if (dir === 'tx') seen.push(count);
+            },
+          });
+          port.send([0, 1, 2].map(() => Buffer.alloc(60)));
+          expect(port.tx).toMatchObject({ frames: 0, deviceError: 3, queueFull: 0 });
+          expect(seen).toEqual([]);
+          await sh(['ip', '-n', NS_A, 'link', 'set', 'nwa2', 'up']);
+          port.send([Buffer.alloc(60)]);
+          expect(port.tx).toMatchObject({ frames: 1, deviceError: 3 });
+          expect(seen).toEqual([1]);
+        } finally {
+          port.dispose();
+        }
+      });
     });
   },
 );

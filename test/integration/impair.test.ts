@@ -82,8 +82,11 @@ describe('link impairments', () => {
     const extra = r.map((ms) => ms - plain);
     const mean = extra.reduce((a, b) => a + b, 0) / extra.length;
     const sd = Math.sqrt(extra.reduce((a, b) => a + (b - mean) ** 2, 0) / extra.length);
+    // The stage never delivers early, so the least RTT is a hard bound; a loaded machine can
+    // only add time, to a few samples, so the upper bound is on the 90th percentile.
     expect(Math.min(...r), r.join(' ')).toBeGreaterThanOrEqual(40);
-    expect(Math.max(...extra), r.join(' ')).toBeLessThanOrEqual(60 + 5);
+    const p90 = [...extra].sort((a, b) => a - b)[Math.floor(extra.length * 0.9)] ?? Infinity;
+    expect(p90, r.join(' ')).toBeLessThanOrEqual(60 + 5);
     expect(mean, r.join(' ')).toBeGreaterThan(45);
     expect(mean, r.join(' ')).toBeLessThan(55);
     expect(sd, r.join(' ')).toBeGreaterThan(3);

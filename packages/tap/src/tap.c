@@ -20,6 +20,7 @@
 #include <node_api.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <uv.h>
+
+#include "gso.h"
 
 // Most frames one readiness callback hands to JavaScript. Large enough to amortise the call
 // into JavaScript (measured: one frame per callback halves capacity), small enough that one
@@ -41,6 +45,22 @@
 // Largest frame a TAP can hand over: ETH_MAX_MTU (65535) + Ethernet header (14) + one VLAN
 // tag (4), rounded up. A smaller buffer would silently truncate jumbo frames.
 #define SCRATCH_SIZE (65536 + 64)
+
+// A frame from a TAP with offloads that is longer than this may be a super-frame (a GSO frame
+// the fabric carries whole, with its virtio-net header). A GSO frame no longer than this is
+// segmented as it is read, so that every frame of at most this length in the fabric is a wire
+// frame with its checksums: the fabric looks a frame's header up only above this length.
+// 1514 bytes of an Ethernet frame plus a VLAN tag, as the fabric's default Ethernet MTU.
+#define SUPER_FRAME_THRESHOLD 1518
+
+// The offloads a TAP with a virtio-net header asks for (TUNSETOFFLOAD; names from
+// linux/if_tun.h, USO from Linux 6.2, which older headers lack).
+#define OFFLOAD_CSUM 0x01
+#define OFFLOAD_TSO4 0x02
+#define OFFLOAD_TSO6 0x04
+#define OFFLOAD_TSO_ECN 0x08
+#define OFFLOAD_USO4 0x20
+#define OFFLOAD_USO6 0x40
 
 #define CHECK(env, call)                                                   \
   do {                                                                     \
@@ -69,6 +89,12 @@ typedef struct {
   napi_ref on_error;
   napi_async_context async_ctx;
   unsigned char *scratch;
+  // Frames come and go with a virtio-net header (the TAP was opened with offloads).
+  int vnet;
+  // Where the read path segments a small GSO frame; allocated on first use.
+  unsigned char *segments;
+  // errno of the write that ended the last write() call early, 0 when it wrote every frame.
+  int write_errno;
 } Device;
 
 // ---------------------------------------------------------------------------------------------
@@ -197,13 +223,21 @@ static int get_string_args(napi_env env, napi_callback_info info, char *first, s
   return get_optional_string(env, argc, argv, 1, second, second_cap, second_what);
 }
 
+// Tells the kernel which offloads this reader takes: checksum, TSO (with ECN) and, where the
+// kernel knows them (Linux 6.2 and later), USO; an older kernel refuses USO with EINVAL.
+static int set_offloads(int fd) {
+  unsigned base = OFFLOAD_CSUM | OFFLOAD_TSO4 | OFFLOAD_TSO6 | OFFLOAD_TSO_ECN;
+  if (ioctl(fd, TUNSETOFFLOAD, base | OFFLOAD_USO4 | OFFLOAD_USO6) == 0) return 0;
+  return errno == EINVAL ? ioctl(fd, TUNSETOFFLOAD, base) : -1;
+}
+
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) {
     napi_throw_type_error(env, NULL,
-                          "open(name, netnsPath?, tun?, persist?) needs an interface name");
+                          "open(name, netnsPath?, tun?, persist?, offloads?) needs an interface name");
     return NULL;
   }
 
@@ -217,17 +251,17 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   // A third argument `true` asks for a TUN (raw IP packets) instead of a TAP; a fourth `true`
   // makes the device persistent (TUNSETPERSIST, as `ip tuntap add` does): it outlives the fd,
   // which is closed at once, so that another process can open it by name.
-  bool tun = false, persist = false;
-  if (argc >= 3) {
+  // A fifth `true` opens a TAP with a virtio-net header before every frame and offloads on
+  // (checksum, TSO, USO where the kernel has it): the node's stack hands over 64 KB
+  // super-frames instead of wire frames. The result's `offloads` says whether it took.
+  bool flags[3] = {false, false, false};
+  for (size_t i = 0; i < 3; i++) {
+    if (argc < 3 + i) break;
     napi_valuetype type;
-    CHECK(env, napi_typeof(env, argv[2], &type));
-    if (type == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[2], &tun));
+    CHECK(env, napi_typeof(env, argv[2 + i], &type));
+    if (type == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[2 + i], &flags[i]));
   }
-  if (argc >= 4) {
-    napi_valuetype type;
-    CHECK(env, napi_typeof(env, argv[3], &type));
-    if (type == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[3], &persist));
-  }
+  bool tun = flags[0], persist = flags[1], offloads = flags[2] && !flags[0];
 
   int original_ns = -1, target_ns = -1, entered = 0, fd = -1;
   int err = 0;
@@ -272,11 +306,12 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     snprintf(message, sizeof message, "cannot create TAP %s: cannot open /dev/net/tun", name);
     goto out;
   }
-  ifr.ifr_flags = (tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI;
+  ifr.ifr_flags = (tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0);
   memcpy(ifr.ifr_name, name, strlen(name));
   // TUNSETIFF creates the device; TUNSETPERSIST (asked for) keeps it after the fd closes.
   const char *step = ioctl(fd, TUNSETIFF, &ifr) < 0                    ? "TUNSETIFF"
                      : persist && ioctl(fd, TUNSETPERSIST, 1) < 0 ? "TUNSETPERSIST"
+                     : offloads && set_offloads(fd) < 0           ? "TUNSETOFFLOAD"
                                                                   : NULL;
   if (step != NULL) {
     err = errno;
@@ -303,13 +338,15 @@ out:
     return NULL;
   }
 
-  napi_value result, fd_value, name_value;
+  napi_value result, fd_value, name_value, offloads_value;
   ifr.ifr_name[IFNAMSIZ - 1] = '\0';
   if (napi_create_object(env, &result) != napi_ok ||
       napi_create_int32(env, fd, &fd_value) != napi_ok ||
       napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &name_value) != napi_ok ||
+      napi_get_boolean(env, offloads, &offloads_value) != napi_ok ||
       napi_set_named_property(env, result, "fd", fd_value) != napi_ok ||
-      napi_set_named_property(env, result, "name", name_value) != napi_ok) {
+      napi_set_named_property(env, result, "name", name_value) != napi_ok ||
+      napi_set_named_property(env, result, "offloads", offloads_value) != napi_ok) {
     close(fd);
     throw_last_napi_error(env, "open: building the result");
     return NULL;
@@ -323,6 +360,7 @@ out:
 static void device_free_if_done(Device *dev) {
   if (dev->wrapper_gone && dev->poll_state == POLL_NONE) {
     free(dev->scratch);
+    free(dev->segments);
     free(dev);
   }
 }
@@ -393,14 +431,14 @@ static void device_finalize(napi_env env, void *data, void *hint) {
 
 // Calls a JavaScript callback from the event loop; an exception becomes an uncaught exception,
 // as it would from any other event-loop callback.
-static void call_js(Device *dev, napi_ref ref, napi_value arg) {
+static void call_js(Device *dev, napi_ref ref, size_t argc, napi_value *argv) {
   napi_env env = dev->env;
   napi_value fn, global, result;
   if (ref == NULL || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
   napi_get_global(env, &global);
   dev->in_callback = 1;
   // The receiver must be an object: napi_make_callback throws with an undefined receiver.
-  napi_status status = napi_make_callback(env, dev->async_ctx, global, fn, 1, &arg, &result);
+  napi_status status = napi_make_callback(env, dev->async_ctx, global, fn, argc, argv, &result);
   dev->in_callback = 0;
   if (status == napi_pending_exception) {
     napi_value exception;
@@ -417,9 +455,66 @@ static void report_error(Device *dev, int err, const char *syscall) {
   dev->reading = 0;
   napi_value error = make_errno_error(dev->env, err, syscall, "TAP read failed");
   if (dev->on_error != NULL) {
-    call_js(dev, dev->on_error, error);
+    call_js(dev, dev->on_error, 1, &error);
   } else {
     napi_fatal_exception(dev->env, error);
+  }
+}
+
+// The batch one readiness callback hands to JavaScript: frames, and for a TAP with offloads
+// the virtio-net headers of its super-frames (an array made for the first one).
+typedef struct {
+  napi_env env;
+  napi_value frames;
+  napi_value headers;
+  uint32_t count;
+  int failed;
+} Batch;
+
+static int batch_push(Batch *b, const unsigned char *data, size_t len) {
+  napi_value buffer;
+  if (b->frames == NULL && napi_create_array(b->env, &b->frames) != napi_ok) return b->failed = 1;
+  if (napi_create_buffer_copy(b->env, len, data, NULL, &buffer) != napi_ok ||
+      napi_set_element(b->env, b->frames, b->count++, buffer) != napi_ok) {
+    return b->failed = 1;
+  }
+  return 0;
+}
+
+static int batch_push_segment(void *ctx, const uint8_t *segment, size_t len) {
+  return batch_push((Batch *)ctx, segment, len);
+}
+
+// Adds one frame read from a TAP with offloads (`n` bytes at `data`, header first). A frame
+// with a partial checksum gets it completed; a GSO frame longer than SUPER_FRAME_THRESHOLD is
+// kept whole with its header, a shorter one is segmented now. A frame whose header makes no
+// sense is passed on as it is (the fabric counts it; its checksums may be wrong).
+static void batch_push_vnet(Batch *b, Device *dev, unsigned char *data, size_t n) {
+  if (n < VNET_HDR_LEN) return;
+  VnetHeader h = vnet_header_parse(data);
+  unsigned char *frame = data + VNET_HDR_LEN;
+  size_t len = n - VNET_HDR_LEN;
+  if (h.gso_type == VNET_GSO_NONE) {
+    if (h.flags & VNET_F_NEEDS_CSUM) vnet_complete_checksum(frame, len, &h);
+    batch_push(b, frame, len);
+    return;
+  }
+  if (len > SUPER_FRAME_THRESHOLD) {
+    uint32_t index = b->count;
+    if (batch_push(b, frame, len) != 0) return;
+    napi_value header;
+    if ((b->headers == NULL && napi_create_array(b->env, &b->headers) != napi_ok) ||
+        napi_create_buffer_copy(b->env, VNET_HDR_LEN, data, NULL, &header) != napi_ok ||
+        napi_set_element(b->env, b->headers, index, header) != napi_ok) {
+      b->failed = 1;
+    }
+    return;
+  }
+  if (dev->segments == NULL) dev->segments = malloc(SCRATCH_SIZE);
+  if (dev->segments == NULL ||
+      vnet_segment(frame, len, &h, dev->segments, SCRATCH_SIZE, batch_push_segment, b) < 0) {
+    if (h.flags & VNET_F_NEEDS_CSUM) vnet_complete_checksum(frame, len, &h);
+    batch_push(b, frame, len);
   }
 }
 
@@ -436,10 +531,9 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     return;
   }
 
-  napi_value frames = NULL;
-  uint32_t count = 0;
+  Batch batch = {.env = env};
   int err = 0;
-  while (count < MAX_BATCH) {
+  for (uint32_t reads = 0; reads < MAX_BATCH && !batch.failed; reads++) {
     ssize_t n = read(dev->fd, dev->scratch, SCRATCH_SIZE);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -447,12 +541,16 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       break;
     }
     if (n == 0) break;
-    if (frames == NULL && napi_create_array(env, &frames) != napi_ok) break;
-    napi_value buffer;
-    if (napi_create_buffer_copy(env, (size_t)n, dev->scratch, NULL, &buffer) != napi_ok) break;
-    napi_set_element(env, frames, count++, buffer);
+    if (dev->vnet) {
+      batch_push_vnet(&batch, dev, dev->scratch, (size_t)n);
+    } else {
+      batch_push(&batch, dev->scratch, (size_t)n);
+    }
   }
-  if (count > 0) call_js(dev, dev->on_frames, frames);
+  if (batch.count > 0) {
+    napi_value argv[2] = {batch.frames, batch.headers};
+    call_js(dev, dev->on_frames, batch.headers != NULL ? 2 : 1, argv);
+  }
   if (err != 0 && !dev->closed) report_error(dev, err, "read");
   napi_close_handle_scope(env, scope);
 }
@@ -471,8 +569,8 @@ static Device *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, 
 }
 
 static napi_value New(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], this_value, target;
+  size_t argc = 2;
+  napi_value argv[2], this_value, target;
   CHECK(env, napi_get_new_target(env, info, &target));
   if (target == NULL) {
     napi_throw_type_error(env, NULL, "TapDevice must be called with new");
@@ -497,6 +595,12 @@ static napi_value New(napi_env env, napi_callback_info info) {
   dev->env = env;
   dev->fd = fd;
   dev->scratch = scratch;
+  // A second argument `true`: the fd is a TAP opened with offloads (a virtio-net header).
+  bool vnet = false;
+  napi_valuetype vnet_type = napi_undefined;
+  if (argc >= 2) napi_typeof(env, argv[1], &vnet_type);
+  if (vnet_type == napi_boolean) napi_get_value_bool(env, argv[1], &vnet);
+  dev->vnet = vnet;
   dev->poll.data = dev;
   if (napi_wrap(env, this_value, dev, device_finalize, NULL, NULL) != napi_ok) {
     free(scratch);
@@ -602,9 +706,31 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The bytes and length of a Buffer or Uint8Array; 0 (with a TypeError thrown) for anything else.
+static int frame_bytes(napi_env env, napi_value value, void **data, size_t *size) {
+  bool is_buffer = false;
+  napi_is_buffer(env, value, &is_buffer);
+  if (is_buffer) return napi_get_buffer_info(env, value, data, size) == napi_ok;
+  bool is_typedarray = false;
+  napi_typedarray_type type;
+  napi_is_typedarray(env, value, &is_typedarray);
+  if (is_typedarray &&
+      napi_get_typedarray_info(env, value, &type, size, data, NULL, NULL) == napi_ok &&
+      type == napi_uint8_array) {
+    return 1;
+  }
+  napi_throw_type_error(env, NULL, "@netweave/tap: every frame must be a Buffer");
+  return 0;
+}
+
+// write(frames, headers?): one write() per frame (a TAP takes exactly one frame per write).
+// On a TAP with offloads every frame goes with a virtio-net header: headers[i] when the
+// caller gives one (a super-frame's), else an empty one. Stops at the first frame the kernel
+// refuses and keeps its errno for lastWriteError: EAGAIN when the TAP's queue is full, EIO while
+// the interface is down, EINVAL for a frame it cannot take.
 static napi_value Write(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   Device *dev = unwrap_this(env, info, &argc, argv, NULL);
   if (dev == NULL) return NULL;
   bool is_array = false;
@@ -616,42 +742,51 @@ static napi_value Write(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_TAP_CLOSED", "TapDevice.write: the device is closed");
     return NULL;
   }
+  napi_value headers = NULL;
+  if (argc >= 2 && dev->vnet) {
+    bool headers_array = false;
+    if (napi_is_array(env, argv[1], &headers_array) == napi_ok && headers_array) {
+      headers = argv[1];
+    }
+  }
   uint32_t length = 0;
   CHECK(env, napi_get_array_length(env, argv[0], &length));
   uint32_t written = 0;
+  dev->write_errno = 0;
+  unsigned char empty_header[VNET_HDR_LEN] = {0};
   for (uint32_t i = 0; i < length; i++) {
     napi_value element;
     CHECK(env, napi_get_element(env, argv[0], i, &element));
     void *data = NULL;
     size_t size = 0;
-    bool is_buffer = false;
-    napi_is_buffer(env, element, &is_buffer);
-    if (is_buffer) {
-      CHECK(env, napi_get_buffer_info(env, element, &data, &size));
-    } else {
-      bool is_typedarray = false;
-      napi_typedarray_type ta_type;
-      napi_is_typedarray(env, element, &is_typedarray);
-      if (!is_typedarray ||
-          napi_get_typedarray_info(env, element, &ta_type, &size, &data, NULL, NULL) != napi_ok ||
-          ta_type != napi_uint8_array) {
-        napi_throw_type_error(env, NULL, "TapDevice.write: every frame must be a Buffer");
+    if (!frame_bytes(env, element, &data, &size)) return NULL;
+    struct iovec iov[2];
+    int parts = 0;
+    if (dev->vnet) {
+      void *header = empty_header;
+      size_t header_size = VNET_HDR_LEN;
+      napi_value given;
+      napi_valuetype type = napi_undefined;
+      if (headers != NULL && napi_get_element(env, headers, i, &given) == napi_ok) {
+        napi_typeof(env, given, &type);
+      }
+      if (type == napi_object && !frame_bytes(env, given, &header, &header_size)) return NULL;
+      if (header_size != VNET_HDR_LEN) {
+        napi_throw_range_error(env, NULL, "TapDevice.write: a header is 10 bytes");
         return NULL;
       }
+      iov[parts++] = (struct iovec){.iov_base = header, .iov_len = VNET_HDR_LEN};
     }
-    // One write() per frame: a TAP takes exactly one frame per write, so writev() would
-    // glue the batch into a single frame.
+    iov[parts++] = (struct iovec){.iov_base = data, .iov_len = size};
     ssize_t n;
     do {
-      n = write(dev->fd, data, size);
+      n = parts == 1 ? write(dev->fd, data, size) : writev(dev->fd, iov, parts);
     } while (n < 0 && errno == EINTR);
-    if (n >= 0) {
-      written++;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      break;  // The TAP's queue is full; the caller counts the rest as dropped.
+    if (n < 0) {
+      dev->write_errno = errno;
+      break;
     }
-    // Any other error (EIO while the interface is down, EINVAL for a runt) rejects this one
-    // frame; the rest of the batch still gets its chance.
+    written++;
   }
   napi_value result;
   CHECK(env, napi_create_uint32(env, written, &result));
@@ -667,23 +802,41 @@ static napi_value GetFd(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value GetClosed(napi_env env, napi_callback_info info) {
+
+// Getter of a TapDevice flag: the property's data is the offset of an int field of Device
+// (closed, reading, vnet), read as a boolean.
+static napi_value GetFlag(napi_env env, napi_callback_info info) {
+  napi_value this_value;
+  void *data = NULL;
+  Device *dev = NULL;
   size_t argc = 0;
-  Device *dev = unwrap_this(env, info, &argc, NULL, NULL);
-  if (dev == NULL) return NULL;
+  if (napi_get_cb_info(env, info, &argc, NULL, &this_value, &data) != napi_ok ||
+      napi_unwrap(env, this_value, (void **)&dev) != napi_ok || dev == NULL) {
+    napi_throw_type_error(env, NULL, "not a TapDevice");
+    return NULL;
+  }
+  int flag;
+  memcpy(&flag, (const char *)dev + (size_t)data, sizeof flag);
   napi_value result;
-  CHECK(env, napi_get_boolean(env, dev->closed != 0, &result));
+  CHECK(env, napi_get_boolean(env, flag != 0, &result));
   return result;
 }
 
-static napi_value GetReading(napi_env env, napi_callback_info info) {
+static napi_value GetLastWriteError(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   Device *dev = unwrap_this(env, info, &argc, NULL, NULL);
   if (dev == NULL) return NULL;
   napi_value result;
-  CHECK(env, napi_get_boolean(env, dev->reading != 0, &result));
+  if (dev->write_errno == 0) {
+    CHECK(env, napi_get_undefined(env, &result));
+  } else {
+    CHECK(env, napi_create_string_utf8(env, errno_name(dev->write_errno), NAPI_AUTO_LENGTH,
+                                       &result));
+  }
   return result;
 }
+
+
 
 // ---------------------------------------------------------------------------------------------
 // Network namespaces of the calling thread
@@ -1100,6 +1253,72 @@ static napi_value Rtnetlink(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Software segmentation
+
+typedef struct {
+  napi_env env;
+  napi_value array;
+  uint32_t count;
+  int failed;
+} SegmentList;
+
+static int push_segment(void *ctx, const uint8_t *segment, size_t len) {
+  SegmentList *list = ctx;
+  napi_value buffer;
+  if (napi_create_buffer_copy(list->env, len, segment, NULL, &buffer) != napi_ok ||
+      napi_set_element(list->env, list->array, list->count++, buffer) != napi_ok) {
+    list->failed = 1;
+    return 1;
+  }
+  return 0;
+}
+
+// segment(frame, header): the wire frames of a super-frame read from a TAP with offloads, as
+// an array of Buffers with their checksums filled in; null when the header is not one this
+// can segment (the caller drops the frame).
+static napi_value Segment(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *frame = NULL, *header = NULL;
+  size_t frame_len = 0, header_len = 0;
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "segment(frame, header) needs a frame and its header");
+    return NULL;
+  }
+  if (!frame_bytes(env, argv[0], &frame, &frame_len) ||
+      !frame_bytes(env, argv[1], &header, &header_len)) {
+    return NULL;
+  }
+  napi_value result;
+  if (header_len != VNET_HDR_LEN) {
+    napi_throw_range_error(env, NULL, "segment: a header is 10 bytes");
+    return NULL;
+  }
+  VnetHeader h = vnet_header_parse(header);
+  unsigned char *scratch = malloc(SCRATCH_SIZE);
+  if (scratch == NULL) {
+    napi_throw_error(env, NULL, "segment: out of memory");
+    return NULL;
+  }
+  SegmentList list = {.env = env};
+  int made = -1;
+  if (napi_create_array(env, &list.array) == napi_ok) {
+    made = vnet_segment(frame, frame_len, &h, scratch, SCRATCH_SIZE, push_segment, &list);
+  }
+  free(scratch);
+  if (list.failed || list.array == NULL) {
+    throw_last_napi_error(env, "segment");
+    return NULL;
+  }
+  if (made < 0) {
+    CHECK(env, napi_get_null(env, &result));
+    return result;
+  }
+  return list.array;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
       {"start", NULL, Start, NULL, NULL, NULL, napi_default_method, NULL},
@@ -1108,8 +1327,13 @@ NAPI_MODULE_INIT() {
       {"resume", NULL, Resume, NULL, NULL, NULL, napi_default_method, NULL},
       {"close", NULL, Close, NULL, NULL, NULL, napi_default_method, NULL},
       {"fd", NULL, NULL, GetFd, NULL, NULL, napi_enumerable, NULL},
-      {"closed", NULL, NULL, GetClosed, NULL, NULL, napi_enumerable, NULL},
-      {"reading", NULL, NULL, GetReading, NULL, NULL, napi_enumerable, NULL},
+      {"closed", NULL, NULL, GetFlag, NULL, NULL, napi_enumerable,
+       (void *)offsetof(Device, closed)},
+      {"reading", NULL, NULL, GetFlag, NULL, NULL, napi_enumerable,
+       (void *)offsetof(Device, reading)},
+      {"lastWriteError", NULL, NULL, GetLastWriteError, NULL, NULL, napi_enumerable, NULL},
+      {"offloads", NULL, NULL, GetFlag, NULL, NULL, napi_enumerable,
+       (void *)offsetof(Device, vnet)},
   };
   napi_value device_class, open_fn;
   CHECK(env, napi_define_class(env, "TapDevice", NAPI_AUTO_LENGTH, New, NULL,
@@ -1124,6 +1348,7 @@ NAPI_MODULE_INIT() {
       {"enterNetns", EnterNetns}, {"leaveNetns", LeaveNetns}, {"createNetns", CreateNetns},
       {"linkUp", LinkUp},         {"mkfifo", Mkfifo},           {"ifIndex", IfIndex},
       {"rtnetlink", Rtnetlink},   {"timerfd", Timerfd},         {"setTimerfd", SetTimerfd},
+      {"segment", Segment},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;
@@ -1131,5 +1356,8 @@ NAPI_MODULE_INIT() {
                                     NULL, &fn));
     CHECK(env, napi_set_named_property(env, exports, functions[i].name, fn));
   }
+  napi_value threshold;
+  CHECK(env, napi_create_uint32(env, SUPER_FRAME_THRESHOLD, &threshold));
+  CHECK(env, napi_set_named_property(env, exports, "superFrameThreshold", threshold));
   return exports;
 }

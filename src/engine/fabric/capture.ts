@@ -2,6 +2,7 @@ import { Emitter, type Disposable } from '../../shared/lifecycle.js';
 import { frameNote, framesHaveNotes } from './impair/notes.js';
 import { PcapngWriter, type PcapngOutput } from './pcapng.js';
 import type { Direction, Port, PortObserver } from './port.js';
+import { SUPER_FRAME_THRESHOLD, toWireFrames } from './superFrame.js';
 
 /**
  * Most bytes a stream output may hold unflushed before the capture starts dropping packets
@@ -16,10 +17,20 @@ export interface CaptureOptions {
   snaplen?: number;
   /** See DEFAULT_CAPTURE_MAX_BUFFERED. */
   maxBufferedBytes?: number;
+  /**
+   * Bytes written but not yet taken by the reader beyond a callback output (a socket the
+   * chunks travel on); counted with the stream's own against maxBufferedBytes.
+   */
+  backlog?: () => number;
   /** End the stream output when the capture stops (default true; pass false for stdout). */
   endStream?: boolean;
   /** Clock in microseconds since the epoch; injected by tests. */
   nowUs?: () => number;
+  /**
+   * Records a super-frame (superFrame.ts) as the wire frames it stands for, instead of as the
+   * node sent or received it (default false).
+   */
+  wireFrames?: boolean;
 }
 
 /** Microseconds since the epoch, with sub-millisecond resolution. */
@@ -44,6 +55,8 @@ export class Capture implements Disposable {
   private readonly maxBuffered: number;
   private readonly nowUs: () => number;
   private readonly endStream: boolean;
+  private readonly wireFrames: boolean;
+  private readonly backlog: () => number;
   private written = 0;
   private skipped = 0;
   private closing: Promise<void> | undefined;
@@ -58,6 +71,8 @@ export class Capture implements Disposable {
     this.maxBuffered = options.maxBufferedBytes ?? DEFAULT_CAPTURE_MAX_BUFFERED;
     this.nowUs = options.nowUs ?? defaultNowUs;
     this.endStream = options.endStream ?? true;
+    this.wireFrames = options.wireFrames === true;
+    this.backlog = options.backlog ?? (() => 0);
     this.writer = new PcapngWriter(output);
     for (const port of unique) {
       this.interfaceIds.set(
@@ -112,7 +127,11 @@ export class Capture implements Disposable {
   private record(port: Port, direction: Direction, frames: readonly Buffer[], count: number): void {
     const id = this.interfaceIds.get(port);
     if (id === undefined || this.closing !== undefined) return;
-    if (this.writer.bufferedBytes > this.maxBuffered) {
+    if (this.wireFrames && frames.some((f, i) => i < count && f.length > SUPER_FRAME_THRESHOLD)) {
+      frames = toWireFrames(frames.slice(0, count), () => undefined);
+      count = frames.length;
+    }
+    if (this.writer.bufferedBytes + this.backlog() > this.maxBuffered) {
       this.skipped += count;
       return;
     }

@@ -14,6 +14,8 @@ export class DirectionCounter {
   noDestination = 0;
   /** Drops with cause 'queue-full'. */
   queueFull = 0;
+  /** Drops with cause 'device-error'. */
+  deviceError = 0;
   /** Drops with cause 'too-big'. */
   tooBig = 0;
   /** Drops with cause 'port-down'. */
@@ -33,6 +35,9 @@ export class DirectionCounter {
         break;
       case 'queue-full':
         this.queueFull += count;
+        break;
+      case 'device-error':
+        this.deviceError += count;
         break;
       case 'too-big':
         this.tooBig += count;
@@ -57,6 +62,7 @@ export class DirectionCounter {
     return (
       this.noDestination +
       this.queueFull +
+      this.deviceError +
       this.tooBig +
       this.portDown +
       this.loss +
@@ -73,6 +79,7 @@ export class DirectionCounter {
       drops: {
         'no-destination': this.noDestination,
         'queue-full': this.queueFull,
+        'device-error': this.deviceError,
         'too-big': this.tooBig,
         'port-down': this.portDown,
         loss: this.loss,
@@ -88,6 +95,7 @@ export class DirectionCounter {
     this.bytes = 0;
     this.noDestination = 0;
     this.queueFull = 0;
+    this.deviceError = 0;
     this.tooBig = 0;
     this.portDown = 0;
     this.loss = 0;

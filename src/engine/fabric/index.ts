@@ -67,4 +67,11 @@ export {
   type FrameDecoder,
   type StreamSocketPortOptions,
 } from './streamSocketPort.js';
+export {
+  SUPER_FRAME_THRESHOLD,
+  markSuperFrame,
+  segmentSuperFrame,
+  superFrameHeader,
+  toWireFrames,
+} from './superFrame.js';
 export { TapPort, type TapPortOpenOptions, type TapPortOptions } from './tapPort.js';

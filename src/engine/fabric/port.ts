@@ -12,6 +12,12 @@ import { DirectionCounter } from './counters.js';
 import { EgressPipeline, type EgressContext, type EgressNext } from './egress.js';
 import type { ImpairmentScheduler } from './impair/scheduler.js';
 import { ImpairmentStage } from './impair/stage.js';
+import {
+  SUPER_FRAME_THRESHOLD,
+  segmentSuperFrame,
+  superFrameHeader,
+  toWireFrames,
+} from './superFrame.js';
 
 /**
  * Largest frame a port accepts by default, per link type, in bytes as the fabric sees them
@@ -77,7 +83,12 @@ export interface PortOptions {
  * captures, then run through the ingress pipeline whose last stage gives them to the handler, or
  * counts 'no-destination' without one). Frames for the device leave through send(), which runs
  * the egress pipeline whose last stage is the device writer (transmit()); frames the device does
- * not take are 'queue-full' drops, and captures see what it took. Subclasses supply the device.
+ * not take are 'queue-full' drops (or 'device-error' ones, see refusal()), and captures see what
+ * it took. Subclasses supply the device.
+ *
+ * Super-frames (superFrame.ts) are exempt from the mtu: a port counts one as one frame, passes
+ * it whole to a device that takes them (takesSuperFrames) and otherwise sends its wire frames;
+ * an impairment stage always sees wire frames.
  *
  * So a capture shows frames as the node sees them: on the way in before any ingress stage (as
  * the node sent them), on the way out after every egress stage (as the node receives them).
@@ -102,6 +113,17 @@ export abstract class Port implements Disposable {
    * or link the port is attached to. Drops there count on rx.
    */
   readonly ingress: EgressPipeline;
+
+  /**
+   * True when the device takes super-frames whole (a TAP with offloads); set by the subclass.
+   */
+  protected takesSuperFrames = false;
+
+  /**
+   * Frames longer than this take send()'s and receive()'s slow path: the mtu, or for Ethernet
+   * the super-frame threshold when that is lower (a super-frame may be shorter than a jumbo mtu).
+   */
+  private readonly checkLength: number;
 
   /** Kind-specific event counts (codec errors, medium losses), by event name. */
   private readonly extra = new Map<string, number>();
@@ -135,6 +157,7 @@ export abstract class Port implements Disposable {
     this.id = options.id;
     this.linkType = options.linkType;
     this.mtu = mtu;
+    this.checkLength = options.linkType === 'ethernet' ? Math.min(mtu, SUPER_FRAME_THRESHOLD) : mtu;
     const tx = this.tx;
     const rx = this.rx;
     const countExtra = (event: string, count: number): void => {
@@ -232,10 +255,10 @@ export abstract class Port implements Disposable {
       this.tx.portDown += n;
       return;
     }
-    const mtu = this.mtu;
+    const limit = this.checkLength;
     for (const frame of frames) {
-      if (frame.length > mtu) {
-        const fit = withoutTooBig(frames, mtu, this.tx);
+      if (frame.length > limit) {
+        const fit = this.outgoing(frames);
         if (fit.length > 0) this.egress.run(fit);
         return;
       }
@@ -374,13 +397,15 @@ export abstract class Port implements Disposable {
       this.rx.portDown += n;
       return;
     }
-    const mtu = this.mtu;
+    const limit = this.checkLength;
     let accepted = frames;
     let bytes = 0;
+    let long = false;
     for (const frame of frames) {
-      if (frame.length > mtu) {
-        accepted = withoutTooBig(frames, mtu, this.rx);
+      if (frame.length > limit) {
+        accepted = this.incoming(frames);
         bytes = sumBytes(accepted, accepted.length);
+        long = true;
         break;
       }
       bytes += frame.length;
@@ -393,7 +418,22 @@ export abstract class Port implements Disposable {
     if (observers !== null) {
       for (const o of observers) o.onFrames(this, 'rx', accepted, count);
     }
+    // An impairment works per wire frame.
+    if (long && this.impairments.rx.stage !== undefined) {
+      accepted = toWireFrames(accepted, (n) => {
+        this.rx.tooBig += n;
+      });
+    }
     this.ingress.run(accepted);
+  }
+
+  /**
+   * Why the device took fewer frames than offered by the last transmit(): 'queue-full' (it takes
+   * no more for now: the rest of the batch is dropped) or 'device-error' (it refused the next
+   * frame: that one is dropped, and the frames after it are offered again).
+   */
+  protected refusal(): 'queue-full' | 'device-error' {
+    return 'queue-full';
   }
 
   /**
@@ -430,15 +470,58 @@ export abstract class Port implements Disposable {
       this.tx.portDown += n;
       return;
     }
-    const accepted = this.transmit(frames);
-    const written = accepted >= n ? n : accepted > 0 ? accepted : 0;
-    this.tx.frames += written;
-    this.tx.bytes += sumBytes(frames, written);
-    if (written < n) this.tx.queueFull += n - written;
-    const observers = this.observers;
-    if (observers !== null && written > 0) {
-      for (const o of observers) o.onFrames(this, 'tx', frames, written);
+    let batch = frames;
+    for (;;) {
+      const left = batch.length;
+      const accepted = this.transmit(batch);
+      const written = accepted >= left ? left : accepted > 0 ? accepted : 0;
+      this.tx.frames += written;
+      this.tx.bytes += sumBytes(batch, written);
+      const observers = this.observers;
+      if (observers !== null && written > 0) {
+        for (const o of observers) o.onFrames(this, 'tx', batch, written);
+      }
+      if (written === left) return;
+      if (this.refusal() === 'queue-full') {
+        this.tx.queueFull += left - written;
+        return;
+      }
+      this.tx.deviceError += 1;
+      if (written + 1 === left) return;
+      batch = batch.slice(written + 1);
     }
+  }
+
+  /**
+   * send()'s slow path: a super-frame goes whole to a device that takes them (unless an
+   * impairment stage must see wire frames) and as its wire frames otherwise; any other frame
+   * longer than the mtu is a 'too-big' drop.
+   */
+  private outgoing(frames: readonly Buffer[]): readonly Buffer[] {
+    const whole = this.takesSuperFrames && this.impairments.tx.stage === undefined;
+    const mtu = this.mtu;
+    const out: Buffer[] = [];
+    for (const frame of frames) {
+      const header = superFrameHeader(frame);
+      if (header === undefined || whole) {
+        if (frame.length <= mtu || header !== undefined) out.push(frame);
+        else this.tx.tooBig += 1;
+        continue;
+      }
+      for (const w of segmentSuperFrame(frame, header) ?? [frame]) {
+        if (w.length <= mtu) out.push(w);
+        else this.tx.tooBig += 1;
+      }
+    }
+    return out;
+  }
+
+  /** receive()'s slow path: super-frames pass, other frames longer than the mtu are 'too-big'. */
+  private incoming(frames: readonly Buffer[]): readonly Buffer[] {
+    const mtu = this.mtu;
+    const fit = frames.filter((f) => f.length <= mtu || superFrameHeader(f) !== undefined);
+    this.rx.tooBig += frames.length - fit.length;
+    return fit;
   }
 }
 
@@ -454,15 +537,4 @@ function sumBytes(frames: readonly Buffer[], count: number): number {
   let bytes = 0;
   for (let i = 0; i < count; i++) bytes += frames[i]?.length ?? 0;
   return bytes;
-}
-
-/** The frames that fit the mtu (a new array: only on the rare path with a drop). */
-function withoutTooBig(
-  frames: readonly Buffer[],
-  mtu: number,
-  counter: DirectionCounter,
-): readonly Buffer[] {
-  const fit = frames.filter((f) => f.length <= mtu);
-  counter.tooBig += frames.length - fit.length;
-  return fit;
 }

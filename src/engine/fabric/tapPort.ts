@@ -1,6 +1,7 @@
 import { closeSync } from 'node:fs';
 import { open, TapDevice, type TapHandle } from '@netweave/tap';
 import { Port } from './port.js';
+import { markSuperFrame, superFrameHeader, SUPER_FRAME_THRESHOLD } from './superFrame.js';
 
 /** Options of a TapPort. */
 export interface TapPortOptions {
@@ -22,6 +23,11 @@ export interface TapPortOpenOptions {
   mtu?: number;
   /** Opens a TUN (raw IP, link type 'raw-ip') instead of a TAP. */
   tun?: boolean;
+  /**
+   * Opens the TAP with offloads (checksum, TSO, USO): the node's stack hands over super-frames
+   * of up to 64 KB, which the fabric carries whole (superFrame.ts). Ignored for a TUN.
+   */
+  offloads?: boolean;
 }
 
 /**
@@ -38,7 +44,14 @@ export class TapPort extends Port {
   static open(options: TapPortOpenOptions): TapPort {
     return new TapPort(
       options.id,
-      () => open(options.ifname, options.netnsPath, options.tun === true),
+      () =>
+        open(
+          options.ifname,
+          options.netnsPath,
+          options.tun === true,
+          false,
+          options.offloads === true && options.tun !== true,
+        ),
       {
         ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
         ...(options.tun === true ? { linkType: 'raw-ip' as const } : {}),
@@ -60,9 +73,14 @@ export class TapPort extends Port {
     this.ifname = handle.name;
     let device: TapDevice | undefined;
     try {
-      device = new TapDevice(handle.fd);
+      device = new TapDevice(handle.fd, handle.offloads);
       device.start(
-        (frames) => {
+        (frames, headers) => {
+          if (headers !== undefined) {
+            headers.forEach((header, i) => {
+              if (header !== undefined) markSuperFrame(frames[i] as Buffer, header);
+            });
+          }
           this.receive(frames);
         },
         // Reading failed for good (the interface was deleted, ...): the port is down, and says
@@ -77,6 +95,12 @@ export class TapPort extends Port {
       throw err;
     }
     this.device = device;
+    this.takesSuperFrames = device.offloads;
+  }
+
+  /** True when the TAP was opened with offloads. */
+  get offloads(): boolean {
+    return this.device.offloads;
   }
 
   /** Stops reading from the TAP (frames queue in the kernel, then it drops them). */
@@ -90,7 +114,26 @@ export class TapPort extends Port {
   }
 
   protected override transmit(frames: readonly Buffer[]): number {
-    return this.device.closed ? 0 : this.device.write(frames);
+    const device = this.device;
+    if (device.closed) return 0;
+    if (!device.offloads) return device.write(frames);
+    // A super-frame goes with its header; the rest get an empty one from the device.
+    let headers: (Buffer | undefined)[] | undefined;
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i] as Buffer;
+      if (frame.length <= SUPER_FRAME_THRESHOLD) continue;
+      const header = superFrameHeader(frame);
+      if (header === undefined) continue;
+      headers ??= [];
+      headers[i] = header;
+    }
+    return device.write(frames, headers);
+  }
+
+  /** EAGAIN: the TAP's queue is full; anything else (EIO: its interface is down) is the frame's. */
+  protected override refusal(): 'queue-full' | 'device-error' {
+    const error = this.device.lastWriteError;
+    return error === undefined || error === 'EAGAIN' ? 'queue-full' : 'device-error';
   }
 
   protected override disposeDevice(): void {

@@ -24,7 +24,7 @@ const loadParamsChecks = (): Promise<typeof ParamsChecks> =>
   (paramsChecks ??= import('../../shared/commandParams.js'));
 
 /** Longest a client may leave its socket unread before events to it are dropped. */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+export const MAX_EVENT_BACKLOG = 8 * 1024 * 1024;
 
 /** A unix-socket server for one engine. */
 export class EngineServer implements Disposable {
@@ -59,7 +59,7 @@ export class EngineServer implements Disposable {
     const subs = new Map<EventName, Disposable>();
     const send = (msg: WireServerMessage): void => {
       if (socket.destroyed) return;
-      if (msg.t === 'event' && socket.writableLength > MAX_BUFFERED_BYTES) return;
+      if (msg.t === 'event' && socket.writableLength > MAX_EVENT_BACKLOG) return;
       socket.write(`${JSON.stringify(msg)}\n`);
     };
     const decoder = new LineDecoder((raw) => {
@@ -99,6 +99,13 @@ export class EngineServer implements Disposable {
     };
     socket.on('close', close);
     socket.on('error', close);
+  }
+
+  /** The most bytes any client has left unread on its socket. */
+  backlog(): number {
+    let most = 0;
+    for (const s of this.sockets) most = Math.max(most, s.writableLength);
+    return most;
   }
 
   /** Stops accepting, closes every client and removes the socket file. */

@@ -109,7 +109,7 @@ export class HostNode extends NodeBase<HostNodeSpec> implements NodeInstance {
       id: `${this.name}:${name}`,
       ifname: name,
       netnsPath: this.netns.path,
-      ...(tun ? { tun: true } : {}),
+      ...(tun ? { tun: true } : { offloads: true }),
       ...(mtu !== undefined ? { mtu: tun ? mtu : mtu + 14 } : {}),
     });
     this.ports.set(name, port);
