@@ -106,12 +106,7 @@ export function buildEthernet(
   etherType: number,
   payload: Buffer,
 ): Buffer {
-  const frame = Buffer.alloc(ETH_HEADER + payload.length);
-  dst.copy(frame, 0);
-  src.copy(frame, 6);
-  frame.writeUInt16BE(etherType, 12);
-  payload.copy(frame, ETH_HEADER);
-  return frame;
+  return Buffer.concat([dst, src, Buffer.of(etherType >> 8, etherType & 0xff), payload]);
 }
 
 /** The Internet checksum (RFC 1071) of the concatenated parts. */
