@@ -19,6 +19,7 @@ import { Emitter, type Disposable } from '../shared/lifecycle.js';
 import { BatchedStream } from '../engine/process/batchedStream.js';
 import { findRendererDir, WebServer } from '../service/webServer.js';
 import { COUNTER_PUBLISH_MS } from '../engine/lab.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 /** Size of the synthetic lab: what the issue asks the renderer to stay smooth with. */
 const NODES = 200;
@@ -262,17 +263,9 @@ export async function benchUi(): Promise<UiBenchResult> {
   const service = new SyntheticService();
   const web = await WebServer.listen({ service, staticDir, port: 0 });
   const browser = await chromium.launch({
-    executablePath: process.env['NETWEAVE_CHROMIUM'] ?? '/usr/lib/chromium/chromium',
+    executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
