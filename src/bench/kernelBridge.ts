@@ -10,15 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childPids } from '../engine/host/procfs.js';
 import { run, start } from './command.js';
-import {
-  OFFLOADS_OFF_ARGS,
-  offloadsNotOff,
-  offloadSummary,
-  parseOffloads,
-  type Background,
-  type Host,
-  type MeasuredPath,
-} from './measuredPath.js';
+import { OFFLOADS_OFF_ARGS, recordOffloads } from './measuredPath.js';
+import type { Background, Host, MeasuredPath } from './measuredPath.js';
 import { onInterrupt, type Owned } from './owned.js';
 import { ISOLATED_UNSHARE } from '../engine/warmEngine.js';
 
@@ -195,11 +188,11 @@ export class KernelBridge implements MeasuredPath {
       }
       // Read back what the kernel did: ethtool -K can leave a feature on (fixed, or kept on
       // by a dependency) without failing.
-      const state = parseOffloads(
+      const stillOn = recordOffloads(
+        this.offloads,
+        label,
         await this.step(`read the offloads of ${label}`, place, ['ethtool', '-k', dev]),
       );
-      this.offloads[label] = offloadSummary(state);
-      const stillOn = offloadsNotOff(state);
       if (!offloads && stillOn.length > 0) {
         throw new Error(
           `the kernel-bridge reference's offloads are not off: ${label} still has ${stillOn.join(', ')} on after ethtool -K (ethtool -k says: ${this.offloads[label]})`,
