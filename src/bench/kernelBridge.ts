@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childPids } from '../engine/host/procfs.js';
-import { run, start } from './command.js';
+import { run, start, STEP_MS } from './command.js';
 import { OFFLOADS_OFF_ARGS, recordOffloads } from './measuredPath.js';
 import type { Background, Host, MeasuredPath } from './measuredPath.js';
 import { onInterrupt, type Owned } from './owned.js';
@@ -19,8 +19,6 @@ import { ISOLATED_UNSHARE } from '../engine/warmEngine.js';
 const HOLDER_START_MS = 30_000;
 /** How long the holder may take to end once its stdin is closed, before it is killed. */
 const HOLDER_STOP_MS = 5_000;
-/** Timeout of one setup command. */
-const STEP_MS = 30_000;
 /** How long the two hosts may take to reach each other once wired. */
 const REACH_MS = 10_000;
 
