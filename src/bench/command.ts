@@ -6,6 +6,8 @@ import { ownChild } from './owned.js';
 
 /** Longest part of a command's stderr quoted in an error. */
 const QUOTED_CHARS = 300;
+/** Timeout of one setup command (creating namespaces, interfaces, bridges). */
+export const STEP_MS = 30_000;
 
 /**
  * What a failed command said, for an error message: iperf3 -J's "error" field when the output

@@ -18,13 +18,7 @@ import { benchFabricDrain } from './fabricDrain.js';
 import { FigureRuns, roundTo, type Figure } from './figure.js';
 import { KernelBridge } from './kernelBridge.js';
 import { LoadMeter, processTicks, type Load } from './load.js';
-import {
-  offloadSummary,
-  parseOffloads,
-  type Background,
-  type Host,
-  type MeasuredPath,
-} from './measuredPath.js';
+import { recordOffloads, type Background, type Host, type MeasuredPath } from './measuredPath.js';
 import { isInterrupted, onInterrupt, type Owned } from './owned.js';
 
 /** Options of the fabric benchmark (`node dist/bench/run.js fabric [--quick] [--rounds N]`). */
@@ -167,8 +161,8 @@ export class FabricLab implements MeasuredPath {
       await running(launched);
       const lab = new FabricLab(dir, launched, owned, labName);
       for (const host of ['h1', 'h2'] as const) {
-        const state = parseOffloads(await lab.run(host, ['ethtool', '-k', 'eth0'], 30_000));
-        lab.offloads[`eth0@${host}`] = offloadSummary(state);
+        const text = await lab.run(host, ['ethtool', '-k', 'eth0'], 30_000);
+        recordOffloads(lab.offloads, `eth0@${host}`, text);
       }
       return lab;
     } catch (err) {

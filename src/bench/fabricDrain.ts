@@ -9,7 +9,7 @@
 // namespaces, TAPs included, go with them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Fabric, TapPort } from '../engine/fabric/index.js';
-import { run } from './command.js';
+import { run, STEP_MS } from './command.js';
 import { FigureRuns, type Figure } from './figure.js';
 import { LoadMeter } from './load.js';
 import { onInterrupt, ownChild } from './owned.js';
@@ -18,8 +18,6 @@ import { onInterrupt, ownChild } from './owned.js';
 const IDLE_MS = 300;
 /** How long a namespace holder may take to start. */
 const HOLDER_START_MS = 15_000;
-/** Timeout of one setup command. */
-const STEP_MS = 30_000;
 
 /** Options of the drain measurement. */
 export interface DrainOptions {

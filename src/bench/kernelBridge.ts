@@ -9,16 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childPids } from '../engine/host/procfs.js';
-import { run, start } from './command.js';
-import {
-  OFFLOADS_OFF_ARGS,
-  offloadsNotOff,
-  offloadSummary,
-  parseOffloads,
-  type Background,
-  type Host,
-  type MeasuredPath,
-} from './measuredPath.js';
+import { run, start, STEP_MS } from './command.js';
+import { OFFLOADS_OFF_ARGS, recordOffloads } from './measuredPath.js';
+import type { Background, Host, MeasuredPath } from './measuredPath.js';
 import { onInterrupt, type Owned } from './owned.js';
 import { ISOLATED_UNSHARE } from '../engine/warmEngine.js';
 
@@ -26,8 +19,6 @@ import { ISOLATED_UNSHARE } from '../engine/warmEngine.js';
 const HOLDER_START_MS = 30_000;
 /** How long the holder may take to end once its stdin is closed, before it is killed. */
 const HOLDER_STOP_MS = 5_000;
-/** Timeout of one setup command. */
-const STEP_MS = 30_000;
 /** How long the two hosts may take to reach each other once wired. */
 const REACH_MS = 10_000;
 
@@ -195,11 +186,11 @@ export class KernelBridge implements MeasuredPath {
       }
       // Read back what the kernel did: ethtool -K can leave a feature on (fixed, or kept on
       // by a dependency) without failing.
-      const state = parseOffloads(
+      const stillOn = recordOffloads(
+        this.offloads,
+        label,
         await this.step(`read the offloads of ${label}`, place, ['ethtool', '-k', dev]),
       );
-      this.offloads[label] = offloadSummary(state);
-      const stillOn = offloadsNotOff(state);
       if (!offloads && stillOn.length > 0) {
         throw new Error(
           `the kernel-bridge reference's offloads are not off: ${label} still has ${stillOn.join(', ')} on after ethtool -K (ethtool -k says: ${this.offloads[label]})`,

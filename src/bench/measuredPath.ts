@@ -62,3 +62,14 @@ export function offloadSummary(state: Record<Offload, boolean | undefined>): str
 export function offloadsNotOff(state: Record<Offload, boolean | undefined>): Offload[] {
   return (Object.keys(OFFLOADS) as Offload[]).filter((k) => state[k] !== false);
 }
+
+/** Keeps the summary of `ethtool -k` output as offloads[label]; returns the offloads not off. */
+export function recordOffloads(
+  offloads: Record<string, string>,
+  label: string,
+  ethtoolK: string,
+): Offload[] {
+  const state = parseOffloads(ethtoolK);
+  offloads[label] = offloadSummary(state);
+  return offloadsNotOff(state);
+}

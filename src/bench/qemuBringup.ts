@@ -12,11 +12,10 @@ import { validateTopologyText } from '../shared/topology/index.js';
 import { cleanupLab } from '../engine/host/cleanup.js';
 import { launchLab } from '../engine/launcher.js';
 import { buildQemuArgv } from '../kinds/nodes/qemu/engine/commandLine.js';
+import { GUEST_READY, guestNodeLines } from './soakLab.js';
 
 /** Guest counts measured: one, a small lab, and a lab that saturates 2 cores. */
 const GUEST_COUNTS = [1, 4, 8] as const;
-/** Ready line of the test guest. */
-const READY = 'NETWEAVE-GUEST-READY';
 /** Eight TCG guests on 2 cores boot one after another in effect: allow 10 minutes. */
 const READY_TIMEOUT_S = 600;
 /** Building the guest kit takes about 1 s; 2 minutes covers a cold machine. */
@@ -36,24 +35,14 @@ function guestKit(): Promise<{ kernel: string; initrd: string }> {
 }
 
 function labYaml(n: number, kit: { kernel: string; initrd: string }): string {
-  const guests = Array.from(
-    { length: n },
-    (_, i) => `  g${i + 1}:
-    kind: qemu
-    binary: qemu-system-x86_64
-    machine: q35
-    memory: 256
-    kernel: ${kit.kernel}
-    initrd: ${kit.initrd}
-    append: console=ttyS0 quiet nw.ip=192.0.2.${i + 1}/24
-    nics: { eth0: { model: virtio-net-pci } }
-    ready: { pattern: ${READY}, timeout: ${READY_TIMEOUT_S}s }
-`,
-  ).join('');
+  const guests = Array.from({ length: n }, (_, i) => {
+    const append = `nw.ip=192.0.2.${i + 1}/24`;
+    return guestNodeLines(`g${i + 1}`, kit, { append, readyTimeoutS: READY_TIMEOUT_S });
+  }).flat();
   const links = Array.from({ length: n }, (_, i) => `  - endpoints: [g${i + 1}:eth0, sw]\n`).join(
     '',
   );
-  return `name: bench-qemu-${n}\nnodes:\n${guests}  sw: { kind: switch }\nlinks:\n${links}`;
+  return `name: bench-qemu-${n}\nnodes:\n${guests.join('\n')}\n  sw: { kind: switch }\nlinks:\n${links}`;
 }
 
 function rssKiB(pid: number): number {
@@ -121,7 +110,7 @@ async function byHand(yaml: string): Promise<number> {
           let text = '';
           p.stdout.on('data', (d: Buffer) => {
             text = (text + d.toString()).slice(-4096);
-            if (text.includes(READY)) resolve();
+            if (text.includes(GUEST_READY)) resolve();
           });
           p.once('exit', () => reject(new Error(`${name} exited before it was ready`)));
         }),

@@ -54,6 +54,30 @@ export interface GuestFiles {
   initrd: string;
 }
 
+/**
+ * The topology YAML lines of a qemu node `name` running the test guest (an x86-64 TCG guest
+ * with one virtio NIC, eth0), `append` after its console on the kernel command line.
+ */
+export function guestNodeLines(
+  name: string,
+  kit: GuestFiles,
+  opts: { append: string; restart?: string; readyTimeoutS?: number },
+): string[] {
+  return [
+    `  ${name}:`,
+    '    kind: qemu',
+    '    binary: qemu-system-x86_64',
+    '    machine: q35',
+    '    memory: 256',
+    `    kernel: ${kit.kernel}`,
+    `    initrd: ${kit.initrd}`,
+    `    append: console=ttyS0 quiet ${opts.append}`,
+    '    nics: { eth0: { model: virtio-net-pci } }',
+    ...(opts.restart === undefined ? [] : [`    restart: ${opts.restart}`]),
+    `    ready: { pattern: ${GUEST_READY}, timeout: ${opts.readyTimeoutS ?? GUEST_READY_TIMEOUT_S}s }`,
+  ];
+}
+
 /** Index of the switch node `i` (0-based) is on: round robin over the chain. */
 function switchOf(i: number, switches: number): string {
   return `sw${(i % switches) + 1}`;
@@ -102,19 +126,8 @@ export function buildSoakLab(size: SoakLabSize, kit: GuestFiles | undefined): So
   }
   for (const g of guests) {
     if (!kit) break;
-    lines.push(
-      `  ${g.name}:`,
-      '    kind: qemu',
-      '    binary: qemu-system-x86_64',
-      '    machine: q35',
-      '    memory: 256',
-      `    kernel: ${kit.kernel}`,
-      `    initrd: ${kit.initrd}`,
-      `    append: console=ttyS0 quiet nw.ip=${g.ipv4}/16 nw.ip6=${g.ipv6}/64`,
-      '    nics: { eth0: { model: virtio-net-pci } }',
-      '    restart: on-failure',
-      `    ready: { pattern: ${GUEST_READY}, timeout: ${GUEST_READY_TIMEOUT_S}s }`,
-    );
+    const append = `nw.ip=${g.ipv4}/16 nw.ip6=${g.ipv6}/64`;
+    lines.push(...guestNodeLines(g.name, kit, { append, restart: 'on-failure' }));
   }
   for (const s of switches) lines.push(`  ${s}: { kind: switch }`);
   lines.push('links:');

@@ -19,10 +19,10 @@ import { Emitter, type Disposable } from '../shared/lifecycle.js';
 import { BatchedStream } from '../engine/process/batchedStream.js';
 import { findRendererDir, WebServer } from '../service/webServer.js';
 import { COUNTER_PUBLISH_MS } from '../engine/lab.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
-/** Size of the synthetic lab: what the issue asks the renderer to stay smooth with. */
-const NODES = 200;
-const LINKS = 300;
+/** Size of the synthetic lab (nodes count its switches): what the renderer must stay smooth on. */
+const LAB = { nodes: 200, links: 300, switches: 20 };
 /** How long each measurement runs: long enough for a stable frame rate, short for CI. */
 const MEASURE_MS = 5_000;
 /** Clicks whose input-to-frame latency is measured. */
@@ -42,15 +42,15 @@ export interface UiBenchResult {
 
 /** Topology text of the synthetic lab: 20 switches in a tree, 180 hosts, 300 links. */
 function syntheticLab(): { text: string; links: LinkStatus[] } {
-  const switches = 20;
-  const hosts = NODES - switches;
+  const { switches } = LAB;
+  const hosts = LAB.nodes - switches;
   const lines = ['name: bench-ui', 'nodes:'];
   for (let s = 0; s < switches; s++) lines.push(`  sw${s}: {kind: switch}`);
   const ports = new Map<number, number>();
   const links: [string, string][] = [];
   for (let s = 1; s < switches; s++) links.push([`sw${Math.floor((s - 1) / 2)}`, `sw${s}`]);
   let h = 0;
-  while (links.length < LINKS) {
+  while (links.length < LAB.links) {
     const host = h % hosts;
     const port = ports.get(host) ?? 0;
     ports.set(host, port + 1);
@@ -262,17 +262,9 @@ export async function benchUi(): Promise<UiBenchResult> {
   const service = new SyntheticService();
   const web = await WebServer.listen({ service, staticDir, port: 0 });
   const browser = await chromium.launch({
-    executablePath: process.env['NETWEAVE_CHROMIUM'] ?? '/usr/lib/chromium/chromium',
+    executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
@@ -284,7 +276,7 @@ export async function benchUi(): Promise<UiBenchResult> {
     await page.locator('[data-testid=path-ok]').click();
     await page
       .locator('.react-flow__node')
-      .nth(NODES - 1)
+      .nth(LAB.nodes - 1)
       .waitFor();
     await page.locator('[data-testid=launch]').click();
     await page.locator('[data-testid=lab-state]', { hasText: 'running' }).waitFor();
@@ -326,8 +318,8 @@ export async function benchUi(): Promise<UiBenchResult> {
     const chars = service.acked - before;
     const seconds = (Date.now() - t0) / 1000;
     return {
-      nodes: NODES,
-      links: LINKS,
+      nodes: LAB.nodes,
+      links: LAB.links,
       counterHz: 1000 / COUNTER_PUBLISH_MS,
       canvas: {
         fps: round(canvas.fps),

@@ -7,21 +7,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { CliEnv, serveUrl } from '../helpers/cli.js';
-
-/** The Chromium the tests drive (Debian's package; /usr/bin/chromium is a wrapper script). */
-export const CHROMIUM = process.env['NETWEAVE_CHROMIUM'] ?? '/usr/lib/chromium/chromium';
-
-/** Flags for a quiet, headless, network-free Chromium in a container (DEVELOPERS.md). */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM, CHROMIUM_ARGS } from '../../src/bench/chromium.js';
 
 /** A running `netweave serve` and a browser page on it. */
 export interface ServedApp {
@@ -43,7 +29,7 @@ export async function serveAndOpen(): Promise<ServedApp> {
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: ['--headless', ...CHROMIUM_ARGS],
     viewport: { width: 1400, height: 900 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

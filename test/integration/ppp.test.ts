@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterSnapshot, LabStatus } from '../../src/shared/contract.js';
 import { encodePppFrames, PppDecoder } from '../../src/kinds/links/ppp/engine/codec.js';
+import { PPPD_BASE_OPTIONS } from '../../src/kinds/links/ppp/engine/index.js';
 import {
   CliEnv,
   IS_ROOT,
@@ -207,19 +208,7 @@ describe.skipIf(!IS_ROOT)(
       // The stand-in got pppd's command line: notty on pipes, net-tools' options, local:peer last.
       const { argv } = standinInfo() ?? { argv: [] };
       expect(argv.slice(1)).toEqual([
-        'notty',
-        'nodetach',
-        'logfd',
-        '2',
-        'noauth',
-        'local',
-        '+ipv6',
-        'novj',
-        'noccp',
-        'noaccomp',
-        'nodefaultroute',
-        'nomp',
-        'silent',
+        ...PPPD_BASE_OPTIONS,
         'debug',
         'lcp-echo-interval',
         '30',

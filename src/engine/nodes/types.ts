@@ -53,16 +53,6 @@ export interface NodeConsole {
   scrollback(): string;
 }
 
-/** The console of a node whose console is a supervised process's pty, or undefined. */
-export function processConsole(proc: SupervisedProcess | undefined): NodeConsole | undefined {
-  if (!proc) return undefined;
-  return {
-    write: (d) => proc.write(d),
-    resize: (c, r) => proc.resize(c, r),
-    scrollback: () => proc.scrollback(),
-  };
-}
-
 /** What a node's status is made of (nodeStatus() says it the same way for every kind). */
 export interface NodeStatusParts {
   state: NodeState;
@@ -134,6 +124,26 @@ export abstract class NodeBase<Spec> {
       reason: this.reason,
       proc: this.mainProcess(),
     });
+  }
+}
+
+/** A node whose main process is supervised, its console that process's pty (host, qemu). */
+export abstract class ProcessNodeBase<Spec> extends NodeBase<Spec> {
+  /** The supervised process while the node has one. */
+  protected abstract supervised(): SupervisedProcess | undefined;
+
+  console(): NodeConsole | undefined {
+    const proc = this.supervised();
+    if (!proc) return undefined;
+    return {
+      write: (d) => proc.write(d),
+      resize: (c, r) => proc.resize(c, r),
+      scrollback: () => proc.scrollback(),
+    };
+  }
+
+  protected override mainProcess(): MainProcess | undefined {
+    return this.supervised();
   }
 }
 

@@ -18,11 +18,6 @@ const MAX_PHDR_TABLE_BYTES = 64 * 1024;
 /** Longest loader or interpreter path read: PATH_MAX on Linux. */
 const MAX_INTERP_BYTES = 4096;
 
-/** e_type values: an object file, a program, a shared object or PIE (a program too), a core dump. */
-const ET_REL = 1;
-const ET_EXEC = 2;
-const ET_DYN = 3;
-const ET_CORE = 4;
 /** The program header type naming the loader of a dynamic program. */
 const PT_INTERP = 3;
 
@@ -67,6 +62,14 @@ export const EM = {
 /** The e_type of an ELF file, by name. */
 export type ElfType = 'relocatable' | 'executable' | 'shared' | 'core' | 'other';
 
+/** e_type values: an object file, a program, a shared object or PIE (a program too), a core dump. */
+const ELF_TYPES: Readonly<Record<number, ElfType>> = {
+  1: 'relocatable',
+  2: 'executable',
+  3: 'shared',
+  4: 'core',
+};
+
 /** What an ELF header says about a file. */
 export interface ElfInfo {
   bits: 32 | 64;
@@ -96,21 +99,6 @@ export function elfMachineName(machine: number): string {
 /** True when an ELF of this type can be started as a program (an executable or a PIE). */
 export function isProgramType(type: ElfType): boolean {
   return type === 'executable' || type === 'shared';
-}
-
-function elfType(value: number): ElfType {
-  switch (value) {
-    case ET_REL:
-      return 'relocatable';
-    case ET_EXEC:
-      return 'executable';
-    case ET_DYN:
-      return 'shared';
-    case ET_CORE:
-      return 'core';
-    default:
-      return 'other';
-  }
 }
 
 /** Reads unsigned fields of one byte order and class out of a buffer. */
@@ -178,7 +166,7 @@ async function parseElf(fh: FileHandle, head: Buffer): Promise<ProgramFile> {
   const elf: ElfInfo = {
     bits: wide ? 64 : 32,
     endian: data === 1 ? 'little' : 'big',
-    type: elfType(f.u16(16)),
+    type: ELF_TYPES[f.u16(16)] ?? 'other',
     machine,
     machineName: elfMachineName(machine),
   };

@@ -1,6 +1,10 @@
 // The QEMU command line per board and for a generic guest, pinned argument by argument.
 import { describe, expect, it } from 'vitest';
-import { buildQemuArgv, type QemuNic } from '../../../src/kinds/nodes/qemu/engine/commandLine.js';
+import {
+  buildQemuArgv,
+  QEMU_CONSOLE_ARGS,
+  type QemuNic,
+} from '../../../src/kinds/nodes/qemu/engine/commandLine.js';
 import {
   nicAttach,
   nicModel,
@@ -8,16 +12,6 @@ import {
 } from '../../../src/shared/topology/kinds/index.js';
 import { validateTopologyText } from '../../../src/shared/topology/index.js';
 
-const CONSOLE = [
-  '-nographic',
-  '-chardev',
-  'stdio,id=con,mux=on',
-  '-serial',
-  'chardev:con',
-  '-mon',
-  'chardev=con,mode=readline',
-  '-no-reboot',
-];
 const QMP = ['-qmp', 'unix:/lab/sock/z.qmp,server=on,wait=off'];
 
 /** The validated spec of one qemu node written as YAML settings. */
@@ -64,7 +58,7 @@ describe('QEMU command line per board', () => {
       '32',
       '-accel',
       'tcg',
-      ...CONSOLE,
+      ...QEMU_CONSOLE_ARGS,
       '-device',
       'isa-debug-exit,iobase=0xf4,iosize=0x04',
       ...QMP,
@@ -116,7 +110,7 @@ describe('QEMU command line per board', () => {
       'cortex-m3',
       '-accel',
       'tcg',
-      ...CONSOLE,
+      ...QEMU_CONSOLE_ARGS,
       ...QMP,
       '-kernel',
       '/k',
@@ -198,7 +192,7 @@ describe('QEMU command line per board', () => {
       '256',
       '-accel',
       'tcg',
-      ...CONSOLE,
+      ...QEMU_CONSOLE_ARGS,
       ...QMP,
       '-kernel',
       '/bz',

@@ -20,6 +20,17 @@ import {
 } from '../../../src/main/windowOptions.js';
 import { ROOT } from '../../helpers/cli.js';
 
+/** The webPreferences switches every window must have on, and those it must have off. */
+const MUST_BE_ON = ['contextIsolation', 'sandbox', 'webSecurity'];
+const MUST_BE_OFF = [
+  'nodeIntegration',
+  'nodeIntegrationInWorker',
+  'nodeIntegrationInSubFrames',
+  'allowRunningInsecureContent',
+  'webviewTag',
+  'experimentalFeatures',
+];
+
 describe('Electron window security', () => {
   test.each([
     ['main window', mainWindowOptions('/app/preload.cjs')],
@@ -27,15 +38,8 @@ describe('Electron window security', () => {
   ])('the %s is isolated, sandboxed and has no Node', (_name, options) => {
     expect(options.webPreferences).toMatchObject({
       preload: '/app/preload.cjs',
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      experimentalFeatures: false,
+      ...Object.fromEntries(MUST_BE_ON.map((key) => [key, true])),
+      ...Object.fromEntries(MUST_BE_OFF.map((key) => [key, false])),
     });
   });
 

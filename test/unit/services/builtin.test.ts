@@ -29,7 +29,7 @@ import {
   RR,
 } from '../../../src/engine/services/builtin/dns.js';
 import {
-  buildIpv4,
+  buildIp,
   buildUdp,
   buildUdpFrame,
   internetChecksum,
@@ -171,7 +171,7 @@ describe('packet builders', () => {
     const data = Buffer.from('0102030405060708090a0b', 'hex');
     expect(internetChecksum(data.subarray(0, 3), data.subarray(3))).toBe(internetChecksum(data));
     const udp = buildUdp(ipBytes('192.0.2.2'), ipBytes('192.0.2.1'), 53, 4242, Buffer.from('x'));
-    const packet = buildIpv4(ipBytes('192.0.2.2'), ipBytes('192.0.2.1'), PROTO_UDP, udp);
+    const packet = buildIp(ipBytes('192.0.2.2'), ipBytes('192.0.2.1'), PROTO_UDP, udp);
     const parsed = parseIpv4(packet);
     expect(parsed?.protocol).toBe(PROTO_UDP);
     expect(parsed && upperChecksumOk(parsed)).toBe(true);

@@ -106,12 +106,7 @@ export function buildEthernet(
   etherType: number,
   payload: Buffer,
 ): Buffer {
-  const frame = Buffer.alloc(ETH_HEADER + payload.length);
-  dst.copy(frame, 0);
-  src.copy(frame, 6);
-  frame.writeUInt16BE(etherType, 12);
-  payload.copy(frame, ETH_HEADER);
-  return frame;
+  return Buffer.concat([dst, src, Buffer.of(etherType >> 8, etherType & 0xff), payload]);
 }
 
 /** The Internet checksum (RFC 1071) of the concatenated parts. */
@@ -133,6 +128,25 @@ export function internetChecksum(...parts: readonly Buffer[]): number {
   return ~sum & 0xffff;
 }
 
+/** Where each family's fixed IP header keeps the fields the services read and write. */
+const IP_HEADERS = {
+  4: { size: IPV4_MIN_HEADER, first: 0x45, length: 2, ttl: 8, protocol: 9, src: 12, addr: 4 },
+  6: { size: IPV6_HEADER, first: 0x60, length: 4, ttl: 7, protocol: 6, src: 8, addr: 16 },
+} as const;
+
+/** The packet in `buf`, an IP header of `family`, with its payload from start to end. */
+function ipPacket(buf: Buffer, family: 4 | 6, start: number, end: number): IpPacket {
+  const h = IP_HEADERS[family];
+  return {
+    family,
+    src: buf.subarray(h.src, h.src + h.addr),
+    dst: buf.subarray(h.src + h.addr, h.src + 2 * h.addr),
+    protocol: buf[h.protocol] ?? 0,
+    ttl: buf[h.ttl] ?? 0,
+    payload: buf.subarray(start, end),
+  };
+}
+
 /**
  * Parses an IPv4 packet: a valid header (version, length, checksum) and not a fragment, or
  * undefined. The payload stops at the total length (Ethernet padding is cut off).
@@ -145,14 +159,7 @@ export function parseIpv4(buf: Buffer): IpPacket | undefined {
   // More-fragments or a fragment offset: not something a service answers.
   if ((buf.readUInt16BE(6) & 0x3fff) !== 0) return undefined;
   if (internetChecksum(buf.subarray(0, ihl)) !== 0) return undefined;
-  return {
-    family: 4,
-    src: buf.subarray(12, 16),
-    dst: buf.subarray(16, 20),
-    protocol: buf[9] ?? 0,
-    ttl: buf[8] ?? 0,
-    payload: buf.subarray(ihl, total),
-  };
+  return ipPacket(buf, 4, ihl, total);
 }
 
 /** Parses an IPv6 packet without extension headers, or undefined. */
@@ -160,14 +167,7 @@ export function parseIpv6(buf: Buffer): IpPacket | undefined {
   if (buf.length < IPV6_HEADER || (buf[0] ?? 0) >> 4 !== 6) return undefined;
   const length = buf.readUInt16BE(4);
   if (IPV6_HEADER + length > buf.length) return undefined;
-  return {
-    family: 6,
-    src: buf.subarray(8, 24),
-    dst: buf.subarray(24, 40),
-    protocol: buf[6] ?? 0,
-    ttl: buf[7] ?? 0,
-    payload: buf.subarray(IPV6_HEADER, IPV6_HEADER + length),
-  };
+  return ipPacket(buf, 6, IPV6_HEADER, IPV6_HEADER + length);
 }
 
 /** Parses the IP packet in an Ethernet frame of either family. */
@@ -183,42 +183,29 @@ export function parseIpFrame(frame: Buffer): { eth: EthernetFrame; ip: IpPacket 
   return ip === undefined ? undefined : { eth, ip };
 }
 
-/** Builds an IPv4 packet (no options, DF clear, id 0) with its header checksum. */
-export function buildIpv4(
+/**
+ * Builds an IP packet of src's family: IPv4 without options, DF clear and id 0, with its header
+ * checksum; IPv6 with traffic class and flow label 0.
+ */
+export function buildIp(
   src: Buffer,
   dst: Buffer,
   protocol: number,
   payload: Buffer,
   ttl = DEFAULT_TTL,
 ): Buffer {
-  const buf = Buffer.alloc(IPV4_MIN_HEADER + payload.length);
-  buf[0] = 0x45;
-  buf.writeUInt16BE(buf.length, 2);
-  buf[8] = ttl;
-  buf[9] = protocol;
-  src.copy(buf, 12);
-  dst.copy(buf, 16);
-  buf.writeUInt16BE(internetChecksum(buf.subarray(0, IPV4_MIN_HEADER)), 10);
-  payload.copy(buf, IPV4_MIN_HEADER);
-  return buf;
-}
-
-/** Builds an IPv6 packet (traffic class and flow label 0). */
-export function buildIpv6(
-  src: Buffer,
-  dst: Buffer,
-  nextHeader: number,
-  payload: Buffer,
-  hopLimit: number,
-): Buffer {
-  const buf = Buffer.alloc(IPV6_HEADER + payload.length);
-  buf[0] = 0x60;
-  buf.writeUInt16BE(payload.length, 4);
-  buf[6] = nextHeader;
-  buf[7] = hopLimit;
-  src.copy(buf, 8);
-  dst.copy(buf, 24);
-  payload.copy(buf, IPV6_HEADER);
+  const family = src.length === 4 ? 4 : 6;
+  const h = IP_HEADERS[family];
+  const buf = Buffer.alloc(h.size + payload.length);
+  buf[0] = h.first;
+  // IPv4's length field counts the header too, IPv6's only the payload.
+  buf.writeUInt16BE(family === 4 ? buf.length : payload.length, h.length);
+  buf[h.ttl] = ttl;
+  buf[h.protocol] = protocol;
+  src.copy(buf, h.src);
+  dst.copy(buf, h.src + h.addr);
+  if (family === 4) buf.writeUInt16BE(internetChecksum(buf.subarray(0, h.size)), 10);
+  payload.copy(buf, h.size);
   return buf;
 }
 
@@ -308,18 +295,11 @@ export function buildUdpFrame(o: {
   hopLimit?: number;
 }): Buffer {
   const udp = buildUdp(o.src, o.dst, o.srcPort, o.dstPort, o.data);
-  if (o.src.length === 4) {
-    return buildEthernet(
-      o.dstMac,
-      o.srcMac,
-      ETHERTYPE_IPV4,
-      buildIpv4(o.src, o.dst, PROTO_UDP, udp, o.hopLimit),
-    );
-  }
+  const etherType = o.src.length === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
   return buildEthernet(
     o.dstMac,
     o.srcMac,
-    ETHERTYPE_IPV6,
-    buildIpv6(o.src, o.dst, PROTO_UDP, udp, o.hopLimit ?? DEFAULT_TTL),
+    etherType,
+    buildIp(o.src, o.dst, PROTO_UDP, udp, o.hopLimit),
   );
 }

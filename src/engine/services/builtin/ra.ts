@@ -5,7 +5,7 @@
 import {
   buildEthernet,
   buildIcmpv6,
-  buildIpv6,
+  buildIp,
   ETHERTYPE_IPV6,
   ipv6MulticastMac,
   PROTO_ICMPV6,
@@ -90,7 +90,7 @@ export function buildRaFrame(c: RaConfig, dst: Buffer = ALL_NODES, dstMac?: Buff
     dstMac ?? ipv6MulticastMac(dst),
     c.mac,
     ETHERTYPE_IPV6,
-    buildIpv6(c.linkLocal, dst, PROTO_ICMPV6, icmp, ND_HOP_LIMIT),
+    buildIp(c.linkLocal, dst, PROTO_ICMPV6, icmp, ND_HOP_LIMIT),
   );
 }
 
@@ -105,6 +105,6 @@ export function buildRsFrame(mac: Buffer, src: Buffer): Buffer {
     ipv6MulticastMac(allRouters),
     mac,
     ETHERTYPE_IPV6,
-    buildIpv6(src, allRouters, PROTO_ICMPV6, icmp, ND_HOP_LIMIT),
+    buildIp(src, allRouters, PROTO_ICMPV6, icmp, ND_HOP_LIMIT),
   );
 }

@@ -59,6 +59,9 @@ function checkNetwork(text: string): Cidr | string {
   return c.value;
 }
 
+/** What a slirp link is, in the schema and the kind list alike. */
+const SLIRP_DESCRIPTION = 'QEMU user networking (NAT) on one qemu NIC; ping does not work over it.';
+
 /** Settings of a slirp link. */
 export const slirpLinkSchema = z
   .strictObject({
@@ -106,10 +109,7 @@ export const slirpLinkSchema = z
       });
     }
   })
-  .meta({
-    title: 'slirp link',
-    description: 'QEMU user networking (NAT) on one qemu NIC; ping does not work over it.',
-  });
+  .meta({ title: 'slirp link', description: SLIRP_DESCRIPTION });
 
 /** A slirp link as validated. */
 export type SlirpLinkSpec = z.output<typeof slirpLinkSchema>;
@@ -117,7 +117,7 @@ export type SlirpLinkSpec = z.output<typeof slirpLinkSchema>;
 /** The slirp link kind. */
 export const slirpLinkKind = defineLinkKind({
   kind: 'slirp',
-  description: 'QEMU user networking (NAT) on one qemu NIC; ping does not work over it.',
+  description: SLIRP_DESCRIPTION,
   linkType: 'ethernet',
   schema: slirpLinkSchema,
   endpointKinds: ['qemu'],

@@ -11,19 +11,39 @@ function firingLine(f: FaultFiring): string {
   return `${(e.atMs / 1000).toFixed(1)} s: fault ${f.index} (${f.fault}) ${e.action}${e.ok ? '' : ` failed: ${e.error ?? ''}`}`;
 }
 
+/** Undo and redo: each one's label, shortcut, and the history it takes a step from. */
+const HISTORY_STEPS = {
+  undo: { label: 'Undo', keys: 'Ctrl+Z', from: 'past' },
+  redo: { label: 'Redo', keys: 'Ctrl+Shift+Z', from: 'future' },
+} as const;
+
+/** The undo or redo button, enabled while there is a step to take. */
+function HistoryButton({ step }: { step: keyof typeof HISTORY_STEPS }): JSX.Element {
+  const { label, keys, from } = HISTORY_STEPS[step];
+  const enabled = useStore((s) => s[from].length > 0);
+  const take = useStore((s) => s[step]);
+  return (
+    <button
+      type="button"
+      disabled={!enabled}
+      onClick={take}
+      title={`${label} (${keys})`}
+      data-testid={step}
+    >
+      {label}
+    </button>
+  );
+}
+
 /** The toolbar. */
 export function Toolbar(): JSX.Element {
   const file = useStore((s) => s.file);
   const dirty = useStore(isDirty);
-  const canUndo = useStore((s) => s.past.length > 0);
-  const canRedo = useStore((s) => s.future.length > 0);
   const labState = useStore((s) => s.labState);
   const labReason = useStore((s) => s.labReason);
   const firings = useStore((s) => s.faultFirings);
   const lastFiring = firings.at(-1);
   const progress = useStore((s) => s.progress);
-  const undo = useStore((s) => s.undo);
-  const redo = useStore((s) => s.redo);
   const busy = labState === 'launching' || labState === 'deploying' || labState === 'destroying';
   const up = labState === 'running' || busy;
   return (
@@ -54,24 +74,8 @@ export function Toolbar(): JSX.Element {
         Import Zephyr…
       </button>
       <span className="sep" />
-      <button
-        type="button"
-        disabled={!canUndo}
-        onClick={undo}
-        title="Undo (Ctrl+Z)"
-        data-testid="undo"
-      >
-        Undo
-      </button>
-      <button
-        type="button"
-        disabled={!canRedo}
-        onClick={redo}
-        title="Redo (Ctrl+Shift+Z)"
-        data-testid="redo"
-      >
-        Redo
-      </button>
+      <HistoryButton step="undo" />
+      <HistoryButton step="redo" />
       <button type="button" onClick={() => run(layoutAction, null)} title="Auto-layout (L)">
         Layout
       </button>

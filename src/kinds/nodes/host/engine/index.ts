@@ -18,14 +18,11 @@ import { findExecutable } from '../../../../engine/process/executable.js';
 import { execOutput, runChecked, runExec } from '../../../../engine/process/run.js';
 import { SupervisedProcess } from '../../../../engine/process/supervisedProcess.js';
 import {
-  NodeBase,
-  processConsole,
+  ProcessNodeBase,
   type ExecOptions,
-  type NodeConsole,
   type NodeInstance,
   type NodeKind,
   type NodeAbilities,
-  type MainProcess,
 } from '../../../../engine/nodes/types.js';
 
 /** The shell a host node's console runs when the file names none. */
@@ -49,7 +46,7 @@ export interface HostPortOptions {
 }
 
 /** A running host node. */
-export class HostNode extends NodeBase<HostNodeSpec> implements NodeInstance {
+export class HostNode extends ProcessNodeBase<HostNodeSpec> implements NodeInstance {
   readonly kind = 'host';
   readonly abilities: NodeAbilities = {
     ipPort: { ipPort: (name, mtu) => this.port(name, { tun: true, mtu }) },
@@ -262,11 +259,7 @@ export class HostNode extends NodeBase<HostNodeSpec> implements NodeInstance {
     return runExec(argv, this.ns.path, this.env(), opts);
   }
 
-  console(): NodeConsole | undefined {
-    return processConsole(this.shell);
-  }
-
-  protected override mainProcess(): MainProcess | undefined {
+  protected supervised(): SupervisedProcess | undefined {
     return this.shell;
   }
 

@@ -39,6 +39,18 @@ export interface QemuCommandInput {
   serials?: readonly QemuSerial[];
 }
 
+/** Zephyr's console: the first serial port and the monitor multiplexed on stdio (our pty). */
+export const QEMU_CONSOLE_ARGS: readonly string[] = [
+  '-nographic',
+  '-chardev',
+  'stdio,id=con,mux=on',
+  '-serial',
+  'chardev:con',
+  '-mon',
+  'chardev=con,mode=readline',
+  '-no-reboot',
+];
+
 /** The chardev id of a serial port. */
 export function serialChardevId(port: string): string {
   return `nw-${port}`;
@@ -136,17 +148,7 @@ export function buildQemuArgv(input: QemuCommandInput): string[] {
   if (memory !== undefined) argv.push('-m', memoryArg(memory));
   if (spec.smp !== undefined) argv.push('-smp', String(spec.smp));
   argv.push('-accel', spec.accel);
-  // Zephyr's console: the first serial port and the monitor multiplexed on stdio (our pty).
-  argv.push(
-    '-nographic',
-    '-chardev',
-    'stdio,id=con,mux=on',
-    '-serial',
-    'chardev:con',
-    '-mon',
-    'chardev=con,mode=readline',
-    '-no-reboot',
-  );
+  argv.push(...QEMU_CONSOLE_ARGS);
   argv.push(...serialArgs(input.serials ?? []));
   argv.push(...(board?.extraArgs ?? []));
   argv.push('-qmp', `unix:${qemuOptionValue(input.qmpSocket)},server=on,wait=off`);

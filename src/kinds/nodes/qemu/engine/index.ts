@@ -26,14 +26,11 @@ import { findExecutable } from '../../../../engine/process/executable.js';
 import { SupervisedProcess } from '../../../../engine/process/supervisedProcess.js';
 import { QmpClient } from './qmp/client.js';
 import {
-  NodeBase,
-  processConsole,
+  ProcessNodeBase,
   type LabContext,
-  type NodeConsole,
   type NodeInstance,
   type NodeKind,
   type NodeAbilities,
-  type MainProcess,
 } from '../../../../engine/nodes/types.js';
 import { buildQemuArgv, netdevId, qemuBinary, serialIndex, type QemuNic } from './commandLine.js';
 import { kernelMachineMismatch } from './kernelMachine.js';
@@ -143,7 +140,7 @@ async function preflightQemu(name: string, spec: QemuNodeSpec, ctx: LabContext):
 }
 
 /** A running qemu node. */
-export class QemuNode extends NodeBase<QemuNodeSpec> implements NodeInstance {
+export class QemuNode extends ProcessNodeBase<QemuNodeSpec> implements NodeInstance {
   readonly kind = 'qemu';
   readonly abilities: NodeAbilities = { serial: this, userNetwork: this };
   private readonly ports = new Map<string, StreamSocketPort>();
@@ -476,11 +473,7 @@ export class QemuNode extends NodeBase<QemuNodeSpec> implements NodeInstance {
     };
   }
 
-  console(): NodeConsole | undefined {
-    return processConsole(this.proc);
-  }
-
-  protected override mainProcess(): MainProcess | undefined {
+  protected supervised(): SupervisedProcess | undefined {
     return this.proc;
   }
 
