@@ -95,6 +95,8 @@ export type MainProcess = {
 /** What a node kind with a lifecycle of its own has: name, spec and lab, its state and why. */
 export abstract class NodeBase<Spec> {
   abstract readonly kind: string;
+  /** What the node offers links besides its ports: none unless the kind says so. */
+  readonly abilities: NodeAbilities = {};
   protected state: NodeState = 'stopped';
   protected reason: string | undefined;
 

@@ -84,7 +84,6 @@ export function resolveBoard(name: string, spec: BoardNodeSpec): BoardResources 
 /** A running board node. */
 export class BoardNode extends NodeBase<BoardNodeSpec> implements NodeInstance {
   readonly kind = 'board';
-  readonly abilities = {};
   private res: BoardResources | undefined;
   private fabricPort: TapPort | undefined;
   /** The interface's state before the lab took it; set while it is a port of the lab's bridge. */

@@ -87,7 +87,6 @@ export async function checkFvp(
 /** A running FVP node. */
 export class FvpNode extends NodeBase<FvpNodeSpec> implements NodeInstance {
   readonly kind = 'fvp';
-  readonly abilities = {};
   private model: ZephyrProcess | undefined;
   private started: Promise<void> | undefined;
 

@@ -48,7 +48,7 @@ export interface HostPortOptions {
 /** A running host node. */
 export class HostNode extends ProcessNodeBase<HostNodeSpec> implements NodeInstance {
   readonly kind = 'host';
-  readonly abilities: NodeAbilities = {
+  override readonly abilities: NodeAbilities = {
     ipPort: { ipPort: (name, mtu) => this.port(name, { tun: true, mtu }) },
   };
   private ns: NetnsHandle | undefined;

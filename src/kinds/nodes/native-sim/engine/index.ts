@@ -156,7 +156,6 @@ const MAX_RESEEDS = 8;
 /** What both modes share: state reporting and the supervised zephyr.exe. */
 abstract class NativeSimBase extends NodeBase<NativeSimNodeSpec> implements NodeInstance {
   readonly kind = 'native-sim';
-  readonly abilities = {};
   protected zephyr: ZephyrProcess | undefined;
   /** The command line, planned in create() from the build's own options. */
   protected launch: NativeSimLaunch | undefined;

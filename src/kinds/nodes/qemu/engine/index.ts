@@ -142,7 +142,7 @@ async function preflightQemu(name: string, spec: QemuNodeSpec, ctx: LabContext):
 /** A running qemu node. */
 export class QemuNode extends ProcessNodeBase<QemuNodeSpec> implements NodeInstance {
   readonly kind = 'qemu';
-  readonly abilities: NodeAbilities = { serial: this, userNetwork: this };
+  override readonly abilities: NodeAbilities = { serial: this, userNetwork: this };
   private readonly ports = new Map<string, StreamSocketPort>();
   /** Serial ports a serial link claimed (slip, ppp, uart-pipe-154), by port name. */
   private readonly serials = new Map<string, StreamSocketPort>();
