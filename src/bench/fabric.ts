@@ -134,12 +134,22 @@ export class FabricLab implements MeasuredPath {
     return this.lab.client;
   }
 
+  /** Where the lab's run logs are (one per node: NODE.log). */
+  get logDir(): string {
+    return this.lab.record.logDir;
+  }
+
   /** The engine's node process: the fabric's JavaScript and its TAP system calls. */
   get enginePid(): number {
     return this.lab.record.enginePid;
   }
 
-  static async start(labName = LAB_NAME, yaml = LAB): Promise<FabricLab> {
+  /** `hosts`: the host nodes whose eth0 offloads are recorded (the measured ends). */
+  static async start(
+    labName = LAB_NAME,
+    yaml = LAB,
+    hosts: readonly string[] = ['h1', 'h2'],
+  ): Promise<FabricLab> {
     const dir = mkdtempSync(join(tmpdir(), 'nwbench-'));
     // Until launchLab fails, the lab of this name is this run's: launchLab refuses to start a
     // second engine for a running lab (another benchmark run), and that one is not ours to remove.
@@ -160,7 +170,7 @@ export class FabricLab implements MeasuredPath {
       }
       await running(launched);
       const lab = new FabricLab(dir, launched, owned, labName);
-      for (const host of ['h1', 'h2'] as const) {
+      for (const host of hosts) {
         const text = await lab.run(host, ['ethtool', '-k', 'eth0'], 30_000);
         recordOffloads(lab.offloads, `eth0@${host}`, text);
       }

@@ -4,11 +4,13 @@
 // the JSON and on stderr, and the run exits 1.
 //
 // `npm run bench -- NAME...` runs only the named benchmarks; `--quick` makes the fabric
-// benchmark a short smoke run (one round, 1-second iperf3 runs), `--rounds N` sets the rounds of
-// the fabric and impairment benchmarks and the runs per arm of zephyrStart (a noisy machine
-// wants more than the default 3 for a median that means something).
+// benchmark a short smoke run (one round, 1-second iperf3 runs) and the console flood 10 MB,
+// `--rounds N` sets the rounds of the fabric, impairment and console flood benchmarks and the
+// runs per arm of zephyrStart (a noisy machine wants more than the default 3 for a median that
+// means something).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { benchConsoleFlood } from './consoleFlood.js';
 import { benchFabric, type FabricBenchOptions } from './fabric.js';
 import { benchImpair } from './impair.js';
 import { formatJson } from './json.js';
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     impair: () => benchImpair(args.fabric),
     qemuBringup: benchQemuBringup,
     ui: benchUi,
+    consoleFlood: () => benchConsoleFlood(args.fabric),
     zephyrStart: () => benchZephyrStart(args.fabric.rounds),
   };
   const unknown = args.only.filter((n) => !(n in benches));

@@ -97,7 +97,7 @@ describe.skipIf(!IS_ROOT)('the app service with a real lab', () => {
     await service.call('labConsoleWrite', {
       lab: LAB,
       node: 'h2',
-      data: 'head -c 3000000 /dev/zero | tr "\\0" x; echo; echo FLOOD-$((40+4))\n',
+      data: 'head -c 6000000 /dev/zero | tr "\\0" x; echo; echo FLOOD-$((40+4))\n',
     });
     const slowOut = (): AppEvents['consoleOutput'][] =>
       output.filter((o) => o.viewer === slow.viewer);

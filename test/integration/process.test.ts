@@ -1,7 +1,9 @@
 // SupervisedProcess against real processes on a real pty (sh, sleep, printf, cat).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { mkfifo } from '@netweave/tap';
 import { spawn as spawnPty } from 'node-pty';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExitInfo, NodeState } from '../../src/shared/contract.js';
@@ -169,6 +171,38 @@ describe('SupervisedProcess', () => {
     await waitFor(() => exits.length === 1, 'the exit');
     expect(logAtExit).toBe('logged-1\r\nbytes é\r\nlogged-2\r\n');
     expect(logAtExit).toBe(output());
+  });
+
+  it('waits for a run log that falls behind, holding at most a few MB, and the log gets every line', async () => {
+    // A FIFO nobody reads yet is a disk that has stopped: seq writes ~21 MB of lines.
+    const fifo = path.join(tmp, 'slow.log');
+    mkfifo(fifo);
+    const lines = 3_000_000;
+    const { proc, output, exits } = supervise({
+      name: 'h1',
+      argv: ['seq', '1', String(lines)],
+      logFile: fifo,
+    });
+    const reader = createReadStream(fifo);
+    reader.pause();
+    await proc.start();
+    // The console stops at the log's backlog limit (8 MB) plus what the pty buffers.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(exits).toEqual([]);
+    expect(output().length).toBeLessThan(12_000_000);
+    // The disk comes back: every line reaches the log, in order, and seq ends.
+    let next = 1;
+    let ordered = true;
+    const counted = (async () => {
+      for await (const line of createInterface({ input: reader, crlfDelay: Infinity })) {
+        if (line.replace(/\r$/, '') === String(next)) next++;
+        else ordered = false;
+      }
+    })();
+    await waitFor(() => exits.length === 1, 'the exit', 60_000);
+    await counted;
+    expect(ordered).toBe(true);
+    expect(next).toBe(lines + 1);
   });
 
   it('reports a normal exit code and fails the node on a non-zero exit', async () => {

@@ -29,6 +29,9 @@ export const READY_WINDOW_CHARS = 64 * 1024;
 /** Console bytes of the current run kept for ExitInfo.lastLines: 20 lines of even a chatty log. */
 const RUN_TAIL_BYTES = 64 * 1024;
 
+/** Bytes of console output the run log may hold unwritten before the console is paused. */
+const LOG_BACKLOG_BYTES = 8 * 1024 * 1024;
+
 /**
  * Default wait after the gracefulStop hook (e.g. QMP "quit"): QEMU flushes its block devices
  * before exiting, which takes a few seconds on a loaded machine.
@@ -275,6 +278,8 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
   private logFailed = false;
   private exitInfo: ExitInfo | undefined;
   private flowPaused = false;
+  /** True while the run log is too far behind: the pty is not read until it drains. */
+  private logPaused = false;
   /** True from a spawn until its exit is logged: output of other streams is taken meanwhile. */
   private outputOpen = false;
   private disposing: Promise<void> | undefined;
@@ -389,10 +394,10 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
     if (this.pty && !this.ptyExited) this.pty.pause();
   }
 
-  /** Flow control: read the console again. */
+  /** Flow control: read the console again (once the run log has caught up, too). */
   resume(): void {
     this.flowPaused = false;
-    if (this.pty && !this.ptyExited) this.pty.resume();
+    if (this.pty && !this.ptyExited && !this.logPaused) this.pty.resume();
   }
 
   /**
@@ -535,7 +540,7 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
     drainBeforeDestroy(pty, (bytes) => {
       if (pty === this.pty) this.handleData(bytes);
     });
-    if (this.flowPaused) pty.pause();
+    if (this.flowPaused || this.logPaused) pty.pause();
     if (previousExit !== undefined) {
       this.restartEmitter.fire({ attempt: this.restarts, pid: pty.pid, previousExit });
     }
@@ -749,11 +754,25 @@ export class SupervisedProcess implements Disposable, FlowControlSource {
       this.log = log;
     }
     this.log.write(bytes);
+    // A node that floods its console faster than the disk takes it waits for the log (the pty
+    // buffer fills and the process blocks on its writes): every byte reaches the run log and
+    // the engine's memory stays bounded.
+    if (!this.logPaused && this.log.writableLength > LOG_BACKLOG_BYTES) {
+      const log = this.log;
+      this.logPaused = true;
+      if (this.pty && !this.ptyExited) this.pty.pause();
+      log.once('drain', () => {
+        this.logPaused = false;
+        if (this.pty && !this.ptyExited && !this.flowPaused) this.pty.resume();
+      });
+    }
   }
 
   private async closeLog(): Promise<void> {
     const log = this.log;
     this.log = undefined;
+    // The next run's log starts empty: nothing to wait for.
+    this.logPaused = false;
     if (log === undefined || log.closed) return;
     await new Promise<void>((resolve) => {
       log.once('close', () => resolve());

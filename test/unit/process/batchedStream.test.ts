@@ -21,11 +21,11 @@ describe('BatchedStream', () => {
     vi.useRealTimers();
   });
 
-  it('uses the documented defaults (16 ms, 200 KB, 100k/5k watermarks)', () => {
+  it('uses the documented defaults (16 ms, 200 KB, 4M/2M watermarks)', () => {
     expect(BATCH_INTERVAL_MS).toBe(16);
     expect(BATCH_MAX_CHARS).toBe(200 * 1024);
-    expect(FLOW_HIGH_WATERMARK_CHARS).toBe(100_000);
-    expect(FLOW_LOW_WATERMARK_CHARS).toBe(5_000);
+    expect(FLOW_HIGH_WATERMARK_CHARS).toBe(4_000_000);
+    expect(FLOW_LOW_WATERMARK_CHARS).toBe(2_000_000);
   });
 
   it('joins chunks pushed within one interval into one batch', () => {
@@ -75,6 +75,20 @@ describe('BatchedStream', () => {
     stream.dispose();
   });
 
+  it('sends the batch at once when it pauses the source: nothing more comes until acks', () => {
+    const source = recordingSource();
+    const stream = new BatchedStream({ source, highWatermarkChars: 100, lowWatermarkChars: 10 });
+    const batches: string[] = [];
+    stream.onBatch((b) => batches.push(b));
+    stream.push('x'.repeat(60));
+    expect(batches).toEqual([]);
+    stream.push('y'.repeat(60));
+    expect(source.calls).toEqual(['pause']);
+    expect(batches).toEqual(['x'.repeat(60) + 'y'.repeat(60)]);
+    expect(vi.getTimerCount()).toBe(0);
+    stream.dispose();
+  });
+
   it('flushes on demand', () => {
     const stream = new BatchedStream();
     const batches: string[] = [];
@@ -92,10 +106,12 @@ describe('BatchedStream', () => {
     const batches: string[] = [];
     stream.onBatch((b) => batches.push(b));
     stream.push('123456');
+    stream.push('7');
     stream.dispose();
     stream.dispose();
     vi.advanceTimersByTime(BATCH_INTERVAL_MS * 2);
-    expect(batches).toEqual([]);
+    // The batch that paused the source went at once; what came after it is dropped.
+    expect(batches).toEqual(['123456']);
     expect(source.calls).toEqual(['pause', 'resume']);
     expect(vi.getTimerCount()).toBe(0);
     stream.push('ignored');
