@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   try {
     running.server = await EngineServer.listen(front, socketPath);
     const server = running.server;
-    lab.setEventBacklog(() => server.backlog());
+    lab.setEventBacklog(() => server.backlog('captureData'));
   } catch (err) {
     process.stderr.write(
       `netweave engine: cannot listen on ${socketPath}: ${err instanceof Error ? err.message : String(err)}\n`,

@@ -75,7 +75,7 @@ export class Lab implements EngineClient {
     [E in EventName]: (listener: (payload: EngineEvents[E]) => void) => Disposable;
   };
   private readonly nodes = new Map<string, NodeInstance>();
-  /** Bytes the engine's slowest client has left unread (see setEventBacklog). */
+  /** Bytes the engine's slowest capture reader has left unread (see setEventBacklog). */
   private eventBacklog: () => number = () => 0;
   private readonly links: LinkInstance[] = [];
   /** Each link's settings from the file (its endpoints name the directions of impairments). */
@@ -162,8 +162,9 @@ export class Lab implements EngineClient {
   }
 
   /**
-   * Tells the lab how far behind its slowest client is, in bytes (the daemon's socket server):
-   * a capture stops recording before the socket drops its chunks, and counts what it left out.
+   * Tells the lab how far behind its slowest capture reader is, in bytes (the daemon's socket
+   * server): a capture stops recording before the socket drops its chunks, and counts what it
+   * left out.
    */
   setEventBacklog(probe: () => number): void {
     this.eventBacklog = probe;

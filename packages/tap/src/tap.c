@@ -555,17 +555,23 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
-static Device *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv,
-                           napi_value *self) {
+// The Device behind `this`, with the call's arguments and (when asked) the property's data.
+static Device *unwrap_this_data(napi_env env, napi_callback_info info, size_t *argc,
+                                napi_value *argv, napi_value *self, void **data) {
   napi_value this_value;
   Device *dev = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &this_value, NULL) != napi_ok ||
+  if (napi_get_cb_info(env, info, argc, argv, &this_value, data) != napi_ok ||
       napi_unwrap(env, this_value, (void **)&dev) != napi_ok || dev == NULL) {
     napi_throw_type_error(env, NULL, "not a TapDevice");
     return NULL;
   }
   if (self != NULL) *self = this_value;
   return dev;
+}
+
+static Device *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv,
+                           napi_value *self) {
+  return unwrap_this_data(env, info, argc, argv, self, NULL);
 }
 
 static napi_value New(napi_env env, napi_callback_info info) {
@@ -806,15 +812,10 @@ static napi_value GetFd(napi_env env, napi_callback_info info) {
 // Getter of a TapDevice flag: the property's data is the offset of an int field of Device
 // (closed, reading, vnet), read as a boolean.
 static napi_value GetFlag(napi_env env, napi_callback_info info) {
-  napi_value this_value;
   void *data = NULL;
-  Device *dev = NULL;
   size_t argc = 0;
-  if (napi_get_cb_info(env, info, &argc, NULL, &this_value, &data) != napi_ok ||
-      napi_unwrap(env, this_value, (void **)&dev) != napi_ok || dev == NULL) {
-    napi_throw_type_error(env, NULL, "not a TapDevice");
-    return NULL;
-  }
+  Device *dev = unwrap_this_data(env, info, &argc, NULL, NULL, &data);
+  if (dev == NULL) return NULL;
   int flag;
   memcpy(&flag, (const char *)dev + (size_t)data, sizeof flag);
   napi_value result;

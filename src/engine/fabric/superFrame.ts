@@ -54,7 +54,7 @@ export function toWireFrames(
       continue;
     }
     out ??= frames.slice(0, i);
-    const wire = segment(frame, header);
+    const wire = segmentSuperFrame(frame, header);
     if (wire === null) unsegmentable(1);
     else for (const w of wire) out.push(w);
   }

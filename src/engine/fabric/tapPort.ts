@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import { open, TapDevice, type TapHandle } from '@netweave/tap';
 import { Port } from './port.js';
-import { markSuperFrame, superFrameHeader, SUPER_FRAME_THRESHOLD } from './superFrame.js';
+import { markSuperFrame, superFrameHeader } from './superFrame.js';
 
 /** Options of a TapPort. */
 export interface TapPortOptions {
@@ -120,9 +120,7 @@ export class TapPort extends Port {
     // A super-frame goes with its header; the rest get an empty one from the device.
     let headers: (Buffer | undefined)[] | undefined;
     for (let i = 0; i < frames.length; i++) {
-      const frame = frames[i] as Buffer;
-      if (frame.length <= SUPER_FRAME_THRESHOLD) continue;
-      const header = superFrameHeader(frame);
+      const header = superFrameHeader(frames[i] as Buffer);
       if (header === undefined) continue;
       headers ??= [];
       headers[i] = header;

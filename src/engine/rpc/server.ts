@@ -30,6 +30,8 @@ export const MAX_EVENT_BACKLOG = 8 * 1024 * 1024;
 export class EngineServer implements Disposable {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  /** The events each client subscribed to. */
+  private readonly subscribed = new Map<Socket, Map<EventName, Disposable>>();
 
   private constructor(
     private readonly engine: EngineClient,
@@ -57,6 +59,7 @@ export class EngineServer implements Disposable {
     this.sockets.add(socket);
     socket.setEncoding('utf8');
     const subs = new Map<EventName, Disposable>();
+    this.subscribed.set(socket, subs);
     const send = (msg: WireServerMessage): void => {
       if (socket.destroyed) return;
       if (msg.t === 'event' && socket.writableLength > MAX_EVENT_BACKLOG) return;
@@ -96,15 +99,18 @@ export class EngineServer implements Disposable {
       for (const d of subs.values()) void d.dispose();
       subs.clear();
       this.sockets.delete(socket);
+      this.subscribed.delete(socket);
     };
     socket.on('close', close);
     socket.on('error', close);
   }
 
-  /** The most bytes any client has left unread on its socket. */
-  backlog(): number {
+  /** The most bytes a client subscribed to `event` has left unread on its socket. */
+  backlog(event: EventName): number {
     let most = 0;
-    for (const s of this.sockets) most = Math.max(most, s.writableLength);
+    for (const [s, subs] of this.subscribed) {
+      if (subs.has(event)) most = Math.max(most, s.writableLength);
+    }
     return most;
   }
 
